@@ -1,0 +1,174 @@
+"""The `feedd` command: a thin layer over the library that draws progress and summaries."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from feedd import __version__
+from feedd.config import Config, load_config
+from feedd.errors import ConfigError, DocumentWriteError, StateError
+from feedd.pipeline import EntryStatus, FeedReport, PassSummary, run_once
+
+EXIT_OK, EXIT_ALL_FEEDS_FAILED, EXIT_USAGE = 0, 1, 2
+SYSTEM_CONFIG = Path("/etc/feedd/feedd.toml")
+LOCAL_CONFIG = Path("config/feedd.toml")
+
+app = typer.Typer(
+    help="feedd keeps a clean, deduplicated plain-text corpus of the news from RSS/Atom feeds.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+ConfigOption = Annotated[
+    Optional[Path],  # noqa: UP045 - typer reads the annotation at run time
+    typer.Option(
+        "--config",
+        "-c",
+        help="Config file. Default: $FEEDD_CONFIG, else /etc/feedd/feedd.toml, else ./config/feedd.toml.",
+        show_default=False,
+    ),
+]
+
+
+def default_config_path() -> Path:
+    """$FEEDD_CONFIG, else the system config if it exists, else the repository's example."""
+    if env := os.environ.get("FEEDD_CONFIG"):
+        return Path(env)
+    return SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else LOCAL_CONFIG
+
+
+def _load(path: Path | None) -> Config:
+    try:
+        return load_config(path or default_config_path())
+    except ConfigError as exc:
+        err.print(f"[bold red]config error[/]: {exc}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"feedd {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv: debug).")
+    ] = 0,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(
+        level=level,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, markup=False, rich_tracebacks=False)],
+    )
+
+
+@app.command("check-config")
+def check_config(config: ConfigOption = None) -> None:
+    """Validate a config file and say what it holds."""
+    loaded = _load(config)
+    out.print(
+        f"{loaded.path}: OK, {len(loaded.feeds)} feed(s); documents in {loaded.output_dir}, "
+        f"state in {loaded.database}",
+        highlight=False,
+    )
+
+
+@app.command("run-once")
+def run_once_command(config: ConfigOption = None) -> None:
+    """Poll every feed once, save new articles, print a summary."""
+    loaded = _load(config)
+    try:
+        with _ProgressView(len(loaded.feeds)) as view:
+            summary = run_once(loaded, view)
+    except DocumentWriteError as exc:
+        err.print(
+            f"[bold red]error[/]: {exc}; the document is kept and saved by the next pass", highlight=False
+        )
+        raise typer.Exit(EXIT_ALL_FEEDS_FAILED) from None
+    except StateError as exc:
+        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    _print_summary(summary)
+    raise typer.Exit(EXIT_ALL_FEEDS_FAILED if summary.every_feed_failed else EXIT_OK)
+
+
+class _ProgressView:
+    """Draws the pass on a terminal; stays silent when stderr is not one."""
+
+    def __init__(self, feeds: int) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        )
+        self._feeds = self._progress.add_task("feeds polled", total=feeds)
+        self._entries = self._progress.add_task("entries done", total=0)
+
+    def __enter__(self) -> _ProgressView:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._progress.stop()
+
+    def feed_finished(self, report: FeedReport, queued_entries: int) -> None:
+        self._progress.advance(self._feeds)
+        total = self._progress.tasks[self._entries].total or 0
+        self._progress.update(self._entries, total=total + queued_entries)
+
+    def entry_finished(self, report: FeedReport, status: EntryStatus) -> None:
+        self._progress.advance(self._entries)
+
+
+def _print_summary(summary: PassSummary) -> None:
+    seconds = (summary.finished - summary.started).total_seconds()
+    out.print(
+        f"feeds: {summary.feeds_polled} polled, {summary.feeds_not_modified} not modified, "
+        f"{summary.feeds_failed} failed; entries: {summary.entries_new} new, {summary.saved} saved, "
+        f"{summary.duplicate} duplicate, {summary.failed} failed ({seconds:.1f}s)",
+        highlight=False,
+    )
+    problems = [r for r in summary.feeds if r.error or r.failures or r.warnings]
+    if not problems:
+        return
+    table = Table("feed", "problem", title="problems", title_justify="left", show_lines=False)
+    for report in problems:
+        if report.error:
+            table.add_row(report.feed.label, f"feed failed: {report.error}")
+        for warning in report.warnings:
+            table.add_row(report.feed.label, f"warning: {warning}")
+        for where, reason in report.failures:
+            table.add_row(report.feed.label, f"{where}: {reason}")
+    out.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,229 @@
+"""Load and validate the TOML config; every error names the file, the key and its line."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from feedd.errors import ConfigError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number or a string such as "90s", "15m", "24h"."""
+    if isinstance(value, bool):
+        raise ValueError('expected a duration such as 20, "90s", "15m" or "24h"')
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    else:
+        raise ValueError('expected a duration such as 20, "90s", "15m" or "24h"')
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class StorageConfig(_Section):
+    """Where documents and state live. Relative paths resolve against the config's folder."""
+
+    output_dir: str = "articles"
+    database: str = "feedd.sqlite3"
+    filename: str = "{seq:03d}_{id}.txt"
+
+    @field_validator("filename")
+    @classmethod
+    def _check_template(cls, template: str) -> str:
+        from feedd.render import check_filename_template
+
+        check_filename_template(template)
+        return template
+
+
+class FetchConfig(_Section):
+    """HTTP behaviour shared by feed and page requests."""
+
+    allow_private_networks: bool = False
+    max_per_host: int = Field(default=2, ge=1, le=64)
+    max_connections: int = Field(default=16, ge=1, le=1024)
+    connect_timeout: Duration = 10.0
+    read_timeout: Duration = 20.0
+    timeout: Duration = 60.0
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_redirects: int = Field(default=5, ge=0, le=30)
+    user_agent: str | None = None
+
+
+class ExtractConfig(_Section):
+    """Article extraction: CPU-bound, so it runs in worker processes."""
+
+    # 0 extracts in the main process; unset means one worker per CPU.
+    workers: int | None = Field(default=None, ge=0, le=256)
+
+
+class FeedConfig(_Section):
+    """One subscribed feed."""
+
+    url: str
+    name: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, url: str) -> str:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http:// or https:// URL")
+        return url.strip()
+
+    @property
+    def label(self) -> str:
+        """How logs and summaries name this feed."""
+        return self.name or self.url
+
+
+class _Document(_Section):
+    storage: StorageConfig = StorageConfig()
+    fetch: FetchConfig = FetchConfig()
+    extract: ExtractConfig = ExtractConfig()
+    feeds: list[FeedConfig] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated config with its paths resolved."""
+
+    path: Path
+    storage: StorageConfig
+    fetch: FetchConfig
+    extract: ExtractConfig
+    feeds: tuple[FeedConfig, ...]
+
+    @property
+    def output_dir(self) -> Path:
+        return self._resolve(self.storage.output_dir)
+
+    @property
+    def database(self) -> Path:
+        return self._resolve(self.storage.database)
+
+    def _resolve(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.path.parent / path).resolve()
+
+
+def load_config(path: str | Path) -> Config:
+    """Read, parse and validate a config file; raise ConfigError naming what is wrong and where."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate config text; `path` names it in errors and anchors relative paths."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already ends with "(at line N, column M)".
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        document = _Document.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, text, path)) from None
+    _reject_duplicate_feeds(document.feeds, text, path)
+    return Config(
+        path=path.resolve(),
+        storage=document.storage,
+        fetch=document.fetch,
+        extract=document.extract,
+        feeds=tuple(document.feeds),
+    )
+
+
+def _reject_duplicate_feeds(feeds: list[FeedConfig], text: str, path: Path) -> None:
+    seen: dict[str, int] = {}
+    for index, feed in enumerate(feeds):
+        if feed.url in seen:
+            line = _line_of(text, ("feeds", index, "url"))
+            where = f"{path}:{line}" if line else str(path)
+            raise ConfigError(
+                f"{where}: feeds[{index}].url: {feed.url} is already listed as feeds[{seen[feed.url]}]"
+            )
+        seen[feed.url] = index
+
+
+def _describe(exc: ValidationError, text: str, path: Path) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        key = _dotted(loc)
+        if error["type"] == "extra_forbidden":
+            problem = "unknown key"
+        elif error["type"] == "missing":
+            problem = "required key is missing"
+        else:
+            problem = error["msg"]
+            if "input" in error and not isinstance(error["input"], dict | list):
+                problem += f" (got {error['input']!r})"
+        line = _line_of(text, loc)
+        where = f"{path}:{line}" if line else str(path)
+        lines.append(f"{where}: {key}: {problem}")
+    return "\n".join(lines)
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line number where `loc` is written, e.g. ("feeds", 2, "url") -> 14.
+
+    tomllib keeps no positions, so walk the table headers: enough for feedd's flat layout.
+    """
+    table: tuple[Any, ...] = ()
+    array_counts: dict[str, int] = {}
+    header_line: dict[tuple[Any, ...], int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if header := _HEADER.match(line):
+            name = header.group(2).strip()
+            if header.group(1) == "[[":
+                index = array_counts.get(name, 0)
+                array_counts[name] = index + 1
+                table = (name, index)
+            else:
+                table = tuple(name.split("."))
+            header_line.setdefault(table, number)
+            continue
+        if (key := _KEY.match(line)) and table + (key.group(1).strip('"'),) == loc:
+            return number
+    # The key itself is not written (e.g. it is missing): point at its table.
+    for length in range(len(loc), 0, -1):
+        if loc[:length] in header_line:
+            return header_line[loc[:length]]
+    return None

@@ -1,0 +1,106 @@
+"""Duplicate detection: exact (canonical URL, normalised body hash) now; near-duplicate
+detectors plug in behind the same `DuplicateDetector` interface."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from feedd.extract import Article
+
+_QUOTES = str.maketrans(
+    {c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u00b4`"}
+    | {c: '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"}
+)
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def normalise_text(text: str) -> str:
+    """Text as duplicate detection sees it: NFKC, case-folded, quote and dash styles unified,
+    punctuation and whitespace folded to single spaces."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
+    text = _DASHES.sub("-", text)
+    return _NON_WORD.sub(" ", text).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """What the detectors compare: never link, date, credit or page chrome."""
+
+    canonical_url: str
+    body_hash: str
+    #: Title, lead and body, as FORMAT.md's "Deduplication input" prescribes.
+    text: str
+
+    @classmethod
+    def from_article(cls, article: Article) -> Candidate:
+        body = article.body_text
+        return cls(
+            canonical_url=article.canonical_url,
+            body_hash=hashlib.sha256(normalise_text(body).encode("utf-8")).hexdigest(),
+            text="\n".join(part for part in (article.title, article.lead or "", body) if part),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateMatch:
+    """Which saved document a candidate duplicates, and on what evidence."""
+
+    document_id: str
+    reason: str
+    similarity: float = 1.0
+
+
+class DuplicateDetector(Protocol):
+    """One way of recognising an already-saved document."""
+
+    def find(self, candidate: Candidate) -> DuplicateMatch | None: ...
+
+    def remember(self, candidate: Candidate, document_id: str) -> None: ...
+
+
+class SavedDocuments(Protocol):
+    """The lookups exact detection needs from the store."""
+
+    def document_id_by_url(self, canonical_url: str) -> str | None: ...
+
+    def document_id_by_body_hash(self, body_hash: str) -> str | None: ...
+
+
+class ExactDetector:
+    """Same canonical URL, or same normalised body: answered by the store's indexes."""
+
+    def __init__(self, saved: SavedDocuments) -> None:
+        self._saved = saved
+
+    def find(self, candidate: Candidate) -> DuplicateMatch | None:
+        if candidate.canonical_url and (doc := self._saved.document_id_by_url(candidate.canonical_url)):
+            return DuplicateMatch(doc, "same canonical URL")
+        if doc := self._saved.document_id_by_body_hash(candidate.body_hash):
+            return DuplicateMatch(doc, "same normalised body")
+        return None
+
+    def remember(self, candidate: Candidate, document_id: str) -> None:
+        """Nothing to do: the store indexes every saved document's URL and body hash."""
+
+
+class Deduplicator:
+    """Asks each detector in turn, cheapest first; the first match wins."""
+
+    def __init__(self, detectors: Sequence[DuplicateDetector]) -> None:
+        self._detectors = tuple(detectors)
+
+    def find(self, candidate: Candidate) -> DuplicateMatch | None:
+        for detector in self._detectors:
+            if match := detector.find(candidate):
+                return match
+        return None
+
+    def remember(self, candidate: Candidate, document_id: str) -> None:
+        for detector in self._detectors:
+            detector.remember(candidate, document_id)

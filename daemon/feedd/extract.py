@@ -1,0 +1,389 @@
+"""Page HTML (or, failing that, the feed entry's own HTML) to an Article: main text only."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+from trafilatura import bare_extraction
+from trafilatura.utils import load_html
+
+from feedd.charset import decode_html
+from feedd.parse import Entry
+from feedd.urls import canonical_url, is_web_url
+
+BlockKind = Literal["paragraph", "heading", "list", "table"]
+
+#: trafilatura folds every whitespace run, no-break spaces included, into one space; FORMAT.md
+#: keeps the page's no-break spaces. A noncharacter stands in for them during extraction.
+_NBSP_STAND_IN = "\ufdd0"
+_NBSP_SPELLINGS = re.compile(r"\xa0|&nbsp;|&#160;|&#[xX]0*[aA]0;")
+_SPACE_RUN = re.compile(r"[ \t\n\r\f\v\u2028\u2029]+")  # not \xa0: FORMAT.md keeps it
+#: Below this many characters a page's text is not trusted over a longer feed body.
+_THIN_PAGE_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One body block: a paragraph, a subheading, a list (one item per line) or a table."""
+
+    kind: BlockKind
+    text: str = ""
+    items: tuple[str, ...] = ()
+    ordered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """What the extract stage found; render turns it into the normalised text."""
+
+    title: str
+    published: date | None
+    lead: str | None
+    #: The link shown in the document: the page's short or canonical link, else the entry link.
+    url: str
+    #: The identity of the article: the page's canonical URL, normalised.
+    canonical_url: str
+    blocks: tuple[Block, ...]
+    credit: str | None = None
+    language: str | None = None
+    #: "page" when the text came from the article page, "feed" when from the entry itself.
+    source: Literal["page", "feed"] = "page"
+    #: Why the feed's content was used instead of the page, when it was.
+    fallback_reason: str | None = None
+
+    @property
+    def body_text(self) -> str:
+        return "\n".join(block.text or "\n".join(block.items) for block in self.blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class PageInput:
+    """What extraction needs; small and picklable so it can cross to a worker process."""
+
+    entry: Entry
+    #: The page as fetched (decoded here, in the worker, to keep the event loop free).
+    html: bytes | None
+    content_type: str | None
+    #: The page's final URL after redirects, or None when it was not fetched.
+    page_url: str | None
+    #: Why there is no page, when there is none.
+    fetch_problem: str | None = None
+
+
+class NoTextError(Exception):
+    """Neither the page nor the entry carried any text."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractionFailure:
+    """Why an entry yielded no article."""
+
+    reason: str
+
+
+def try_extract(page: PageInput) -> Article | ExtractionFailure:
+    """extract_article for worker processes: every failure comes back as a value."""
+    try:
+        return extract_article(page)
+    except NoTextError as exc:
+        return ExtractionFailure(str(exc))
+    except Exception as exc:  # a parser bug on one hostile page must not end the pass
+        return ExtractionFailure(f"extraction failed: {type(exc).__name__}: {exc}")
+
+
+def extract_article(page: PageInput) -> Article:
+    """Extract from the page when it yields text; fall back to the entry's own content."""
+    entry = page.entry
+    feed_blocks = html_to_blocks(entry.content_html or entry.summary_html)
+    if page.html is not None and page.page_url is not None:
+        article = _from_page(decode_html(page.html, page.content_type), page.page_url, entry)
+        if article is not None:
+            page_chars = len(article.body_text)
+            feed_chars = sum(len(b.text) + sum(map(len, b.items)) for b in feed_blocks)
+            if page_chars >= _THIN_PAGE_CHARS or page_chars >= feed_chars:
+                return article
+            reason = f"page text too thin ({page_chars} characters)"
+        else:
+            reason = "page yielded no article text"
+    else:
+        reason = page.fetch_problem or "page not fetched"
+    if not feed_blocks:
+        raise NoTextError(f"{reason}, and the entry has no text of its own")
+    return _from_entry(entry, feed_blocks, reason)
+
+
+def _from_page(html: str, page_url: str, entry: Entry) -> Article | None:
+    tree = load_html(_NBSP_SPELLINGS.sub(_NBSP_STAND_IN, html))
+    if tree is None:
+        return None
+    links = _declared_links(tree, page_url)
+    language = (tree.get("lang") or "").strip().split("-")[0].lower() or None
+    document = bare_extraction(
+        tree,
+        url=page_url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        include_formatting=False,
+        deduplicate=False,
+    )
+    if document is None or document.body is None:
+        return None
+    blocks = _blocks_from_trafilatura(document.body)
+    if not blocks:
+        return None
+    blocks, credit = _split_credit(blocks)
+    title = clean_title(_restore(document.title or ""), document.sitename, page_url, entry.title)
+    # The page's own <h1> often opens the extracted text; the title block already says it.
+    while (
+        blocks
+        and blocks[0].kind == "heading"
+        and _squash(blocks[0].text) in {_squash(title), _squash(entry.title)}
+    ):
+        blocks.pop(0)
+    if not blocks:
+        return None
+    lead = _lead(_restore(document.description or ""), blocks)
+    canonical = links.get("canonical") or canonical_url(page_url)
+    return Article(
+        title=title or entry.title or "",
+        published=_publication_date(document.date, entry.published),
+        lead=lead,
+        url=links.get("shortlink") or links.get("canonical") or page_url,
+        canonical_url=canonical,
+        blocks=tuple(blocks),
+        credit=credit,
+        language=language or document.language,
+        source="page",
+    )
+
+
+def _from_entry(entry: Entry, blocks: list[Block], reason: str) -> Article:
+    blocks, credit = _split_credit(blocks)
+    summary = " ".join(b.text for b in html_to_blocks(entry.summary_html)) if entry.content_html else ""
+    link = entry.link or ""
+    return Article(
+        title=entry.title,
+        published=_publication_date(None, entry.published),
+        lead=_lead(summary, blocks),
+        url=link,
+        canonical_url=entry.canonical_link or "",
+        blocks=tuple(blocks),
+        credit=credit,
+        source="feed",
+        fallback_reason=reason,
+    )
+
+
+def _declared_links(tree: lxml.html.HtmlElement, page_url: str) -> dict[str, str]:
+    """The page's rel=canonical (or og:url) and rel=shortlink, made absolute."""
+    found: dict[str, str] = {}
+    for link in tree.iterfind(".//head/link[@rel][@href]"):
+        rels = link.get("rel", "").lower().split()
+        href = urljoin(page_url, link.get("href", "").strip())
+        if not is_web_url(href):
+            continue
+        for rel in ("canonical", "shortlink"):
+            if rel in rels and rel not in found:
+                found[rel] = href
+    if "canonical" not in found:
+        for meta in tree.iterfind(".//head/meta[@property='og:url'][@content]"):
+            href = urljoin(page_url, meta.get("content", "").strip())
+            if is_web_url(href):
+                found["canonical"] = href
+                break
+    # A canonical pointing at the site's front page is a CMS bug, not the article's URL.
+    if "canonical" in found:
+        if urlsplit(found["canonical"]).path in ("", "/") and urlsplit(page_url).path not in ("", "/"):
+            del found["canonical"]
+        else:
+            found["canonical"] = canonical_url(found["canonical"])
+    return found
+
+
+def _blocks_from_trafilatura(body: etree._Element) -> list[Block]:
+    blocks: list[Block] = []
+    for element in body:
+        tag = element.tag
+        if tag == "list":
+            items = tuple(t for item in element.iter("item") if (t := _text(item)))
+            if items:
+                blocks.append(Block("list", items=items, ordered=element.get("rend") == "ol"))
+        elif tag == "table":
+            rows = tuple(
+                " | ".join(c for cell in row.iter("cell") if (c := _text(cell)))
+                for row in element.iter("row")
+            )
+            rows = tuple(r for r in rows if r)
+            if rows:
+                blocks.append(Block("table", items=rows))
+        elif text := _text(element):
+            blocks.append(Block("heading" if tag == "head" else "paragraph", text=text))
+    return blocks
+
+
+def _text(element: etree._Element) -> str:
+    return normalise_space(_restore("".join(element.itertext())))
+
+
+def _restore(text: str) -> str:
+    return text.replace(_NBSP_STAND_IN, "\xa0")
+
+
+def normalise_space(text: str) -> str:
+    """Collapse runs of ASCII whitespace to one space; no-break spaces stay. A block that holds
+    nothing but whitespace of any kind is empty."""
+    text = _SPACE_RUN.sub(" ", text).strip(" ")
+    return text if text.strip() else ""
+
+
+_BLOCK_TAGS = frozenset(
+    "p div section article main header footer aside blockquote pre figure table tr dl dd dt "
+    "address center details summary form fieldset".split()
+)
+_SKIPPED_TAGS = frozenset(
+    "script style noscript template iframe object embed svg figcaption img button".split()
+)
+_HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+
+
+def html_to_blocks(html: str) -> list[Block]:
+    """Blocks from an HTML fragment such as a feed entry's content or summary."""
+    if not html or not html.strip():
+        return []
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return [Block("paragraph", text=t)] if (t := normalise_space(html)) else []
+    blocks: list[Block] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if text := normalise_space("".join(pending)):
+            blocks.append(Block("paragraph", text=text))
+        pending.clear()
+
+    def walk(node: lxml.html.HtmlElement) -> None:
+        if node.text:
+            pending.append(node.text)
+        for child in node:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if not tag or tag in _SKIPPED_TAGS:
+                pass
+            elif tag in _HEADING_TAGS:
+                flush()
+                if text := normalise_space(child.text_content()):
+                    blocks.append(Block("heading", text=text))
+            elif tag in ("ul", "ol"):
+                flush()
+                items = tuple(t for li in child.iter("li") if (t := normalise_space(li.text_content())))
+                if items:
+                    blocks.append(Block("list", items=items, ordered=tag == "ol"))
+            elif tag == "br":
+                pending.append("\n")
+            elif tag in _BLOCK_TAGS:
+                flush()
+                walk(child)
+                flush()
+            else:
+                walk(child)
+            if child.tail:
+                pending.append(child.tail)
+
+    walk(root)
+    flush()
+    return blocks
+
+
+# Credit lines printed at the foot of news stories.
+_CREDIT_PATTERNS = (
+    # DW: "ess/lo (AFP, Reuters)", "dh/rt (dpa, AP)"
+    re.compile(r"^[a-z]{1,5}(?:/[a-z]{1,5})+[\s\xa0]*(?:\([^()]{1,80}\))?\.?$"),
+    # Reuters: "Reporting by ...; Editing by ...", "(Reporting by ...)"
+    re.compile(
+        r"^[(\[]?(?:additional\s+)?(?:reporting|writing|editing|compiled|research)\b.{0,40}\bby\b", re.I
+    ),
+    # AP and others: "Associated Press writer Jane Doe contributed to this report."
+    re.compile(r"\bcontributed(?:\s+(?:to\s+)?(?:this|the)\s+(?:report|story|article))?\.?\)?$", re.I),
+    re.compile(r"^[-—–]*\s*with (?:files|reporting) from\b", re.I),
+    re.compile(r"^\(?(?:©|copyright)\s.{0,80}(?:associated press|reuters|afp|agence france|dpa)\b", re.I),
+)
+_MAX_CREDIT_CHARS = 300
+
+
+def _split_credit(blocks: list[Block]) -> tuple[list[Block], str | None]:
+    """Move a trailing agency/author credit line out of the body."""
+    if len(blocks) >= 2 and blocks[-1].kind == "paragraph":
+        last = blocks[-1].text
+        if len(last) <= _MAX_CREDIT_CHARS and any(p.search(last) for p in _CREDIT_PATTERNS):
+            return blocks[:-1], last
+    return blocks, None
+
+
+_TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·•»/]\s+)")
+_DATE_LIKE = re.compile(r"^[\d./\-\s]+$")
+
+
+def clean_title(title: str, sitename: str | None, page_url: str, entry_title: str) -> str:
+    """Drop site suffixes such as " | DW | 19.01.2020" or " - BBC News" from a page title."""
+    title = normalise_space(title)
+    if entry_title and title.startswith(entry_title) and _TITLE_SEPARATOR.match(title[len(entry_title) :]):
+        return entry_title
+    site_keys = {_squash(sitename or "")}
+    if host := (urlsplit(page_url).hostname or "").removeprefix("www."):
+        site_keys |= {_squash(host), _squash(host.split(".")[0])}
+    site_keys.discard("")
+
+    def is_site_suffix(part: str) -> bool:
+        squashed = _squash(part)
+        return bool(_DATE_LIKE.match(part)) or any(
+            squashed == key or (len(key) >= 2 and squashed.startswith(key)) for key in site_keys
+        )
+
+    pieces = _TITLE_SEPARATOR.split(title)  # [part, separator, part, separator, part, ...]
+    while len(pieces) >= 3 and is_site_suffix(pieces[-1]):
+        del pieces[-2:]
+    return "".join(pieces)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\W+", "", text.lower())
+
+
+def _lead(candidate: str, blocks: list[Block]) -> str | None:
+    """The standfirst, unless it is missing or merely repeats the first paragraph."""
+    lead = normalise_space(candidate)
+    if not lead:
+        return None
+    first = next((b.text for b in blocks if b.kind == "paragraph"), "")
+    stem = lead.rstrip(".…").rstrip()
+    if _squash(lead) == _squash(first) or (first and _squash(first).startswith(_squash(stem))):
+        return None
+    return lead
+
+
+def _publication_date(page_date: str | None, feed_published: datetime | None) -> date | None:
+    """The page's date, unless missing, in the future or contradicted by the feed's."""
+    today = datetime.now(UTC).date()
+    feed_day = feed_published.date() if feed_published else None
+    if feed_day and feed_day > today + timedelta(days=1):
+        feed_day = None
+    page_day = None
+    if page_date:
+        try:
+            page_day = date.fromisoformat(page_date[:10])
+        except ValueError:
+            page_day = None
+    if page_day and page_day > today + timedelta(days=1):
+        page_day = None
+    if page_day and feed_day and abs((page_day - feed_day).days) > 2:
+        return feed_day
+    return page_day or feed_day

@@ -1,0 +1,345 @@
+"""One pass over every feed: fetch, parse, fetch pages, extract, dedup, render, save.
+
+Network work runs concurrently on the event loop, extraction in worker processes; results are
+committed in config-and-feed order, so the same inputs always give the same `seq` numbers and
+the first copy of a story is the one seen first in that order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections.abc import Awaitable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+from feedd import __version__
+from feedd.config import Config, FeedConfig
+from feedd.dedup import Candidate, Deduplicator, ExactDetector
+from feedd.errors import FeedParseError, FetchError
+from feedd.extract import Article, ExtractionFailure, PageInput, try_extract
+from feedd.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
+from feedd.parse import Entry, parse_feed
+from feedd.render import render
+from feedd.store import NewDocument, Store
+from feedd.urls import document_id
+
+log = logging.getLogger("feedd")
+
+DEFAULT_USER_AGENT = f"feedd/{__version__} (feed ingestion daemon; +https://github.com/feedd/feedd)"
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+
+FeedResult = Literal["ok", "not_modified", "failed"]
+EntryStatus = Literal["saved", "duplicate", "failed"]
+
+
+@dataclass
+class FeedReport:
+    """What one pass did with one feed."""
+
+    feed: FeedConfig
+    result: FeedResult = "ok"
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    new: int = 0
+    saved: int = 0
+    duplicate: int = 0
+    failed: int = 0
+    #: (entry link or key, reason) for each entry that failed.
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class PassSummary:
+    """The outcome of one pass, feed by feed."""
+
+    feeds: list[FeedReport]
+    started: datetime
+    finished: datetime
+
+    def _count(self, result: FeedResult) -> int:
+        return sum(1 for report in self.feeds if report.result == result)
+
+    @property
+    def feeds_polled(self) -> int:
+        return len(self.feeds)
+
+    @property
+    def feeds_not_modified(self) -> int:
+        return self._count("not_modified")
+
+    @property
+    def feeds_failed(self) -> int:
+        return self._count("failed")
+
+    @property
+    def entries_new(self) -> int:
+        return sum(r.new for r in self.feeds)
+
+    @property
+    def saved(self) -> int:
+        return sum(r.saved for r in self.feeds)
+
+    @property
+    def duplicate(self) -> int:
+        return sum(r.duplicate for r in self.feeds)
+
+    @property
+    def failed(self) -> int:
+        return sum(r.failed for r in self.feeds)
+
+    @property
+    def every_feed_failed(self) -> bool:
+        return bool(self.feeds) and self.feeds_failed == len(self.feeds)
+
+
+class PassObserver(Protocol):
+    """Hooks for showing progress; the CLI draws them, the library needs none."""
+
+    def feed_finished(self, report: FeedReport, queued_entries: int) -> None: ...
+
+    def entry_finished(self, report: FeedReport, status: EntryStatus) -> None: ...
+
+
+class _Quiet:
+    def feed_finished(self, report: FeedReport, queued_entries: int) -> None:
+        pass
+
+    def entry_finished(self, report: FeedReport, status: EntryStatus) -> None:
+        pass
+
+
+def run_once(config: Config, observer: PassObserver | None = None) -> PassSummary:
+    """Run one pass over every feed in `config` and return what it did."""
+    return asyncio.run(run_pass(config, observer))
+
+
+async def run_pass(config: Config, observer: PassObserver | None = None) -> PassSummary:
+    """run_once for callers that already have an event loop (the daemon)."""
+    started = datetime.now(UTC)
+    with Store(config.database, config.output_dir, config.storage.filename) as store:
+        with _ExtractorPool(config.extract.workers) as extractor:
+            user_agent = config.fetch.user_agent or DEFAULT_USER_AGENT
+            async with Fetcher(config.fetch, user_agent) as fetcher:
+                reports = await _Pass(config, store, fetcher, extractor, observer or _Quiet()).run()
+    return PassSummary(feeds=reports, started=started, finished=datetime.now(UTC))
+
+
+@dataclass
+class _PolledFeed:
+    report: FeedReport
+    #: Each new entry with the work that turns it into an article, in feed order.
+    work: list[tuple[Entry, Awaitable[Article | ExtractionFailure]]]
+
+
+class _Pass:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        fetcher: Fetcher,
+        extractor: _ExtractorPool,
+        observer: PassObserver,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._fetcher = fetcher
+        self._extractor = extractor
+        self._observer = observer
+        self._dedup = Deduplicator([ExactDetector(store)])
+        # Bounds the pages held in memory between fetch and extraction.
+        self._pages_in_flight = asyncio.Semaphore(config.fetch.max_connections + 2 * extractor.workers)
+        # One fetch per page even when several feeds link to it in the same pass.
+        self._page_work: dict[str, asyncio.Task[Article | ExtractionFailure]] = {}
+
+    async def run(self) -> list[FeedReport]:
+        polls = [asyncio.create_task(self._poll(feed)) for feed in self._config.feeds]
+        reports = []
+        try:
+            for poll in polls:
+                polled = await poll
+                for entry, work in polled.work:
+                    outcome = await work
+                    status = self._commit(polled.report, entry, outcome)
+                    self._observer.entry_finished(polled.report, status)
+                reports.append(polled.report)
+        finally:
+            pending = [*polls, *self._page_work.values()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        return reports
+
+    async def _poll(self, feed: FeedConfig) -> _PolledFeed:
+        report = FeedReport(feed)
+        polled = _PolledFeed(report, [])
+        state = self._store.feed_state(feed.url)
+        try:
+            response = await self._fetcher.get(
+                feed.url, accept=FEED_ACCEPT, etag=state.etag, last_modified=state.last_modified
+            )
+            parsed = (
+                None
+                if response.not_modified
+                else parse_feed(response.content, response.headers, response.final_url)
+            )
+        except (FetchError, FeedParseError) as exc:
+            report.result = "failed"
+            report.error = exc.reason if isinstance(exc, FetchError) else str(exc)
+            log.warning("feed %s failed: %s", feed.label, report.error)
+            self._store.record_poll(feed.url, result="failed", error=report.error)
+            self._observer.feed_finished(report, 0)
+            return polled
+        if parsed is None:
+            report.result = "not_modified"
+            self._store.record_poll(feed.url, result="not_modified")
+            self._observer.feed_finished(report, 0)
+            return polled
+        report.warnings.extend(parsed.warnings)
+        for warning in parsed.warnings:
+            log.warning("feed %s: %s", feed.label, warning)
+        settled = self._store.settled_entry_keys(feed.url)
+        for entry in parsed.entries:
+            if entry.key not in settled:
+                report.new += 1
+                polled.work.append((entry, self._article_for(entry)))
+        # Validators are stored only once the entries are known, so a pass that dies before
+        # this point polls the feed in full again.
+        self._store.record_poll(
+            feed.url, result="ok", etag=response.etag, last_modified=response.last_modified
+        )
+        self._observer.feed_finished(report, len(polled.work))
+        return polled
+
+    def _article_for(self, entry: Entry) -> Awaitable[Article | ExtractionFailure]:
+        if entry.canonical_link is None:
+            return asyncio.ensure_future(self._prepare(entry))
+        task = self._page_work.get(entry.canonical_link)
+        if task is None:
+            task = self._page_work[entry.canonical_link] = asyncio.create_task(self._prepare(entry))
+        return asyncio.shield(task)
+
+    async def _prepare(self, entry: Entry) -> Article | ExtractionFailure:
+        if entry.canonical_link and self._store.document_id_by_url(entry.canonical_link):
+            return ExtractionFailure("already saved")  # _commit records it as a duplicate
+        async with self._pages_in_flight:
+            return await self._extractor.extract(await self._fetch_page(entry))
+
+    async def _fetch_page(self, entry: Entry) -> PageInput:
+        if entry.link is None:
+            return PageInput(entry, None, None, None, fetch_problem="entry has no link")
+        try:
+            response = await self._fetcher.get(entry.link, accept=PAGE_ACCEPT)
+        except FetchError as exc:
+            return PageInput(entry, None, None, None, fetch_problem=f"page fetch failed: {exc.reason}")
+        content_type = response.headers.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() not in _HTML_TYPES:
+            return PageInput(entry, None, None, None, fetch_problem=f"page is {content_type}, not HTML")
+        return PageInput(entry, response.content, content_type, response.final_url)
+
+    def _commit(self, report: FeedReport, entry: Entry, outcome: Article | ExtractionFailure) -> EntryStatus:
+        feed_url = report.feed.url
+        if entry.canonical_link and (doc := self._store.document_id_by_url(entry.canonical_link)):
+            self._store.record_duplicate(feed_url, entry.key, entry.link, doc, "same canonical URL")
+            report.duplicate += 1
+            return "duplicate"
+        if isinstance(outcome, ExtractionFailure):
+            self._store.record_failure(feed_url, entry.key, entry.link, outcome.reason)
+            report.failed += 1
+            report.failures.append((entry.link or entry.key, outcome.reason))
+            log.warning(
+                "feed %s: entry %s failed: %s", report.feed.label, entry.link or entry.key, outcome.reason
+            )
+            return "failed"
+        article = outcome
+        candidate = Candidate.from_article(article)
+        if match := self._dedup.find(candidate):
+            self._store.record_duplicate(feed_url, entry.key, entry.link, match.document_id, match.reason)
+            report.duplicate += 1
+            return "duplicate"
+        if article.source == "feed":
+            log.info(
+                "feed %s: %s saved from the feed's own text: %s",
+                report.feed.label,
+                entry.link,
+                article.fallback_reason,
+            )
+        fetched = datetime.now(UTC)
+        doc_id = document_id(article.canonical_url or f"{feed_url}#{entry.key}")
+        published = entry.published or (
+            datetime(article.published.year, article.published.month, article.published.day, tzinfo=UTC)
+            if article.published
+            else None
+        )
+        saved = self._store.save_document(
+            NewDocument(
+                doc_id=doc_id,
+                canonical_url=article.canonical_url,
+                body_hash=candidate.body_hash,
+                text=render(article),
+                filename_date=published or fetched,
+                feed_url=feed_url,
+                entry_key=entry.key,
+                entry_link=entry.link,
+                metadata={
+                    "url": article.url,
+                    "canonical_url": article.canonical_url or None,
+                    "title": article.title,
+                    "published": published.isoformat() if published else None,
+                    "fetched": fetched.isoformat(timespec="seconds"),
+                    "feed": feed_url,
+                    "feed_name": report.feed.name,
+                    "guid": entry.guid,
+                    "entry_link": entry.link,
+                    "language": article.language,
+                    "source": article.source,
+                    "fallback_reason": article.fallback_reason,
+                    "body_sha256": candidate.body_hash,
+                },
+            )
+        )
+        self._dedup.remember(candidate, saved.doc_id)
+        report.saved += 1
+        return "saved"
+
+
+class _ExtractorPool:
+    """Runs extraction off the event loop: in worker processes, or inline when workers = 0."""
+
+    def __init__(self, workers: int | None) -> None:
+        self.workers = (os.cpu_count() or 1) if workers is None else workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _ExtractorPool:
+        if self.workers > 0:
+            self._pool = self._new_pool()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # forkserver: workers never inherit the event loop's threads; the server imports the
+        # extractor once and forks workers from that warm image.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["feedd.extract"])
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+
+    async def extract(self, page: PageInput) -> Article | ExtractionFailure:
+        if self._pool is None:
+            return try_extract(page)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, try_extract, page)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): start a fresh pool for the rest of the pass.
+            log.error("an extraction worker died; restarting the worker pool")
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            return ExtractionFailure("extraction worker died")

@@ -1,0 +1,422 @@
+"""State (SQLite, WAL) and output (documents, manifest): crash-safe, nothing lost or doubled.
+
+Saving a document is a small write-ahead protocol:
+1. one transaction allocates `seq`, records the entry as saved and keeps the rendered text and
+   manifest line in a `pending` document row;
+2. the file is written to a temp file in its folder, fsynced and renamed into place;
+3. the manifest line is appended and fsynced;
+4. the row is marked `saved`.
+A crash anywhere leaves a pending row that `Store.open` completes, so a document is never lost,
+never written twice, and `seq` is never reused.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from feedd.errors import DocumentWriteError, StateError, StateLockedError
+from feedd.render import render_filename
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.jsonl"
+_TEMP_SUFFIX = ".feedd-tmp"
+#: A failing entry is retried on this many passes before it is given up.
+MAX_ENTRY_ATTEMPTS = 3
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    last_polled TEXT,
+    last_result TEXT,
+    last_error TEXT,
+    consecutive_errors INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS documents (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    canonical_url TEXT UNIQUE,
+    body_hash TEXT NOT NULL,
+    path TEXT NOT NULL,
+    feed_url TEXT NOT NULL,
+    entry_key TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'saved')),
+    pending_text TEXT,
+    manifest_line TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_body_hash ON documents (body_hash);
+CREATE INDEX IF NOT EXISTS documents_pending ON documents (state) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS entries (
+    feed_url TEXT NOT NULL,
+    entry_key TEXT NOT NULL,
+    link TEXT,
+    status TEXT NOT NULL CHECK (status IN ('saved', 'duplicate', 'failed')),
+    document_id TEXT,
+    reason TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    PRIMARY KEY (feed_url, entry_key)
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the previous poll of a feed left for the next: its HTTP validators."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewDocument:
+    """A rendered document ready to be saved, with its manifest metadata."""
+
+    doc_id: str
+    canonical_url: str
+    body_hash: str
+    text: str
+    filename_date: datetime
+    feed_url: str
+    entry_key: str
+    entry_link: str | None
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SavedDocument:
+    seq: int
+    doc_id: str
+    path: Path
+
+
+class Store:
+    """The state database and the output folder of one feedd installation."""
+
+    def __init__(self, database: Path, output_dir: Path, filename_template: str) -> None:
+        self.database = database
+        self.output_dir = output_dir
+        self._template = filename_template
+        self._db: sqlite3.Connection | None = None
+        self._lock_fd: int | None = None
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def open(self) -> Store:
+        """Lock the state, create what is missing, and finish any interrupted save."""
+        for folder, what in ((self.database.parent, "database folder"), (self.output_dir, "output_dir")):
+            if folder.exists() and not folder.is_dir():
+                raise StateError(f"{what} {folder} exists and is not a folder")
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StateError(f"cannot create {what} {folder}: {exc.strerror}") from None
+        if not os.access(self.output_dir, os.W_OK):
+            raise StateError(f"output_dir {self.output_dir} is not writable")
+        self._lock()
+        try:
+            self._db = sqlite3.connect(self.database, isolation_level=None, timeout=30)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            self._check_schema()
+            self._recover()
+        except sqlite3.Error as exc:
+            self.close()
+            raise StateError(f"state database {self.database}: {exc}") from None
+        return self
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> Store:
+        return self.open()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _lock(self) -> None:
+        lock_path = self.database.with_name(self.database.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StateLockedError(
+                f"another feedd process is using {self.database} (lock held on {lock_path})"
+            ) from None
+        self._lock_fd = fd
+
+    def _check_schema(self) -> None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('next_seq', '0')")
+        elif int(row["value"]) > SCHEMA_VERSION:
+            raise StateError(f"{self.database} was written by a newer feedd (schema {row['value']})")
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StateError("the store is not open")
+        return self._db
+
+    # -- feeds --------------------------------------------------------------------------------
+
+    def feed_state(self, url: str) -> FeedState:
+        row = self.db.execute("SELECT etag, last_modified FROM feeds WHERE url = ?", (url,)).fetchone()
+        return FeedState(row["etag"], row["last_modified"]) if row else FeedState()
+
+    def record_poll(
+        self,
+        url: str,
+        *,
+        result: str,
+        error: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        """Remember a poll's outcome; validators are kept from earlier polls unless replaced."""
+        now = _now()
+        failed = error is not None
+        self.db.execute(
+            """
+            INSERT INTO feeds (url, etag, last_modified, last_polled, last_result, last_error,
+                               consecutive_errors)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (url) DO UPDATE SET
+                etag = COALESCE(excluded.etag, feeds.etag),
+                last_modified = COALESCE(excluded.last_modified, feeds.last_modified),
+                last_polled = excluded.last_polled,
+                last_result = excluded.last_result,
+                last_error = excluded.last_error,
+                consecutive_errors = CASE WHEN ? THEN feeds.consecutive_errors + 1 ELSE 0 END
+            """,
+            (url, etag, last_modified, now, result, error, int(failed), failed),
+        )
+
+    # -- entries ------------------------------------------------------------------------------
+
+    def settled_entry_keys(self, feed_url: str) -> set[str]:
+        """Keys of this feed's entries that need no more work (saved, duplicate, given up)."""
+        rows = self.db.execute(
+            "SELECT entry_key FROM entries WHERE feed_url = ? AND (status != 'failed' OR attempts >= ?)",
+            (feed_url, MAX_ENTRY_ATTEMPTS),
+        )
+        return {row[0] for row in rows}
+
+    def record_duplicate(self, feed_url: str, entry_key: str, link: str | None, of: str, reason: str) -> None:
+        self._record_entry(feed_url, entry_key, link, "duplicate", of, reason)
+
+    def record_failure(self, feed_url: str, entry_key: str, link: str | None, reason: str) -> None:
+        self._record_entry(feed_url, entry_key, link, "failed", None, reason)
+
+    def _record_entry(
+        self,
+        feed_url: str,
+        key: str,
+        link: str | None,
+        status: str,
+        document_id: str | None,
+        reason: str | None,
+    ) -> None:
+        now = _now()
+        self.db.execute(
+            """
+            INSERT INTO entries (feed_url, entry_key, link, status, document_id, reason, attempts,
+                                 first_seen, last_seen)
+            VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
+            ON CONFLICT (feed_url, entry_key) DO UPDATE SET
+                status = excluded.status, document_id = excluded.document_id,
+                reason = excluded.reason, attempts = entries.attempts + 1, last_seen = excluded.last_seen
+            """,
+            (feed_url, key, link, status, document_id, reason, now, now),
+        )
+
+    # -- documents ----------------------------------------------------------------------------
+
+    def document_id_by_url(self, canonical_url: str) -> str | None:
+        row = self.db.execute("SELECT id FROM documents WHERE canonical_url = ?", (canonical_url,)).fetchone()
+        return row[0] if row else None
+
+    def document_id_by_body_hash(self, body_hash: str) -> str | None:
+        row = self.db.execute("SELECT id FROM documents WHERE body_hash = ? LIMIT 1", (body_hash,)).fetchone()
+        return row[0] if row else None
+
+    def save_document(self, document: NewDocument) -> SavedDocument:
+        """Save atomically and durably; see the module docstring for the protocol."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            seq = int(db.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()[0])
+            relative = render_filename(
+                self._template, seq=seq, doc_id=document.doc_id, day=document.filename_date
+            )
+            manifest_line = json.dumps(
+                {"seq": seq, "id": document.doc_id, "file": relative, **document.metadata},
+                ensure_ascii=False,
+                sort_keys=False,
+            )
+            db.execute(
+                """
+                INSERT INTO documents (seq, id, canonical_url, body_hash, path, feed_url, entry_key,
+                                       saved_at, state, pending_text, manifest_line)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                """,
+                (
+                    seq,
+                    document.doc_id,
+                    document.canonical_url or None,
+                    document.body_hash,
+                    relative,
+                    document.feed_url,
+                    document.entry_key,
+                    _now(),
+                    document.text,
+                    manifest_line,
+                ),
+            )
+            db.execute("UPDATE meta SET value = ? WHERE key = 'next_seq'", (str(seq + 1),))
+            self._record_entry(
+                document.feed_url, document.entry_key, document.entry_link, "saved", document.doc_id, None
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        try:
+            self._complete(seq, relative, document.text, manifest_line)
+        except OSError as exc:
+            # The pending row stays: the next Store.open finishes this save.
+            raise DocumentWriteError(
+                f"cannot write {self.output_dir / relative}: {exc.strerror or exc}"
+            ) from None
+        return SavedDocument(seq=seq, doc_id=document.doc_id, path=self.output_dir / relative)
+
+    def _complete(
+        self, seq: int, relative: str, text: str, manifest_line: str, *, manifest_seqs: set[int] | None = None
+    ) -> None:
+        """Steps 2-4 of a save; safe to repeat after a crash."""
+        path = self.output_dir / relative
+        if not path.exists():
+            _write_atomically(path, text.encode("utf-8"))
+        if manifest_seqs is None or seq not in manifest_seqs:
+            self._append_manifest(manifest_line)
+        self.db.execute("UPDATE documents SET state = 'saved', pending_text = NULL WHERE seq = ?", (seq,))
+
+    def _append_manifest(self, line: str) -> None:
+        fd = os.open(self.output_dir / MANIFEST, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+        try:
+            _write_all(fd, (line + "\n").encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _recover(self) -> None:
+        """Finish saves a crash interrupted and clear what it left half-written."""
+        for temp in self.output_dir.rglob(f".*{_TEMP_SUFFIX}"):
+            temp.unlink(missing_ok=True)
+        manifest = self.output_dir / MANIFEST
+        _drop_torn_last_line(manifest)
+        pending = self.db.execute(
+            "SELECT seq, path, pending_text, manifest_line FROM documents WHERE state = 'pending' ORDER BY seq"
+        ).fetchall()
+        if not pending:
+            return
+        listed = _manifest_seqs(manifest)
+        for row in pending:
+            try:
+                self._complete(
+                    row["seq"], row["path"], row["pending_text"], row["manifest_line"], manifest_seqs=listed
+                )
+            except OSError as exc:
+                raise StateError(
+                    f"cannot finish saving {self.output_dir / row['path']}: {exc.strerror or exc}"
+                ) from None
+
+    def counts(self) -> dict[str, int]:
+        """Entries by status and documents saved, for summaries and status."""
+        rows = self.db.execute("SELECT status, COUNT(*) FROM entries GROUP BY status").fetchall()
+        result = {row[0]: row[1] for row in rows}
+        result["documents"] = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        return result
+
+
+def _drop_torn_last_line(manifest: Path) -> None:
+    """A crash mid-append can leave a partial last line; cut it (its save is still pending)."""
+    try:
+        handle = open(manifest, "r+b")
+    except FileNotFoundError:
+        return
+    with handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        handle.seek(size - 1)
+        if handle.read(1) == b"\n":
+            return
+        handle.seek(0)
+        keep = handle.read().rfind(b"\n") + 1
+        handle.truncate(keep)
+        os.fsync(handle.fileno())
+
+
+def _manifest_seqs(manifest: Path) -> set[int]:
+    seqs = set()
+    if manifest.exists():
+        with open(manifest, "rb") as handle:
+            for line in handle:
+                try:
+                    seqs.add(int(json.loads(line)["seq"]))
+                except (ValueError, KeyError, TypeError):
+                    continue
+    return seqs
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Temp file in the same folder, fsync, rename, fsync the folder. Mode 0666 minus umask."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}{_TEMP_SUFFIX}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        _write_all(fd, data)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        temp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    os.replace(temp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,84 @@
+"""Canonical URLs: one spelling per article, so identity and duplicate checks agree."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+# Parameters that identify a click, not a document.
+_TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "at_", "ga_", "hsa_", "__hs", "oly_")
+_TRACKING_NAMES = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "ocid",
+        "cmpid",
+        "smid",
+        "smtyp",
+        "ref_src",
+        "ref_url",
+        "rss",
+        "ito",
+        "xtor",
+        "ns_mchannel",
+        "ns_source",
+        "ns_campaign",
+        "ns_linkname",
+        "ns_fee",
+        "taid",
+        "spm",
+        "s_cid",
+        "sr_share",
+        "ftag",
+    }
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str, base: str | None = None) -> str:
+    """Normalise `url` (resolved against `base`): lower-case scheme and host, no default port,
+    no fragment, tracking parameters removed, remaining query order kept."""
+    url = url.strip()
+    if base:
+        url = urljoin(base, url)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    netloc = host
+    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{host}:{parts.port}"
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)],
+        doseq=True,
+    )
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _TRACKING_NAMES or lowered.startswith(_TRACKING_PREFIXES)
+
+
+def is_web_url(url: str) -> bool:
+    """True for absolute http(s) URLs with a host."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def document_id(url: str) -> str:
+    """16 hex digits: the first 64 bits of the SHA-256 of the canonical URL (see FORMAT.md)."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]

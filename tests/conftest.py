@@ -1,0 +1,176 @@
+"""Shared fixtures: a real HTTP server on 127.0.0.1 and config files written per test."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+TESTDATA = Path(__file__).parent / "testdata"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data, skipping the test when that folder is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared test data not found at {path} (expected beside the checkout)")
+    return path
+
+
+@dataclass
+class Route:
+    """A canned response; `handler` takes over the whole exchange when set."""
+
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    #: Seconds to wait before answering.
+    delay: float = 0.0
+    #: Served with 304 when the request's If-None-Match matches.
+    etag: str | None = None
+    handler: Callable[[BaseHTTPRequestHandler], None] | None = None
+
+
+class LoopbackServer:
+    """A threaded HTTP/1.1 server on 127.0.0.1 with a route table and a request log."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.active = 0
+        self.max_active: dict[str, int] = {}
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                with server._lock:
+                    server.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                    server.active += 1
+                    host_key = "all"
+                    server.max_active[host_key] = max(server.max_active.get(host_key, 0), server.active)
+                try:
+                    server._serve(self)
+                finally:
+                    with server._lock:
+                        server.active -= 1
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        route = self.routes.get(handler.path.split("#")[0])
+        if route is None:
+            route = Route(b"not found", status=404)
+        if route.delay:
+            time.sleep(route.delay)
+        if route.handler is not None:
+            route.handler(handler)
+            return
+        if route.etag and handler.headers.get("If-None-Match") == route.etag:
+            handler.send_response(304)
+            handler.send_header("ETag", route.etag)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        handler.send_response(route.status)
+        headers = {"Content-Type": "text/html; charset=utf-8", **route.headers}
+        if route.etag:
+            headers["ETag"] = route.etag
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(route.body)))
+        handler.end_headers()
+        handler.wfile.write(route.body)
+
+    def add(self, path: str, body: bytes | str = b"", **options: object) -> str:
+        """Serve `body` at `path`; return its absolute URL."""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        self.routes[path] = Route(body=body, **options)  # type: ignore[arg-type]
+        return self.url(path)
+
+    def url(self, path: str) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}{path}"
+
+    def hits(self, path: str) -> int:
+        return sum(1 for requested, _ in self.requests if requested == path)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    loopback = LoopbackServer()
+    loopback.start()
+    yield loopback
+    loopback.stop()
+
+
+def write_config(folder: Path, feeds: list[dict[str, str]], extra: str = "") -> Path:
+    """A config for loopback tests: private networks allowed, short timeouts, inline extraction."""
+    lines = [
+        "[storage]",
+        'output_dir = "out"',
+        'database = "state.sqlite3"',
+        "[fetch]",
+        "allow_private_networks = true",
+        'timeout = "5s"',
+        'read_timeout = "3s"',
+        "[extract]",
+        "workers = 0",
+        extra,
+    ]
+    for feed in feeds:
+        lines.append("[[feeds]]")
+        lines.extend(f'{key} = "{value}"' for key, value in feed.items())
+    path = folder / "feedd.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def rss(items: list[dict[str, str]], title: str = "Test feed", link: str = "http://example.org/") -> str:
+    """A small RSS 2.0 document; each item dict maps element names to (already escaped) text."""
+    body = "".join(
+        "<item>" + "".join(f"<{k}>{v}</{k}>" for k, v in item.items()) + "</item>" for item in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>{title}</title><link>{link}</link><description>test</description>{body}"
+        "</channel></rss>"
+    )
+
+
+def article_page(title: str, paragraphs: list[str], *, canonical: str | None = None) -> str:
+    """A minimal but realistic article page with navigation chrome around the text."""
+    head = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title} | Example News</title>"
+        f"{head}</head><body><nav><ul><li><a href='/'>Home</a></li><li><a href='/world'>World</a></li>"
+        f"</ul></nav><main><article><h1>{title}</h1>{body}</article></main>"
+        "<footer><p>© Example News. All rights reserved.</p></footer></body></html>"
+    )
+
+
+def gzipped(data: bytes) -> bytes:
+    return gzip.compress(data)
