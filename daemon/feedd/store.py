@@ -129,7 +129,9 @@ class Store:
             self._db = sqlite3.connect(self.database, isolation_level=None, timeout=30)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            # NORMAL: a commit survives a process crash but may be lost with power. Only the
+            # seq-allocating commit must survive power loss too; save_document makes it FULL.
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
             self._check_schema()
             self._recover()
@@ -263,6 +265,7 @@ class Store:
     def save_document(self, document: NewDocument) -> SavedDocument:
         """Save atomically and durably; see the module docstring for the protocol."""
         db = self.db
+        db.execute("PRAGMA synchronous=FULL")
         db.execute("BEGIN IMMEDIATE")
         try:
             seq = int(db.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()[0])
@@ -301,6 +304,8 @@ class Store:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        finally:
+            db.execute("PRAGMA synchronous=NORMAL")
         try:
             self._complete(seq, relative, document.text, manifest_line)
         except OSError as exc:

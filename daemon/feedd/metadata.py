@@ -1,0 +1,165 @@
+"""Page metadata (title, date, description, site name, language) from structured markup.
+
+JSON-LD and <meta> tags say what the publisher means and are cheap to read; trafilatura's
+heuristic metadata search costs about as much as the text extraction itself, so it is not used.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from lxml import etree
+
+_ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "backgroundnewsarticle",
+        "reviewnewsarticle",
+        "blogposting",
+        "liveblogposting",
+        "report",
+        "webpage",
+        "scholarlyarticle",
+        "techarticle",
+        "socialmediaposting",
+    }
+)
+_DATE_META = (
+    "article:published_time",
+    "og:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.created",
+    "dcterms.date",
+    "sailthru.date",
+    "parsely-pub-date",
+    "cxenseparse:recs:publishtime",
+    "article.published",
+    "published_time",
+    "article_date_original",
+    "original-publish-date",
+)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+@dataclass(frozen=True, slots=True)
+class PageMetadata:
+    title: str | None = None
+    published: date | None = None
+    description: str | None = None
+    site_name: str | None = None
+    language: str | None = None
+
+
+def read_metadata(tree: etree._Element) -> PageMetadata:
+    """What the page declares about itself; fields it does not declare are None."""
+    meta: dict[str, str] = {}
+    for element in tree.iterfind(".//meta[@content]"):
+        name = (
+            (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
+        )
+        content = (element.get("content") or "").strip()
+        if name and content and name not in meta:
+            meta[name] = content
+    article = next(_json_ld_articles(tree), {})
+    title = _string(article.get("headline")) or meta.get("og:title") or meta.get("twitter:title")
+    if not title:
+        title = _text_of(tree.find(".//title")) or _text_of(tree.find(".//h1"))
+    published = _date(_string(article.get("datePublished")))
+    for name in _DATE_META:
+        if published:
+            break
+        published = _date(meta.get(name))
+    if not published:
+        time_element = tree.find(".//article//time[@datetime]")
+        if time_element is None:
+            time_element = tree.find(".//time[@datetime]")
+        if time_element is not None:
+            published = _date(time_element.get("datetime"))
+    description = (
+        meta.get("og:description")
+        or meta.get("description")
+        or _string(article.get("description"))
+        or meta.get("twitter:description")
+    )
+    publisher = article.get("publisher")
+    site_name = meta.get("og:site_name") or (
+        _string(publisher.get("name")) if isinstance(publisher, dict) else None
+    )
+    language = (tree.get("lang") or meta.get("og:locale") or "").replace("_", "-").split("-")[0].lower()
+    return PageMetadata(
+        title=title or None,
+        published=published,
+        description=description or None,
+        site_name=site_name or None,
+        language=language or None,
+    )
+
+
+def _json_ld_articles(tree: etree._Element) -> Iterator[dict[str, Any]]:
+    for script in tree.iterfind(".//script[@type]"):
+        if script.get("type", "").strip().lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text)
+        except ValueError:
+            continue
+        yield from _articles_in(data)
+
+
+def _articles_in(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > 4:
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from _articles_in(item, depth + 1)
+    elif isinstance(data, dict):
+        kinds = data.get("@type")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        if any(isinstance(k, str) and k.lower() in _ARTICLE_TYPES for k in kinds) and (
+            data.get("headline") or data.get("datePublished")
+        ):
+            yield data
+        if "@graph" in data:
+            yield from _articles_in(data["@graph"], depth + 1)
+
+
+def _string(value: Any) -> str | None:
+    if isinstance(value, list) and value:
+        value = value[0]
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+
+def _text_of(element: etree._Element | None) -> str | None:
+    if element is None:
+        return None
+    return " ".join("".join(element.itertext()).split()) or None
+
+
+def _date(value: str | None) -> date | None:
+    """The calendar day of an ISO 8601 timestamp, as written (the publisher's own day)."""
+    if not value:
+        return None
+    match = _ISO_DATE.search(value)
+    if not match:
+        return None
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
