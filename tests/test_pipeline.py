@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import TESTDATA, LoopbackServer, Route, article_page, rss, write_config
+from conftest import TESTDATA, LoopbackServer, Route, article_page, rss, shared_data, write_config
 from feedd import load_config, run_once
 from feedd.urls import document_id
 
@@ -82,3 +82,142 @@ def test_second_pass_saves_nothing_new_and_uses_validators(server: LoopbackServe
     assert all(server.hits(f"/a/{n}") == 1 for n in range(3))
     assert [line["seq"] for line in _manifest(tmp_path / "out")] == [0, 1, 2]
     assert len(_documents(tmp_path / "out")) == 3
+
+
+def _feed_route(server: LoopbackServer, path: str, body: str | bytes, content_type: str = "application/rss+xml") -> str:
+    return server.add(path, body, headers={"Content-Type": content_type})
+
+
+def test_a_hostile_world_never_stops_the_pass(server: LoopbackServer, tmp_path: Path) -> None:
+    from conftest import TESTDATA as DATA
+    from http.server import BaseHTTPRequestHandler
+    import time
+
+    feeds = DATA / "feeds"
+    good_page = server.add("/page/good", article_page("Tram network to grow", PARAGRAPHS))
+    server.add("/page/gone", "gone", status=410)
+    item = {"title": "Tram network to grow", "link": good_page, "guid": "good-1", "description": "Teaser."}
+    lost = {"title": "Lost page", "link": server.url("/page/gone"), "guid": "gone-1", "description": "Only the teaser survives."}
+    no_text = {"title": "No text anywhere", "link": server.url("/page/missing"), "guid": "empty-1"}
+
+    def stall(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", "100000")
+        handler.end_headers()
+        time.sleep(4)
+
+    server.routes["/feed/stall"] = Route(handler=stall)
+
+    def local(name: str) -> bytes:
+        """A fixture feed whose links point at this server (where those pages are 404s)."""
+        return (feeds / name).read_bytes().replace(b"http://news.example", server.url("").encode())
+
+    urls = {
+        "good": _feed_route(server, "/feed/good", rss([item, lost, no_text])),
+        "malformed": _feed_route(server, "/feed/malformed", (feeds / "malformed.xml").read_bytes()),
+        "html": _feed_route(server, "/feed/html", (feeds / "not_a_feed.html").read_bytes(), "text/html"),
+        "empty": _feed_route(server, "/feed/empty", (feeds / "empty_channel.xml").read_bytes()),
+        "latin1": _feed_route(server, "/feed/latin1", local("latin1.xml"), "text/xml"),
+        "sloppy": _feed_route(server, "/feed/sloppy", local("duplicate_guids.xml")),
+        "404": server.url("/feed/missing"),
+        "500": server.add("/feed/500", "oops", status=500),
+        "stall": server.url("/feed/stall"),
+        "garbage": _feed_route(server, "/feed/garbage", bytes(range(256)) * 64),
+    }
+    config = load_config(write_config(tmp_path, [{"url": u, "name": n} for n, u in urls.items()]))
+    summary = run_once(config)
+    reports = {r.feed.name: r for r in summary.feeds}
+    assert reports["good"].result == "ok" and reports["good"].saved == 2 and reports["good"].failed == 1
+    assert "no text of its own" in reports["good"].failures[0][1]
+    assert reports["malformed"].result == "ok" and reports["malformed"].warnings
+    assert reports["html"].error is not None and "not a feed" in reports["html"].error
+    assert "no entries" in (reports["empty"].error or "")
+    assert reports["404"].error == "HTTP 404" and reports["500"].error == "HTTP 500"
+    assert "within 5s" in (reports["stall"].error or "") or "timed out" in (reports["stall"].error or "")
+    assert reports["garbage"].result == "failed"
+    # Those feeds' pages are 404s: their entries fall back to the feed's own text.
+    assert reports["latin1"].saved == 1
+    # Stories A, B, C have no text anywhere; D and E share a link, so E is D's duplicate.
+    assert (reports["sloppy"].saved, reports["sloppy"].duplicate, reports["sloppy"].failed) == (2, 1, 3)
+    assert summary.feeds_failed == 6 and not summary.every_feed_failed
+    manifest = _manifest(tmp_path / "out")
+    by_title = {line["title"]: line for line in manifest}
+    assert by_title["Lost page"]["source"] == "feed"
+    assert "HTTP 410" in by_title["Lost page"]["fallback_reason"]
+    assert "Köln and Zürich" in by_title
+    lost_doc = (tmp_path / "out" / by_title["Lost page"]["file"]).read_text(encoding="utf-8")
+    assert lost_doc.endswith("Only the teaser survives.")
+    assert len(manifest) == len(_documents(tmp_path / "out")) == summary.saved
+
+
+def test_exact_duplicates_across_feeds_are_dropped(server: LoopbackServer, tmp_path: Path) -> None:
+    original = server.add("/story", article_page("Tram network to grow", PARAGRAPHS))
+    # The same text republished at another address (a wire copy verbatim).
+    copy = server.add("/elsewhere/story", article_page("Tram network to grow", PARAGRAPHS))
+    first = _feed_route(server, "/f1", rss([{"title": "Tram", "link": original, "guid": "a"}]))
+    second = _feed_route(
+        server,
+        "/f2",
+        rss(
+            [
+                {"title": "Tram (again)", "link": original + "?utm_source=twitter", "guid": "b"},
+                {"title": "Tram (copy)", "link": copy, "guid": "c"},
+            ]
+        ),
+    )
+    summary = run_once(load_config(write_config(tmp_path, [{"url": first}, {"url": second}])))
+    assert (summary.saved, summary.duplicate) == (1, 2)
+    assert len(_documents(tmp_path / "out")) == 1
+    from feedd.store import Store
+
+    with Store(tmp_path / "state.sqlite3", tmp_path / "out", "{seq:03d}_{id}.txt") as store:
+        reasons = dict(store.db.execute("SELECT entry_key, reason FROM entries WHERE status = 'duplicate'"))
+    # (feedparser resolves these bare GUIDs against the feed URL, as permalinks)
+    assert {key.rsplit("/", 1)[-1]: reason for key, reason in reasons.items()} == {
+        "b": "same canonical URL",
+        "c": "same normalised body",
+    }
+    assert server.hits("/story") == 1  # the second link to it was never fetched
+
+
+def test_worker_processes_give_the_same_documents(server: LoopbackServer, tmp_path: Path) -> None:
+    pages = [server.add(f"/w/{n}", article_page(f"Story {n}", [f"{p} ({n})" for p in PARAGRAPHS])) for n in range(4)]
+    feed = _feed_route(server, "/wf", rss([{"title": f"Story {n}", "link": u, "guid": str(n)} for n, u in enumerate(pages)]))
+    inline, pooled = tmp_path / "inline", tmp_path / "pooled"
+    inline.mkdir(), pooled.mkdir()
+    run_once(load_config(write_config(inline, [{"url": feed}])))
+    config_path = write_config(pooled, [{"url": feed}])
+    config_path.write_text(config_path.read_text().replace("workers = 0", "workers = 2"))
+    run_once(load_config(config_path))
+    assert [p.read_bytes() for p in _documents(inline / "out")] == [p.read_bytes() for p in _documents(pooled / "out")]
+    assert len(_documents(pooled / "out")) == 4
+
+
+def test_real_feed_with_real_pages(server: LoopbackServer, tmp_path: Path) -> None:
+    import gzip
+    import re
+
+    import feedparser
+
+    feed_bytes = shared_data("feeds", "real_news", "fastfeedparser", "3f9eeff5039a008d").read_bytes()
+    aeb = shared_data("extraction", "aeb")
+    truth = json.loads((aeb / "ground-truth.json").read_text(encoding="utf-8"))
+    keys = sorted(truth)
+    links = [entry.link for entry in feedparser.parse(feed_bytes).entries]
+    expected = {}
+    for n, link in enumerate(links):
+        local = server.add(f"/aj/{n}", gzip.decompress((aeb / "html" / f"{keys[n]}.html.gz").read_bytes()))
+        feed_bytes = feed_bytes.replace(link.encode(), local.encode())
+        expected[local] = truth[keys[n]]["articleBody"]
+    feed = _feed_route(server, "/aljazeera.xml", feed_bytes)
+    summary = run_once(load_config(write_config(tmp_path, [{"url": feed, "name": "Al Jazeera"}])))
+    assert summary.entries_new == len(links) == 25
+    assert summary.saved + summary.duplicate == 25 and summary.failed == 0
+    recalls = []
+    for line in _manifest(tmp_path / "out"):
+        text = (tmp_path / "out" / line["file"]).read_text(encoding="utf-8")
+        truth_words = re.findall(r"\w+", expected[line["entry_link"]].lower())
+        got = set(re.findall(r"\w+", text.lower()))
+        recalls.append(sum(w in got for w in truth_words) / max(1, len(truth_words)))
+        assert not text.endswith("\n") and "\n\n\n" not in text
+    assert sum(recalls) / len(recalls) > 0.9

@@ -134,7 +134,8 @@ def _link(raw: feedparser.FeedParserDict, feed_url: str) -> str | None:
 
 def _published(raw: feedparser.FeedParserDict) -> datetime | None:
     for field in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = raw.get(field)
+        # dict.get: FeedParserDict.get maps updated_parsed to published_parsed with a warning.
+        value = dict.get(raw, field)
         if value:
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)

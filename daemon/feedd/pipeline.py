@@ -311,9 +311,13 @@ class _Pass:
 class _ExtractorPool:
     """Runs extraction off the event loop: in worker processes, or inline when workers = 0."""
 
+    #: Pools started again after workers died, before extraction moves into the main process.
+    MAX_RESTARTS = 3
+
     def __init__(self, workers: int | None) -> None:
         self.workers = (os.cpu_count() or 1) if workers is None else workers
         self._pool: ProcessPoolExecutor | None = None
+        self._restarts = 0
 
     def __enter__(self) -> _ExtractorPool:
         if self.workers > 0:
@@ -332,14 +336,25 @@ class _ExtractorPool:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
 
     async def extract(self, page: PageInput) -> Article | ExtractionFailure:
-        if self._pool is None:
+        pool = self._pool
+        if pool is None:
             return try_extract(page)
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._pool, try_extract, page)
+            return await asyncio.get_running_loop().run_in_executor(pool, try_extract, page)
         except BrokenProcessPool:
-            # A worker died (killed, out of memory): start a fresh pool for the rest of the pass.
-            log.error("an extraction worker died; restarting the worker pool")
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
+            self._replace_broken(pool)
             return ExtractionFailure("extraction worker died")
+
+    def _replace_broken(self, pool: ProcessPoolExecutor) -> None:
+        if pool is not self._pool:
+            return  # another task already replaced it
+        pool.shutdown(wait=False, cancel_futures=True)
+        self._restarts += 1
+        if self._restarts > self.MAX_RESTARTS:
+            # e.g. a script that starts feedd without `if __name__ == "__main__":` kills every
+            # worker at import; extraction still works in this process.
+            log.error("extraction workers keep dying; extracting in the main process from now on")
+            self._pool = None
+        else:
+            log.error("an extraction worker died; starting a new worker pool")
+            self._pool = self._new_pool()

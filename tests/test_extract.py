@@ -1,0 +1,131 @@
+"""The extract stage: page to Article, and the fallback to the entry's own content."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from conftest import TESTDATA, article_page
+from feedd.extract import Block, ExtractionFailure, PageInput, clean_title, html_to_blocks, try_extract
+from feedd.parse import Entry
+
+PARAGRAPHS = [
+    "The regional parliament approved the budget on Thursday after a debate that lasted eleven hours.",
+    "Opposition parties had demanded more money for schools and hospitals in rural districts.",
+    "The finance minister said the plan would cut the deficit by half within three years.",
+]
+
+
+def _entry(**changes: object) -> Entry:
+    fields: dict[str, object] = {
+        "key": "guid:1",
+        "guid": "1",
+        "link": "https://news.example/a/1",
+        "canonical_link": "https://news.example/a/1",
+        "title": "Budget approved",
+        "published": datetime(2024, 5, 2, 8, 0, tzinfo=UTC),
+        "summary_html": "",
+        "content_html": "",
+        "author": None,
+    }
+    fields.update(changes)
+    return Entry(**fields)  # type: ignore[arg-type]
+
+
+def _page(html: str | bytes, entry: Entry | None = None, url: str = "https://news.example/a/1") -> PageInput:
+    body = html.encode() if isinstance(html, str) else html
+    return PageInput(entry or _entry(), body, "text/html; charset=utf-8", url)
+
+
+def test_seed_page_gives_title_date_lead_shortlink_blocks_and_credit() -> None:
+    html = (TESTDATA / "dw_seed_article.html").read_bytes()
+    article = try_extract(_page(html, _entry(title="", published=None), "https://www.dw.com/en/x/a-71194537"))
+    assert not isinstance(article, ExtractionFailure)
+    assert article.title == "North Korea's Kim calls Putin his 'dearest friend'"
+    assert article.published == date(2024, 12, 31)
+    assert article.lead is not None and article.lead.startswith("In his New Year letter")
+    assert article.url == "https://p.dw.com/p/4ohNM"
+    assert article.canonical_url == "https://www.dw.com/en/north-koreas-kim-calls-putin-his-dearest-friend/a-71194537"
+    assert article.credit == "ess/lo\xa0(AFP, Reuters)"
+    headings = [b.text for b in article.blocks if b.kind == "heading"]
+    assert headings == ["North Korea's troop deployments to Russia", "Closer ties between Russia and North Korea"]
+    body = article.body_text
+    for chrome in ("Skip to content", "Image: Korean Central", "Send us your feedback", "cookies", "Related topics"):
+        assert chrome not in body
+    assert article.source == "page" and article.language == "en"
+
+
+def test_page_lists_are_kept() -> None:
+    html = article_page("Budget approved", PARAGRAPHS).replace(
+        "</article>", "<ul><li>Schools: 2 billion</li><li>Hospitals: 1 billion</li></ul></article>"
+    )
+    article = try_extract(_page(html))
+    assert not isinstance(article, ExtractionFailure)
+    assert Block("list", items=("Schools: 2 billion", "Hospitals: 1 billion")) in article.blocks
+
+
+def test_unreachable_page_falls_back_to_entry_content_and_says_why() -> None:
+    entry = _entry(content_html="".join(f"<p>{p}</p>" for p in PARAGRAPHS), summary_html="A short teaser.")
+    article = try_extract(PageInput(entry, None, None, None, fetch_problem="page fetch failed: HTTP 404"))
+    assert not isinstance(article, ExtractionFailure)
+    assert article.source == "feed" and article.fallback_reason == "page fetch failed: HTTP 404"
+    assert [b.text for b in article.blocks] == PARAGRAPHS
+    assert article.lead == "A short teaser."
+    assert article.url == "https://news.example/a/1" and article.published == date(2024, 5, 2)
+
+
+def test_page_without_text_falls_back_to_summary() -> None:
+    entry = _entry(summary_html="Parliament approved the budget after an eleven-hour debate.")
+    article = try_extract(_page("<html><body><nav><a href='/'>Home</a></nav></body></html>", entry))
+    assert not isinstance(article, ExtractionFailure)
+    assert article.source == "feed" and article.fallback_reason == "page yielded no article text"
+    assert article.body_text == "Parliament approved the budget after an eleven-hour debate."
+
+
+def test_nothing_anywhere_is_a_failure_with_a_reason() -> None:
+    outcome = try_extract(PageInput(_entry(), None, None, None, fetch_problem="page fetch failed: HTTP 500"))
+    assert isinstance(outcome, ExtractionFailure)
+    assert "HTTP 500" in outcome.reason and "no text of its own" in outcome.reason
+
+
+def test_broken_html_does_not_raise() -> None:
+    for junk in (b"", b"\x00\xff\xfe garbage", b"<html><body><p>unclosed <b>tags <div></p>", b"<" * 10000):
+        outcome = try_extract(_page(junk, _entry(summary_html="Teaser.")))
+        assert isinstance(outcome, ExtractionFailure) or outcome.body_text
+
+
+def test_non_utf8_page_is_decoded_by_its_declared_charset() -> None:
+    html = article_page("Öl und Gas", [p + " Über Größe." for p in PARAGRAPHS]).replace("utf-8", "windows-1252")
+    page = PageInput(_entry(), html.encode("cp1252"), "text/html", "https://news.example/a/1")
+    article = try_extract(page)
+    assert not isinstance(article, ExtractionFailure)
+    assert "Über Größe." in article.body_text
+
+
+def test_page_date_in_the_future_is_not_trusted() -> None:
+    html = article_page("Budget approved", PARAGRAPHS).replace(
+        "<head>", "<head><meta property='article:published_time' content='2999-01-01T00:00:00Z'>"
+    )
+    article = try_extract(_page(html))
+    assert not isinstance(article, ExtractionFailure)
+    assert article.published == date(2024, 5, 2)  # the feed's date
+
+
+def test_title_site_suffixes() -> None:
+    url = "https://www.bbc.com/news/world-1"
+    assert clean_title("Floods hit Spain - BBC News", "BBC News", url, "") == "Floods hit Spain"
+    assert clean_title("Kim and Putin | DW | 19.01.2020", None, "https://www.dw.com/en/x", "") == "Kim and Putin"
+    assert clean_title("Brexit: what next - a guide", None, url, "") == "Brexit: what next - a guide"
+    assert clean_title("Floods hit Spain | Live updates", None, url, "Floods hit Spain") == "Floods hit Spain"
+
+
+def test_html_fragments_to_blocks() -> None:
+    blocks = html_to_blocks(
+        "Loose text<br>more<h2>Sub</h2><p>Para&nbsp;one</p><ol><li>a</li><li>b</li></ol>"
+        "<figure><img src=x><figcaption>Caption</figcaption></figure><script>x()</script><p>\xa0</p>"
+    )
+    assert blocks == [
+        Block("paragraph", text="Loose text\nmore".replace("\n", " ")),
+        Block("heading", text="Sub"),
+        Block("paragraph", text="Para\xa0one"),
+        Block("list", items=("a", "b"), ordered=True),
+    ]

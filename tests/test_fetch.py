@@ -1,0 +1,194 @@
+"""The fetch stage against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import ipaddress
+import time
+from http.server import BaseHTTPRequestHandler
+
+import brotli
+import pytest
+
+from conftest import LoopbackServer, Route
+from feedd.config import FetchConfig
+from feedd.errors import (
+    BlockedAddressError,
+    FetchTimeoutError,
+    HTTPStatusError,
+    ResponseTooLargeError,
+    TooManyRedirectsError,
+)
+from feedd.fetch import Fetcher, FetchResult, _is_public, parse_retry_after
+
+LOOPBACK = FetchConfig(allow_private_networks=True, timeout=3.0, read_timeout=1.0, max_bytes=64 * 1024)
+
+
+def _get(url: str, config: FetchConfig = LOOPBACK, **options: str) -> FetchResult:
+    async def go() -> FetchResult:
+        async with Fetcher(config, "feedd-test/1.0") as fetcher:
+            return await fetcher.get(url, **options)
+
+    return asyncio.run(go())
+
+
+def test_plain_get_sends_user_agent(server: LoopbackServer) -> None:
+    result = _get(server.add("/a", "hello"))
+    assert (result.status_code, result.content) == (200, b"hello")
+    assert server.requests[0][1]["user-agent"] == "feedd-test/1.0"
+
+
+def test_conditional_get_gives_not_modified(server: LoopbackServer) -> None:
+    url = server.add("/feed", "<rss/>", etag='"abc"', headers={"Last-Modified": "Wed, 01 May 2024 10:00:00 GMT"})
+    first = _get(url)
+    assert first.etag == '"abc"' and first.last_modified == "Wed, 01 May 2024 10:00:00 GMT"
+    second = _get(url, etag=first.etag, last_modified=first.last_modified)
+    assert second.not_modified and second.content == b""
+    assert server.requests[1][1]["if-modified-since"] == "Wed, 01 May 2024 10:00:00 GMT"
+
+
+def test_gzip_and_brotli_bodies_are_decoded(server: LoopbackServer) -> None:
+    text = b"<p>compressed body</p>" * 50
+    gz = server.add("/gz", gzip.compress(text), headers={"Content-Encoding": "gzip"})
+    br = server.add("/br", brotli.compress(text), headers={"Content-Encoding": "br"})
+    assert _get(gz).content == text and _get(br).content == text
+
+
+def test_redirects_are_followed_and_limited(server: LoopbackServer) -> None:
+    final = server.add("/final", "arrived")
+    server.add("/r1", status=301, headers={"Location": "/r2"})
+    server.add("/r2", status=302, headers={"Location": final})
+    result = _get(server.url("/r1"))
+    assert result.content == b"arrived" and result.final_url == final
+    server.add("/loop", status=302, headers={"Location": "/loop2"})
+    server.add("/loop2", status=302, headers={"Location": "/loop"})
+    with pytest.raises(TooManyRedirectsError, match="loop"):
+        _get(server.url("/loop"))
+    for n in range(10):
+        server.add(f"/chain{n}", status=302, headers={"Location": f"/chain{n + 1}"})
+    with pytest.raises(TooManyRedirectsError, match="more than 5"):
+        _get(server.url("/chain0"))
+
+
+@pytest.mark.parametrize(("status", "transient"), [(404, False), (410, False), (500, True), (503, True)])
+def test_http_errors(server: LoopbackServer, status: int, transient: bool) -> None:
+    with pytest.raises(HTTPStatusError) as caught:
+        _get(server.add("/x", "error page", status=status))
+    assert caught.value.status_code == status and caught.value.transient is transient
+    assert caught.value.reason == f"HTTP {status}"
+
+
+def test_retry_after_is_read(server: LoopbackServer) -> None:
+    with pytest.raises(HTTPStatusError) as caught:
+        _get(server.add("/busy", status=429, headers={"Retry-After": "120"}))
+    assert caught.value.retry_after == 120.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480.0) == 0.0
+    assert parse_retry_after("garbage") is None
+
+
+def test_body_cap_by_declared_length_and_while_streaming(server: LoopbackServer) -> None:
+    with pytest.raises(ResponseTooLargeError):
+        _get(server.add("/big", b"x" * (65 * 1024)))
+
+    def chunked(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        chunk = b"y" * 8192
+        for _ in range(100):
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        handler.wfile.write(b"0\r\n\r\n")
+
+    server.routes["/stream"] = Route(handler=chunked)
+    with pytest.raises(ResponseTooLargeError):
+        _get(server.url("/stream"))
+
+
+def test_gzip_bomb_stops_at_the_cap(server: LoopbackServer) -> None:
+    bomb = gzip.compress(b"\0" * (50 * 1024 * 1024))  # ~50 KB that inflates to 50 MB
+    assert len(bomb) < 100 * 1024
+    started = time.monotonic()
+    with pytest.raises(ResponseTooLargeError):
+        _get(server.add("/bomb", bomb, headers={"Content-Encoding": "gzip"}))
+    assert time.monotonic() - started < 3
+
+
+def test_stall_after_headers_times_out(server: LoopbackServer) -> None:
+    def stall(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", "1000")
+        handler.end_headers()
+        handler.wfile.write(b"partial")
+        handler.wfile.flush()
+        time.sleep(5)
+
+    server.routes["/stall"] = Route(handler=stall)
+    with pytest.raises(FetchTimeoutError):
+        _get(server.url("/stall"))
+
+
+def test_slow_trickle_hits_the_total_timeout(server: LoopbackServer) -> None:
+    def trickle(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", "100")
+        handler.end_headers()
+        try:
+            for _ in range(100):
+                handler.wfile.write(b"x")
+                handler.wfile.flush()
+                time.sleep(0.5)  # each read is quick enough; the whole is not
+        except OSError:
+            pass
+
+    server.routes["/trickle"] = Route(handler=trickle)
+    config = FetchConfig(allow_private_networks=True, timeout=2.0, read_timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(FetchTimeoutError, match="within 2s"):
+        _get(server.url("/trickle"), config)
+    assert time.monotonic() - started < 3
+
+
+def test_private_addresses_are_refused_by_default(server: LoopbackServer) -> None:
+    url = server.add("/secret", "internal")
+    with pytest.raises(BlockedAddressError, match="non-public address 127.0.0.1"):
+        _get(url, FetchConfig())
+    with pytest.raises(BlockedAddressError, match="localhost resolves to non-public"):
+        _get(url.replace("127.0.0.1", "localhost"), FetchConfig())
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("2a00:1450:4001:80b::200e", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),
+    ],
+)
+def test_public_address_classification(address: str, public: bool) -> None:
+    assert _is_public(ipaddress.ip_address(address)) is public
+
+
+def test_per_host_concurrency_limit(server: LoopbackServer) -> None:
+    for n in range(6):
+        server.add(f"/slow{n}", "ok", delay=0.3)
+    config = FetchConfig(allow_private_networks=True, max_per_host=2)
+
+    async def go() -> None:
+        async with Fetcher(config, "t") as fetcher:
+            await asyncio.gather(*(fetcher.get(server.url(f"/slow{n}")) for n in range(6)))
+
+    asyncio.run(go())
+    assert server.max_active == 2

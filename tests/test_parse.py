@@ -1,0 +1,117 @@
+"""Feed bytes to entries: every common format, broken feeds, and stable entry identity."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from conftest import TESTDATA, shared_data
+from feedd.errors import FeedParseError
+from feedd.parse import parse_feed
+
+FEEDS = TESTDATA / "feeds"
+URL = "http://news.example/feed"
+
+
+def _parse(name: str, content_type: str = "application/xml"):
+    return parse_feed((FEEDS / name).read_bytes(), {"content-type": content_type}, URL)
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "link"),
+    [
+        ("rss091.xml", "Café owners protest new rules", "http://news.example/cafe.html"),
+        ("rss10.rdf", "Storm closes airports", "http://news.example/rdf-1"),
+        ("rss20.xml", "Full story in the feed", "http://news.example/full?utm_source=rss&id=7#comments"),
+        ("atom10.xml", "Atom entry", "http://news.example/atom-1"),
+        ("atom03.xml", "Old Atom entry", "http://news.example/atom03-1"),
+    ],
+)
+def test_formats(name: str, title: str, link: str) -> None:
+    feed = _parse(name)
+    assert feed.entries[0].title == title and feed.entries[0].link == link
+    assert not feed.warnings
+
+
+def test_rss2_fields_and_canonical_link() -> None:
+    first, relative = _parse("rss20.xml").entries
+    assert first.key == "guid:tag:news.example,2024:7"
+    assert first.canonical_link == "http://news.example/full?id=7"
+    assert first.published == datetime(2024, 5, 2, 8, 0, tzinfo=UTC)
+    assert "First paragraph of the full story." in first.content_html
+    assert first.summary_html == "Teaser of the full story."
+    assert relative.link == "http://news.example/relative/8"
+
+
+def test_atom_published_and_rdf_dates() -> None:
+    assert _parse("atom10.xml").entries[0].published == datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    assert _parse("rss10.rdf").entries[0].published == datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def test_latin1_feed() -> None:
+    entry = _parse("latin1.xml").entries[0]
+    assert entry.title == "Köln and Zürich" and entry.summary_html == "Grüße aus Köln."
+
+
+def test_repeated_or_missing_guids_never_collapse_different_articles() -> None:
+    entries = _parse("duplicate_guids.xml").entries
+    assert [e.title for e in entries] == [
+        "Story A",
+        "Story B",
+        "Story C, no guid",
+        "Story D, same link as E, no guid",
+        "Story E, same link as D, no guid",
+        "",
+    ]
+    keys = [e.key for e in entries]
+    assert len(set(keys)) == len(keys)
+    assert keys[0] == "url:http://news.example/a" and keys[2] == "url:http://news.example/c"
+    # Identity must be stable from one poll to the next.
+    assert keys == [e.key for e in _parse("duplicate_guids.xml").entries]
+
+
+def test_malformed_feed_keeps_its_entries_with_a_warning() -> None:
+    feed = _parse("malformed.xml")
+    assert feed.entries[0].title == "Fish & chips prices rise"
+    assert feed.warnings and "malformed" in feed.warnings[0]
+
+
+def test_html_served_as_a_feed_is_an_error() -> None:
+    with pytest.raises(FeedParseError, match="not a feed"):
+        _parse("not_a_feed.html", "text/html")
+
+
+def test_feed_without_entries_is_an_error() -> None:
+    with pytest.raises(FeedParseError, match="no entries"):
+        _parse("empty_channel.xml")
+
+
+def test_entity_declarations_are_refused() -> None:
+    with pytest.raises(FeedParseError, match="entities"):
+        _parse("entity_bomb.xml")
+
+
+def test_garbage_bytes_are_an_error() -> None:
+    with pytest.raises(FeedParseError):
+        parse_feed(bytes(range(256)) * 40, {"content-type": "application/xml"}, URL)
+
+
+@pytest.mark.shared_data
+def test_real_news_feeds_parse() -> None:
+    folder = shared_data("feeds", "real_news")
+    parsed = 0
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.suffix not in ("", ".xml", ".rss", ".atom", ".rdf") or path.name == "README":
+            continue
+        try:
+            feed = parse_feed(path.read_bytes(), {}, "https://feeds.example/" + path.name)
+        except FeedParseError as exc:
+            # Only the truncated 2020 Reuters snapshot has no entries at all.
+            assert path.name == "rss_2.0_invalid_1.xml", f"{path}: {exc}"
+            continue
+        parsed += 1
+        keys = [entry.key for entry in feed.entries]
+        assert len(keys) == len(set(keys)), path
+        assert all(entry.link is None or entry.link.startswith("http") for entry in feed.entries), path
+    assert parsed >= 55
