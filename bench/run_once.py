@@ -105,7 +105,8 @@ def main() -> None:
     print(f"feedd run-once  : {feedd_rate:7.1f} pages/s ({pages} pages in {seconds:.1f}s)")
     print(f"ratio           : {feedd_rate / baseline_rate:7.2f}x")
     print(
-        f"peak memory     : main process RSS {peak_main / 2**20:.0f} MB, process tree PSS {peak_tree / 2**20:.0f} MB"
+        f"peak memory     : main process RSS {peak_main / 2**20:.0f} MB, "
+        f"process tree PSS {peak_tree / 2**20:.0f} MB"
     )
 
 

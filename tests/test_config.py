@@ -42,7 +42,10 @@ def test_absolute_paths_stay_absolute(tmp_path: Path) -> None:
 
 
 def test_unknown_key_is_named_with_its_line(tmp_path: Path) -> None:
-    text = '[fetch]\nmax_per_host = 2\n\n[[feeds]]\nurl = "https://a.example/rss"\n\n[[feeds]]\nurl = "https://b.example/rss"\nnmae = "B"\n'
+    text = (
+        '[fetch]\nmax_per_host = 2\n\n[[feeds]]\nurl = "https://a.example/rss"\n\n'
+        '[[feeds]]\nurl = "https://b.example/rss"\nnmae = "B"\n'
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(_write(tmp_path, text))
     message = str(caught.value)
@@ -94,7 +97,9 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.toml")
 
 
-@pytest.mark.parametrize(("text", "seconds"), [(20, 20.0), (1.5, 1.5), ("90s", 90.0), ("15m", 900.0), ("24h", 86400.0)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [(20, 20.0), (1.5, 1.5), ("90s", 90.0), ("15m", 900.0), ("24h", 86400.0)]
+)
 def test_durations(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds
 

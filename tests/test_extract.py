@@ -44,12 +44,24 @@ def test_seed_page_gives_title_date_lead_shortlink_blocks_and_credit() -> None:
     assert article.published == date(2024, 12, 31)
     assert article.lead is not None and article.lead.startswith("In his New Year letter")
     assert article.url == "https://p.dw.com/p/4ohNM"
-    assert article.canonical_url == "https://www.dw.com/en/north-koreas-kim-calls-putin-his-dearest-friend/a-71194537"
+    assert (
+        article.canonical_url
+        == "https://www.dw.com/en/north-koreas-kim-calls-putin-his-dearest-friend/a-71194537"
+    )
     assert article.credit == "ess/lo\xa0(AFP, Reuters)"
     headings = [b.text for b in article.blocks if b.kind == "heading"]
-    assert headings == ["North Korea's troop deployments to Russia", "Closer ties between Russia and North Korea"]
+    assert headings == [
+        "North Korea's troop deployments to Russia",
+        "Closer ties between Russia and North Korea",
+    ]
     body = article.body_text
-    for chrome in ("Skip to content", "Image: Korean Central", "Send us your feedback", "cookies", "Related topics"):
+    for chrome in (
+        "Skip to content",
+        "Image: Korean Central",
+        "Send us your feedback",
+        "cookies",
+        "Related topics",
+    ):
         assert chrome not in body
     assert article.source == "page" and article.language == "en"
 
@@ -94,7 +106,9 @@ def test_broken_html_does_not_raise() -> None:
 
 
 def test_non_utf8_page_is_decoded_by_its_declared_charset() -> None:
-    html = article_page("Öl und Gas", [p + " Über Größe." for p in PARAGRAPHS]).replace("utf-8", "windows-1252")
+    html = article_page("Öl und Gas", [p + " Über Größe." for p in PARAGRAPHS]).replace(
+        "utf-8", "windows-1252"
+    )
     page = PageInput(_entry(), html.encode("cp1252"), "text/html", "https://news.example/a/1")
     article = try_extract(page)
     assert not isinstance(article, ExtractionFailure)
@@ -113,7 +127,9 @@ def test_page_date_in_the_future_is_not_trusted() -> None:
 def test_title_site_suffixes() -> None:
     url = "https://www.bbc.com/news/world-1"
     assert clean_title("Floods hit Spain - BBC News", "BBC News", url, "") == "Floods hit Spain"
-    assert clean_title("Kim and Putin | DW | 19.01.2020", None, "https://www.dw.com/en/x", "") == "Kim and Putin"
+    assert (
+        clean_title("Kim and Putin | DW | 19.01.2020", None, "https://www.dw.com/en/x", "") == "Kim and Putin"
+    )
     assert clean_title("Brexit: what next - a guide", None, url, "") == "Brexit: what next - a guide"
     assert clean_title("Floods hit Spain | Live updates", None, url, "Floods hit Spain") == "Floods hit Spain"
 

@@ -40,7 +40,9 @@ def test_plain_get_sends_user_agent(server: LoopbackServer) -> None:
 
 
 def test_conditional_get_gives_not_modified(server: LoopbackServer) -> None:
-    url = server.add("/feed", "<rss/>", etag='"abc"', headers={"Last-Modified": "Wed, 01 May 2024 10:00:00 GMT"})
+    url = server.add(
+        "/feed", "<rss/>", etag='"abc"', headers={"Last-Modified": "Wed, 01 May 2024 10:00:00 GMT"}
+    )
     first = _get(url)
     assert first.etag == '"abc"' and first.last_modified == "Wed, 01 May 2024 10:00:00 GMT"
     second = _get(url, etag=first.etag, last_modified=first.last_modified)

@@ -102,7 +102,11 @@ def test_real_news_feeds_parse() -> None:
     folder = shared_data("feeds", "real_news")
     parsed = 0
     for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.suffix not in ("", ".xml", ".rss", ".atom", ".rdf") or path.name == "README":
+        if (
+            not path.is_file()
+            or path.suffix not in ("", ".xml", ".rss", ".atom", ".rdf")
+            or path.name == "README"
+        ):
             continue
         try:
             feed = parse_feed(path.read_bytes(), {}, "https://feeds.example/" + path.name)

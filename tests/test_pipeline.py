@@ -84,20 +84,28 @@ def test_second_pass_saves_nothing_new_and_uses_validators(server: LoopbackServe
     assert len(_documents(tmp_path / "out")) == 3
 
 
-def _feed_route(server: LoopbackServer, path: str, body: str | bytes, content_type: str = "application/rss+xml") -> str:
+def _feed_route(
+    server: LoopbackServer, path: str, body: str | bytes, content_type: str = "application/rss+xml"
+) -> str:
     return server.add(path, body, headers={"Content-Type": content_type})
 
 
 def test_a_hostile_world_never_stops_the_pass(server: LoopbackServer, tmp_path: Path) -> None:
-    from conftest import TESTDATA as DATA
-    from http.server import BaseHTTPRequestHandler
     import time
+    from http.server import BaseHTTPRequestHandler
+
+    from conftest import TESTDATA as DATA
 
     feeds = DATA / "feeds"
     good_page = server.add("/page/good", article_page("Tram network to grow", PARAGRAPHS))
     server.add("/page/gone", "gone", status=410)
     item = {"title": "Tram network to grow", "link": good_page, "guid": "good-1", "description": "Teaser."}
-    lost = {"title": "Lost page", "link": server.url("/page/gone"), "guid": "gone-1", "description": "Only the teaser survives."}
+    lost = {
+        "title": "Lost page",
+        "link": server.url("/page/gone"),
+        "guid": "gone-1",
+        "description": "Only the teaser survives.",
+    }
     no_text = {"title": "No text anywhere", "link": server.url("/page/missing"), "guid": "empty-1"}
 
     def stall(handler: BaseHTTPRequestHandler) -> None:
@@ -181,15 +189,22 @@ def test_exact_duplicates_across_feeds_are_dropped(server: LoopbackServer, tmp_p
 
 
 def test_worker_processes_give_the_same_documents(server: LoopbackServer, tmp_path: Path) -> None:
-    pages = [server.add(f"/w/{n}", article_page(f"Story {n}", [f"{p} ({n})" for p in PARAGRAPHS])) for n in range(4)]
-    feed = _feed_route(server, "/wf", rss([{"title": f"Story {n}", "link": u, "guid": str(n)} for n, u in enumerate(pages)]))
+    pages = [
+        server.add(f"/w/{n}", article_page(f"Story {n}", [f"{p} ({n})" for p in PARAGRAPHS]))
+        for n in range(4)
+    ]
+    feed = _feed_route(
+        server, "/wf", rss([{"title": f"Story {n}", "link": u, "guid": str(n)} for n, u in enumerate(pages)])
+    )
     inline, pooled = tmp_path / "inline", tmp_path / "pooled"
     inline.mkdir(), pooled.mkdir()
     run_once(load_config(write_config(inline, [{"url": feed}])))
     config_path = write_config(pooled, [{"url": feed}])
     config_path.write_text(config_path.read_text().replace("workers = 0", "workers = 2"))
     run_once(load_config(config_path))
-    assert [p.read_bytes() for p in _documents(inline / "out")] == [p.read_bytes() for p in _documents(pooled / "out")]
+    assert [p.read_bytes() for p in _documents(inline / "out")] == [
+        p.read_bytes() for p in _documents(pooled / "out")
+    ]
     assert len(_documents(pooled / "out")) == 4
 
 

@@ -45,7 +45,9 @@ def test_date_is_english_month_day_year(day: date, text: str) -> None:
 
 
 def test_unknown_date_is_omitted() -> None:
-    assert render(_article(published=None)).split("\n\n")[1] == "In his New Year letter, Kim praised their ties."
+    assert (
+        render(_article(published=None)).split("\n\n")[1] == "In his New Year letter, Kim praised their ties."
+    )
 
 
 def test_missing_lead_is_omitted() -> None:
@@ -57,7 +59,11 @@ def test_link_follows_lead() -> None:
 
 
 def test_subheadings_are_blocks_of_their_own() -> None:
-    blocks = (Block("paragraph", text="Before."), Block("heading", text="A subheading"), Block("paragraph", text="After."))
+    blocks = (
+        Block("paragraph", text="Before."),
+        Block("heading", text="A subheading"),
+        Block("paragraph", text="After."),
+    )
     assert render(_article(blocks=blocks, credit=None)).endswith("Before.\n\nA subheading\n\nAfter.")
 
 
@@ -66,7 +72,9 @@ def test_lists_one_item_per_line() -> None:
         Block("list", items=("apples", "pears")),
         Block("list", items=("first", "second", "third"), ordered=True),
     )
-    assert render(_article(blocks=blocks, credit=None)).endswith("- apples\n- pears\n\n1. first\n2. second\n3. third")
+    assert render(_article(blocks=blocks, credit=None)).endswith(
+        "- apples\n- pears\n\n1. first\n2. second\n3. third"
+    )
 
 
 def test_credit_is_the_last_block() -> None:
@@ -75,7 +83,11 @@ def test_credit_is_the_last_block() -> None:
 
 
 def test_blank_only_blocks_are_not_blocks() -> None:
-    blocks = (Block("paragraph", text="One."), Block("paragraph", text="\xa0"), Block("paragraph", text="Two."))
+    blocks = (
+        Block("paragraph", text="One."),
+        Block("paragraph", text="\xa0"),
+        Block("paragraph", text="Two."),
+    )
     assert "One.\n\nTwo." in render(_article(blocks=blocks))
 
 
@@ -89,12 +101,14 @@ def test_file_names() -> None:
         "007_2dce832f619571ad.txt"
     )
     assert render_filename("{seq:03d}_{id}.txt", seq=1234, doc_id="ab", day=date(2024, 1, 2)) == "1234_ab.txt"
-    assert render_filename("{date:%Y/%m/%d}/{seq:03d}_{id}.txt", seq=0, doc_id="ab", day=date(2024, 1, 2)) == (
-        "2024/01/02/000_ab.txt"
-    )
+    assert render_filename(
+        "{date:%Y/%m/%d}/{seq:03d}_{id}.txt", seq=0, doc_id="ab", day=date(2024, 1, 2)
+    ) == ("2024/01/02/000_ab.txt")
 
 
-@pytest.mark.parametrize("template", ["{id}.txt", "/abs/{seq}.txt", "../{seq}.txt", "{seq}_{nope}.txt", "{seq:Q}"])
+@pytest.mark.parametrize(
+    "template", ["{id}.txt", "/abs/{seq}.txt", "../{seq}.txt", "{seq}_{nope}.txt", "{seq:Q}"]
+)
 def test_bad_file_name_templates(template: str) -> None:
     with pytest.raises(ValueError):
         check_filename_template(template)

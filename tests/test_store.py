@@ -111,12 +111,16 @@ def test_torn_manifest_line_and_temp_files_are_cleaned_on_open(tmp_path: Path) -
     assert not list(out.glob(".*feedd-tmp"))
 
 
-def test_manifest_line_already_written_is_not_repeated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_manifest_line_already_written_is_not_repeated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A crash after the manifest append but before the state update."""
     with _store(tmp_path) as store:
         real_update = Store._complete
 
-        def crash_after_manifest(self: Store, seq: int, relative: str, text: str, line: str, **kw: object) -> None:
+        def crash_after_manifest(
+            self: Store, seq: int, relative: str, text: str, line: str, **kw: object
+        ) -> None:
             store_module._write_atomically(self.output_dir / relative, text.encode())
             self._append_manifest(line)
             raise OSError(errno.EIO, "simulated crash")

@@ -120,7 +120,9 @@ def _entries(raw_entries: list[feedparser.FeedParserDict], feed_url: str) -> lis
 
 def _link(raw: feedparser.FeedParserDict, feed_url: str) -> str | None:
     candidates = [raw.get("link")]
-    candidates += [l.get("href") for l in raw.get("links") or () if l.get("rel") in (None, "alternate")]
+    candidates += [
+        link.get("href") for link in raw.get("links") or () if link.get("rel") in (None, "alternate")
+    ]
     # Some feeds put the permalink only in a permalink GUID.
     if raw.get("guidislink"):
         candidates.append(raw.get("id"))

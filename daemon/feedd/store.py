@@ -341,7 +341,8 @@ class Store:
         manifest = self.output_dir / MANIFEST
         _drop_torn_last_line(manifest)
         pending = self.db.execute(
-            "SELECT seq, path, pending_text, manifest_line FROM documents WHERE state = 'pending' ORDER BY seq"
+            "SELECT seq, path, pending_text, manifest_line FROM documents"
+            " WHERE state = 'pending' ORDER BY seq"
         ).fetchall()
         if not pending:
             return

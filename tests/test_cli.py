@@ -1,0 +1,101 @@
+"""The `feedd` command as users and their scripts call it: arguments, output, exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import LoopbackServer, article_page, rss, write_config
+
+
+def feedd(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "feedd", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        timeout=120,
+    )
+
+
+def test_check_config_ok(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [{"url": "https://example.org/rss"}])
+    result = feedd("check-config", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "OK, 1 feed(s)" in result.stdout
+
+
+def test_bad_config_exits_2_naming_file_line_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[[feeds]]\nurl = "https://example.org/rss"\ncolour = "red"\n')
+    for command in ("check-config", "run-once"):
+        result = feedd(command, "-c", str(config))
+        assert result.returncode == 2
+        assert f"{config}:3: feeds[0].colour: unknown key" in result.stderr
+
+
+def test_missing_config_and_bad_usage_exit_2(tmp_path: Path) -> None:
+    assert feedd("check-config", "-c", str(tmp_path / "none.toml")).returncode == 2
+    assert feedd("run-once", "--no-such-option").returncode == 2
+
+
+def test_config_from_environment(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [{"url": "https://example.org/rss"}, {"url": "https://example.org/2"}])
+    result = feedd("check-config", env={"FEEDD_CONFIG": str(config)})
+    assert result.returncode == 0 and "2 feed(s)" in result.stdout
+
+
+def test_run_once_saves_and_summarises(server: LoopbackServer, tmp_path: Path) -> None:
+    page = server.add(
+        "/a",
+        article_page("Harbour reopens", ["The harbour reopened on Monday after repairs.", "Ferries resume."]),
+    )
+    feed = server.add("/rss", rss([{"title": "Harbour reopens", "link": page, "guid": "1"}]))
+    result = feedd("run-once", "-c", str(write_config(tmp_path, [{"url": feed}])))
+    assert result.returncode == 0, result.stderr
+    assert (
+        "1 polled, 0 not modified, 0 failed; entries: 1 new, 1 saved, 0 duplicate, 0 failed" in result.stdout
+    )
+    assert len(list((tmp_path / "out").glob("000_*.txt"))) == 1
+
+
+def test_every_feed_failing_exits_1_with_reasons(server: LoopbackServer, tmp_path: Path) -> None:
+    feeds = [
+        {"url": server.url("/missing"), "name": "Gone"},
+        {"url": server.add("/html", "<html></html>"), "name": "Page"},
+    ]
+    result = feedd("run-once", "-c", str(write_config(tmp_path, feeds)))
+    assert result.returncode == 1
+    assert "Gone" in result.stdout and "HTTP 404" in result.stdout
+    assert "not a feed" in result.stdout
+
+
+def test_some_feeds_failing_still_exits_0(server: LoopbackServer, tmp_path: Path) -> None:
+    page = server.add(
+        "/a", article_page("Harbour reopens", ["The harbour reopened on Monday after repairs."])
+    )
+    good = server.add("/rss", rss([{"title": "Harbour reopens", "link": page, "guid": "1"}]))
+    result = feedd(
+        "run-once", "-c", str(write_config(tmp_path, [{"url": good}, {"url": server.url("/nope")}]))
+    )
+    assert result.returncode == 0
+    assert "1 failed" in result.stdout
+
+
+def test_locked_state_exits_2(server: LoopbackServer, tmp_path: Path) -> None:
+    from feedd.store import Store
+
+    config = write_config(tmp_path, [{"url": server.url("/rss")}])
+    with Store(tmp_path / "state.sqlite3", tmp_path / "out", "{seq:03d}_{id}.txt"):
+        result = feedd("run-once", "-c", str(config))
+    assert result.returncode == 2 and "another feedd process" in result.stderr
+
+
+def test_version() -> None:
+    result = feedd("--version")
+    assert result.returncode == 0 and result.stdout.startswith("feedd ")
