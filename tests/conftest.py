@@ -110,7 +110,8 @@ class LoopbackServer:
         return f"http://{host}:{port}{path}"
 
     def hits(self, path: str) -> int:
-        return sum(1 for requested, _ in self.requests if requested == path)
+        """Requests for `path`, whatever their query string."""
+        return sum(1 for requested, _ in self.requests if requested.split("?")[0] == path)
 
     def start(self) -> None:
         self._thread.start()
