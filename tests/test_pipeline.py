@@ -145,14 +145,23 @@ def test_a_hostile_world_never_stops_the_pass(server: LoopbackServer, tmp_path: 
     assert reports["garbage"].result == "failed"
     # Those feeds' pages are 404s: their entries fall back to the feed's own text.
     assert reports["latin1"].saved == 1
-    # Stories A, B, C have no text anywhere; D and E share a link, so E is D's duplicate.
-    assert (reports["sloppy"].saved, reports["sloppy"].duplicate, reports["sloppy"].failed) == (2, 1, 3)
+    # Stories A, B, C have no text anywhere. D and E share a link, which therefore names neither:
+    # both are saved from their own text, as is the entry with neither title nor link.
+    assert (reports["sloppy"].saved, reports["sloppy"].duplicate, reports["sloppy"].failed) == (3, 0, 3)
     assert summary.feeds_failed == 6 and not summary.every_feed_failed
     manifest = _manifest(tmp_path / "out")
     by_title = {line["title"]: line for line in manifest}
     assert by_title["Lost page"]["source"] == "feed"
     assert "HTTP 410" in by_title["Lost page"]["fallback_reason"]
     assert "Köln and Zürich" in by_title
+    assert "An entry with neither title nor link, only text." in by_title  # its first sentence
+    shared = [
+        line
+        for line in manifest
+        if line["title"].startswith("Story D") or line["title"].startswith("Story E")
+    ]
+    assert len({line["id"] for line in shared}) == 2
+    assert all("shared by other entries" in line["fallback_reason"] for line in shared)
     lost_doc = (tmp_path / "out" / by_title["Lost page"]["file"]).read_text(encoding="utf-8")
     assert lost_doc.endswith("Only the teaser survives.")
     assert len(manifest) == len(_documents(tmp_path / "out")) == summary.saved

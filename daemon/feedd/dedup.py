@@ -18,6 +18,9 @@ _QUOTES = str.maketrans(
 )
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
 _NON_WORD = re.compile(r"[\W_]+")
+#: Bodies shorter than this (in words) are not matched by hash: teasers such as "Read more" repeat
+#: across different articles.
+MIN_WORDS_FOR_BODY_MATCH = 25
 
 
 def normalise_text(text: str) -> str:
@@ -34,16 +37,18 @@ class Candidate:
 
     canonical_url: str
     body_hash: str
+    body_words: int
     #: Title, lead and body, as FORMAT.md's "Deduplication input" prescribes.
     text: str
 
     @classmethod
     def from_article(cls, article: Article) -> Candidate:
-        body = article.body_text
+        body = normalise_text(article.body_text)
         return cls(
             canonical_url=article.canonical_url,
-            body_hash=hashlib.sha256(normalise_text(body).encode("utf-8")).hexdigest(),
-            text="\n".join(part for part in (article.title, article.lead or "", body) if part),
+            body_hash=hashlib.sha256(body.encode("utf-8")).hexdigest(),
+            body_words=body.count(" ") + 1 if body else 0,
+            text="\n".join(part for part in (article.title, article.lead or "", article.body_text) if part),
         )
 
 
@@ -81,6 +86,8 @@ class ExactDetector:
     def find(self, candidate: Candidate) -> DuplicateMatch | None:
         if candidate.canonical_url and (doc := self._saved.document_id_by_url(candidate.canonical_url)):
             return DuplicateMatch(doc, "same canonical URL")
+        if candidate.body_words < MIN_WORDS_FOR_BODY_MATCH:
+            return None
         if doc := self._saved.document_id_by_body_hash(candidate.body_hash):
             return DuplicateMatch(doc, "same normalised body")
         return None

@@ -133,7 +133,7 @@ def _from_page(html: str, page_url: str, entry: Entry) -> Article | None:
     if _text_length(blocks) < _THIN_PAGE_CHARS:
         blocks = _main_text(tree, page_url, fast=False)
     title = clean_title(_restore(metadata.title or ""), metadata.site_name, page_url, entry.title)
-    title = title or entry.title
+    title = title or entry.title or _title_from(blocks)
     # The page's own <h1> often opens the extracted text; the title block already says it.
     while (
         blocks
@@ -162,7 +162,7 @@ def _from_entry(entry: Entry, blocks: list[Block], reason: str) -> Article:
     summary = " ".join(b.text for b in html_to_blocks(entry.summary_html)) if entry.content_html else ""
     link = entry.link or ""
     return Article(
-        title=entry.title,
+        title=entry.title or _title_from(blocks),
         published=_publication_date(None, entry.published),
         lead=_lead(summary, blocks),
         url=link,
@@ -363,6 +363,19 @@ def clean_title(title: str, sitename: str | None, page_url: str, entry_title: st
     while len(pieces) >= 3 and is_site_suffix(pieces[-1]):
         del pieces[-2:]
     return "".join(pieces)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_MAX_DERIVED_TITLE = 90
+
+
+def _title_from(blocks: Sequence[Block]) -> str:
+    """A title for an article that has none: its first sentence, shortened on a word boundary."""
+    first = next((b.text for b in blocks if b.text), "")
+    sentence = _SENTENCE_END.split(first, maxsplit=1)[0]
+    if len(sentence) <= _MAX_DERIVED_TITLE:
+        return sentence
+    return sentence[:_MAX_DERIVED_TITLE].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _squash(text: str) -> str:

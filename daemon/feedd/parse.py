@@ -27,6 +27,7 @@ class Entry:
     key: str
     guid: str | None
     link: str | None
+    #: The link, canonicalised; None when there is no link or other entries of the feed share it.
     canonical_link: str | None
     title: str
     published: datetime | None
@@ -89,11 +90,14 @@ def _entries(raw_entries: list[feedparser.FeedParserDict], feed_url: str) -> lis
             continue
         guid = _clean(raw.get("id")) or None
         canonical = canonical_url(link) if link else None
+        if canonical and canonical_links[canonical] > 1:
+            # Several entries share this link (often the site's front page): it names none of them.
+            canonical = None
         # A GUID identifies an entry only if this feed uses it once; otherwise fall back to
         # the link, and to the entry's own text, so that different articles never collapse.
         if guid and guids[guid] == 1:
             key = f"guid:{guid}"
-        elif canonical and canonical_links[canonical] == 1:
+        elif canonical:
             key = f"url:{canonical}"
         else:
             key = "sha:" + _digest(title, link or "", guid or "", summary, content)

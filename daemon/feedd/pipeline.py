@@ -233,6 +233,9 @@ class _Pass:
     async def _fetch_page(self, entry: Entry) -> PageInput:
         if entry.link is None:
             return PageInput(entry, None, None, None, fetch_problem="entry has no link")
+        if entry.canonical_link is None:
+            problem = "entry's link is shared by other entries of the feed"
+            return PageInput(entry, None, None, None, fetch_problem=problem)
         try:
             response = await self._fetcher.get(entry.link, accept=PAGE_ACCEPT)
         except FetchError as exc:
