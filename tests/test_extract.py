@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from conftest import TESTDATA, article_page
+from conftest import TESTDATA, article_page, shared_data
 from feedd.extract import Block, ExtractionFailure, PageInput, clean_title, html_to_blocks, try_extract
 from feedd.parse import Entry
 
@@ -145,3 +145,34 @@ def test_html_fragments_to_blocks() -> None:
         Block("paragraph", text="Para\xa0one"),
         Block("list", items=("a", "b"), ordered=True),
     ]
+
+
+def _fundus_page(name: str, url: str) -> PageInput:
+    import gzip
+
+    path = shared_data("extraction", "fundus", "tests", "resources", "parser", "test_data", "us", name)
+    return PageInput(
+        _entry(title="", published=None, link=url), gzip.decompress(path.read_bytes()), "text/html", url
+    )
+
+
+def test_real_reuters_page_credit_without_trailing_chrome() -> None:
+    url = "https://www.reuters.com/world/middle-east/israeli-tank-likely-scenario-fired-machine-gun-reporters-after-deadly-shelling-2024-03-07/"
+    article = try_extract(_fundus_page("Reuters_2024_03_07.html.gz", url))
+    assert not isinstance(article, ExtractionFailure)
+    assert article.credit is not None and article.credit.startswith("Reporting by Maya Gebeilly")
+    assert "Trust Principles" not in article.body_text
+    # The description is the first paragraph without its dateline: not a lead of its own.
+    assert article.lead is None
+    assert article.blocks[0].text.startswith("BEIRUT/THE HAGUE, March 7 (Reuters) - An Israeli tank crew")
+
+
+def test_real_ap_page_credit_separator_and_title_heading() -> None:
+    url = "https://apnews.com/article/trump-harris-presidential-election-2024-labor-day-151f82b59473d29a448ef1cea9afe471"
+    article = try_extract(_fundus_page("APNews_2024_09_03.html.gz", url))
+    assert not isinstance(article, ExtractionFailure)
+    assert article.title == "The presidential campaigns brace for a sprint to Election Day"
+    assert article.blocks[0].kind == "paragraph"  # the <h1>, a variant of the title, is gone
+    assert article.credit is not None and article.credit.endswith("contributed to this report.")
+    assert all(block.text != "___" for block in article.blocks)
+    assert article.published == date(2024, 9, 3)

@@ -138,7 +138,7 @@ def _from_page(html: str, page_url: str, entry: Entry) -> Article | None:
     while (
         blocks
         and blocks[0].kind == "heading"
-        and _squash(blocks[0].text) in {_squash(title), _squash(entry.title)}
+        and (_same_words(blocks[0].text, title) or _same_words(blocks[0].text, entry.title))
     ):
         blocks.pop(0)
     blocks, credit = _split_credit(blocks)
@@ -330,8 +330,23 @@ _CREDIT_PATTERNS = (
 _MAX_CREDIT_CHARS = 300
 
 
+# Lines news sites print after every story; not the story's text.
+_TRAILING_CHROME = (
+    re.compile(r"^our standards: the thomson reuters trust principles\.?$", re.I),
+    re.compile(r"^(?:copyright|©) \d{4} the associated press\. all rights reserved\.?$", re.I),
+    re.compile(r"^(?:this|the) (?:article|story) (?:was|has been) (?:updated|amended)\b.{0,80}$", re.I),
+)
+_SEPARATOR = re.compile(r"^[\W_]+$")
+
+
 def _split_credit(blocks: list[Block]) -> tuple[list[Block], str | None]:
-    """Move a trailing agency/author credit line out of the body."""
+    """Drop separator lines and trailing site boilerplate; move a trailing agency/author credit
+    line out of the body."""
+    blocks = [b for b in blocks if not (b.text and _SEPARATOR.match(b.text))]
+    while (
+        blocks and blocks[-1].kind == "paragraph" and any(p.match(blocks[-1].text) for p in _TRAILING_CHROME)
+    ):
+        blocks.pop()
     if len(blocks) >= 2 and blocks[-1].kind == "paragraph":
         last = blocks[-1].text
         if len(last) <= _MAX_CREDIT_CHARS and any(p.search(last) for p in _CREDIT_PATTERNS):
@@ -365,6 +380,15 @@ def clean_title(title: str, sitename: str | None, page_url: str, entry_title: st
     return "".join(pieces)
 
 
+def _same_words(a: str, b: str, threshold: float = 0.6) -> bool:
+    """Whether two headlines are versions of one (word Jaccard >= threshold)."""
+    words_a, words_b = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    if not words_a or not words_b:
+        return False
+    return len(words_a & words_b) / len(words_a | words_b) >= threshold
+
+
+_WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _MAX_DERIVED_TITLE = 90
 
@@ -388,8 +412,9 @@ def _lead(candidate: str, blocks: list[Block]) -> str | None:
     if not lead:
         return None
     first = next((b.text for b in blocks if b.kind == "paragraph"), "")
-    stem = lead.rstrip(".…").rstrip()
-    if _squash(lead) == _squash(first) or (first and _squash(first).startswith(_squash(stem))):
+    # Descriptions are often the first paragraph, truncated or without its dateline.
+    stem = _squash(lead.rstrip(".…").rstrip())
+    if stem and stem in _squash(first):
         return None
     return lead
 
