@@ -156,6 +156,7 @@ class _Pass:
         self._pages_in_flight = asyncio.Semaphore(config.fetch.max_connections + 2 * extractor.workers)
         # One fetch per page even when several feeds link to it in the same pass.
         self._page_work: dict[str, asyncio.Task[Article | ExtractionFailure]] = {}
+        self._unshared_work: list[asyncio.Task[Article | ExtractionFailure]] = []
 
     async def run(self) -> list[FeedReport]:
         polls = [asyncio.create_task(self._poll(feed)) for feed in self._config.feeds]
@@ -169,13 +170,22 @@ class _Pass:
                     self._observer.entry_finished(polled.report, status)
                 reports.append(polled.report)
         finally:
-            pending = [*polls, *self._page_work.values()]
+            pending = [*polls, *self._page_work.values(), *self._unshared_work]
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         return reports
 
     async def _poll(self, feed: FeedConfig) -> _PolledFeed:
+        try:
+            return await self._poll_feed(feed)
+        except Exception as exc:  # a bug met on one feed must not end the pass for all
+            log.exception("feed %s: unexpected error", feed.label)
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            self._store.record_poll(feed.url, result="failed", error=error)
+            return _PolledFeed(FeedReport(feed, result="failed", error=error), [])
+
+    async def _poll_feed(self, feed: FeedConfig) -> _PolledFeed:
         report = FeedReport(feed)
         polled = _PolledFeed(report, [])
         state = self._store.feed_state(feed.url)
@@ -218,7 +228,9 @@ class _Pass:
 
     def _article_for(self, entry: Entry) -> Awaitable[Article | ExtractionFailure]:
         if entry.canonical_link is None:
-            return asyncio.ensure_future(self._prepare(entry))
+            task = asyncio.create_task(self._prepare(entry))
+            self._unshared_work.append(task)
+            return task
         task = self._page_work.get(entry.canonical_link)
         if task is None:
             task = self._page_work[entry.canonical_link] = asyncio.create_task(self._prepare(entry))
@@ -227,8 +239,12 @@ class _Pass:
     async def _prepare(self, entry: Entry) -> Article | ExtractionFailure:
         if entry.canonical_link and self._store.document_id_by_url(entry.canonical_link):
             return ExtractionFailure("already saved")  # _commit records it as a duplicate
-        async with self._pages_in_flight:
-            return await self._extractor.extract(await self._fetch_page(entry))
+        try:
+            async with self._pages_in_flight:
+                return await self._extractor.extract(await self._fetch_page(entry))
+        except Exception as exc:  # one entry's bad luck must not end the pass
+            log.exception("entry %s: unexpected error", entry.link or entry.key)
+            return ExtractionFailure(f"internal error: {type(exc).__name__}: {exc}")
 
     async def _fetch_page(self, entry: Entry) -> PageInput:
         if entry.link is None:
