@@ -245,3 +245,24 @@ def test_real_feed_with_real_pages(server: LoopbackServer, tmp_path: Path) -> No
         recalls.append(sum(w in got for w in truth_words) / max(1, len(truth_words)))
         assert not text.endswith("\n") and "\n\n\n" not in text
     assert sum(recalls) / len(recalls) > 0.9
+
+
+def test_failed_entries_are_retried_even_when_the_feed_is_unchanged(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    server.add("/flaky", "overloaded", status=503)
+    feed = server.add(
+        "/feed.xml",
+        rss([{"title": "Flaky", "link": server.url("/flaky"), "guid": "flaky-1"}]),
+        etag='"same"',
+        headers={"Content-Type": "application/rss+xml"},
+    )
+    config = load_config(write_config(tmp_path, [{"url": feed}]))
+    first = run_once(config)
+    assert (first.failed, first.saved) == (1, 0)
+    server.add("/flaky", article_page("Flaky", PARAGRAPHS))
+    second = run_once(config)
+    assert "if-none-match" not in server.requests[-2][1]  # the feed itself was fetched in full
+    assert (second.feeds_not_modified, second.saved) == (0, 1)
+    third = run_once(config)
+    assert third.feeds_not_modified == 1  # now every entry is settled: validators are used

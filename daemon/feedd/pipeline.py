@@ -134,7 +134,10 @@ async def run_pass(config: Config, observer: PassObserver | None = None) -> Pass
 class _PolledFeed:
     report: FeedReport
     #: Each new entry with the work that turns it into an article, in feed order.
-    work: list[tuple[Entry, Awaitable[Article | ExtractionFailure]]]
+    work: list[tuple[Entry, Awaitable[Article | ExtractionFailure]]] = field(default_factory=list)
+    #: The response's validators, stored once every new entry is committed (see _Pass.run).
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 class _Pass:
@@ -168,7 +171,19 @@ class _Pass:
                     outcome = await work
                     status = self._commit(polled.report, entry, outcome)
                     self._observer.entry_finished(polled.report, status)
-                reports.append(polled.report)
+                report = polled.report
+                if report.result == "ok":
+                    # Validators only once every entry is settled: a 304 next time must not hide
+                    # entries this pass did not finish (a crash) or should retry (a failure).
+                    settled = report.failed == 0
+                    self._store.record_poll(
+                        report.feed.url,
+                        result="ok",
+                        etag=polled.etag if settled else None,
+                        last_modified=polled.last_modified if settled else None,
+                        clear_validators=not settled,
+                    )
+                reports.append(report)
         finally:
             pending = [*polls, *self._page_work.values(), *self._unshared_work]
             for task in pending:
@@ -183,11 +198,13 @@ class _Pass:
             log.exception("feed %s: unexpected error", feed.label)
             error = f"internal error: {type(exc).__name__}: {exc}"
             self._store.record_poll(feed.url, result="failed", error=error)
-            return _PolledFeed(FeedReport(feed, result="failed", error=error), [])
+            report = FeedReport(feed, result="failed", error=error)
+            self._observer.feed_finished(report, 0)
+            return _PolledFeed(report)
 
     async def _poll_feed(self, feed: FeedConfig) -> _PolledFeed:
         report = FeedReport(feed)
-        polled = _PolledFeed(report, [])
+        polled = _PolledFeed(report)
         state = self._store.feed_state(feed.url)
         try:
             response = await self._fetcher.get(
@@ -218,11 +235,7 @@ class _Pass:
             if entry.key not in settled:
                 report.new += 1
                 polled.work.append((entry, self._article_for(entry)))
-        # Validators are stored only once the entries are known, so a pass that dies before
-        # this point polls the feed in full again.
-        self._store.record_poll(
-            feed.url, result="ok", etag=response.etag, last_modified=response.last_modified
-        )
+        polled.etag, polled.last_modified = response.etag, response.last_modified
         self._observer.feed_finished(report, len(polled.work))
         return polled
 

@@ -194,10 +194,14 @@ class Store:
         error: str | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
+        clear_validators: bool = False,
     ) -> None:
-        """Remember a poll's outcome; validators are kept from earlier polls unless replaced."""
+        """Remember a poll's outcome. Validators are kept from earlier polls unless replaced, or
+        cleared so that the next poll fetches the whole feed."""
         now = _now()
         failed = error is not None
+        if clear_validators:
+            self.db.execute("UPDATE feeds SET etag = NULL, last_modified = NULL WHERE url = ?", (url,))
         self.db.execute(
             """
             INSERT INTO feeds (url, etag, last_modified, last_polled, last_result, last_error,
