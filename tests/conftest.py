@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -173,6 +174,23 @@ def article_page(title: str, paragraphs: list[str], *, canonical: str | None = N
         f"</ul></nav><main><article><h1>{title}</h1>{body}</article></main>"
         "<footer><p>© Example News. All rights reserved.</p></footer></body></html>"
     )
+
+
+_VOCABULARY = (
+    "council harbour minister tram budget river school police storm election court bank train "
+    "museum hospital farmers festival bridge airport union strike mayor village factory market "
+    "report rain flood fire vote law price energy water road coast forest island city north "
+    "south east west old new big small early late first last many few said told asked agreed "
+    "refused opened closed began ended rose fell grew cut raised lowered built moved found lost"
+).split()
+
+
+def story(seed: int, paragraphs: int = 4, words: int = 40) -> list[str]:
+    """Paragraphs of made-up text that share no run of words with another seed's."""
+    rng = random.Random(seed)
+    return [
+        " ".join(rng.choice(_VOCABULARY) for _ in range(words)).capitalize() + "." for _ in range(paragraphs)
+    ]
 
 
 def gzipped(data: bytes) -> bytes:

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import LoopbackServer, article_page, rss, write_config
+from conftest import LoopbackServer, article_page, rss, story, write_config
 from feedd import load_config, run_once
 
 STORIES = 24
@@ -22,10 +22,7 @@ def _world(server: LoopbackServer) -> list[dict[str, str]]:
     for f in range(3):
         items = []
         for n in range(f * STORIES // 3, (f + 1) * STORIES // 3):
-            paragraphs = [
-                f"Story {n}: paragraph {p} tells what happened in the town of Exampleton today."
-                for p in range(4)
-            ]
+            paragraphs = story(n)
             url = server.add(f"/s/{n}", article_page(f"Story number {n}", paragraphs), delay=0.05)
             items.append({"title": f"Story number {n}", "link": url, "guid": f"story-{n}"})
         # With an ETag: a pass that stored the validators before committing its entries would

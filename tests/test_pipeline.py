@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import TESTDATA, LoopbackServer, Route, article_page, rss, shared_data, write_config
+from conftest import TESTDATA, LoopbackServer, Route, article_page, rss, shared_data, story, write_config
 from feedd import load_config, run_once
 from feedd.urls import document_id
 
@@ -61,10 +61,7 @@ def test_seed_article_renders_to_the_seed_minus_chrome(server: LoopbackServer, t
 
 
 def test_second_pass_saves_nothing_new_and_uses_validators(server: LoopbackServer, tmp_path: Path) -> None:
-    pages = [
-        server.add(f"/a/{n}", article_page(f"Story {n}", [f"{p} (story {n})" for p in PARAGRAPHS]))
-        for n in range(3)
-    ]
+    pages = [server.add(f"/a/{n}", article_page(f"Story {n}", story(n))) for n in range(3)]
     feed_body = rss([{"title": f"Story {n}", "link": url, "guid": f"id-{n}"} for n, url in enumerate(pages)])
     feed = server.add("/feed.xml", feed_body, etag='"v1"', headers={"Content-Type": "application/rss+xml"})
     config = load_config(write_config(tmp_path, [{"url": feed}]))
@@ -198,10 +195,7 @@ def test_exact_duplicates_across_feeds_are_dropped(server: LoopbackServer, tmp_p
 
 
 def test_worker_processes_give_the_same_documents(server: LoopbackServer, tmp_path: Path) -> None:
-    pages = [
-        server.add(f"/w/{n}", article_page(f"Story {n}", [f"{p} ({n})" for p in PARAGRAPHS]))
-        for n in range(4)
-    ]
+    pages = [server.add(f"/w/{n}", article_page(f"Story {n}", story(n))) for n in range(4)]
     feed = _feed_route(
         server, "/wf", rss([{"title": f"Story {n}", "link": u, "guid": str(n)} for n, u in enumerate(pages)])
     )

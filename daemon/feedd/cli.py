@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,6 +19,7 @@ from rich.table import Table
 from feedd import __version__
 from feedd.config import Config, load_config
 from feedd.errors import ConfigError, DocumentWriteError, StateError
+from feedd.history import explain, recent_drops
 from feedd.pipeline import EntryStatus, FeedReport, PassSummary, run_once
 
 EXIT_OK, EXIT_ALL_FEEDS_FAILED, EXIT_USAGE = 0, 1, 2
@@ -109,6 +112,83 @@ def run_once_command(config: ConfigOption = None) -> None:
         raise typer.Exit(EXIT_USAGE) from None
     _print_summary(summary)
     raise typer.Exit(EXIT_ALL_FEEDS_FAILED if summary.every_feed_failed else EXIT_OK)
+
+
+@app.command("dups")
+def dups_command(
+    config: ConfigOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many drops to list.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List the most recent duplicates dropped, newest first."""
+    loaded = _load(config)
+    try:
+        drops = recent_drops(loaded, limit)
+    except StateError as exc:
+        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    if as_json:
+        for drop in drops:
+            out.print_json(json.dumps(asdict(drop), ensure_ascii=False), indent=None)
+        return
+    if not drops:
+        out.print("no duplicates dropped yet")
+        return
+    table = Table("when", "dropped", "duplicate of", "Jaccard", "containment", "reason")
+    for drop in drops:
+        table.add_row(
+            drop.detected,
+            f"{drop.title or ''}\n{drop.link or drop.canonical_url or ''}",
+            drop.kept_file or drop.duplicate_of,
+            _ratio(drop.jaccard),
+            _ratio(drop.containment),
+            drop.reason,
+        )
+    out.print(table)
+
+
+@app.command("explain")
+def explain_command(
+    ident: Annotated[
+        str, typer.Argument(help="A document id (16 hex digits), a canonical URL or an entry link.")
+    ],
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Say why a document was kept or dropped."""
+    loaded = _load(config)
+    try:
+        explanation = explain(loaded, ident)
+    except StateError as exc:
+        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    if as_json:
+        out.print_json(json.dumps(asdict(explanation), ensure_ascii=False))
+        return
+    if explanation.kept is None and not explanation.drops:
+        out.print(f"feedd has no document or entry {ident!r}", highlight=False)
+        raise typer.Exit(EXIT_ALL_FEEDS_FAILED)
+    dedup = loaded.dedup
+    if kept := explanation.kept:
+        out.print(
+            f"kept: {kept.file} (seq {kept.seq}, id {kept.doc_id}), saved {kept.saved_at} from {kept.feed}.\n"
+            f"  No document saved before it had the same canonical URL or body, nor (within the "
+            f"{dedup.window / 86400:g}-day window) Jaccard >= {dedup.jaccard} "
+            f"or containment >= {dedup.containment}.",
+            highlight=False,
+        )
+    for drop in explanation.drops:
+        kept_as = drop.kept_file or drop.duplicate_of
+        out.print(
+            f"dropped: {drop.title or drop.link} ({drop.link}), {drop.detected}, from {drop.feed}:\n"
+            f"  {drop.reason} of {kept_as}; "
+            f"Jaccard {_ratio(drop.jaccard)}, containment {_ratio(drop.containment)}",
+            highlight=False,
+        )
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 class _ProgressView:

@@ -76,6 +76,23 @@ class ExtractConfig(_Section):
     workers: int | None = Field(default=None, ge=0, le=256)
 
 
+class DedupConfig(_Section):
+    """Duplicate detection. The defaults are chosen by measurement (docs/dedup.md)."""
+
+    #: Near-duplicate detection (MinHash LSH) on top of the exact checks.
+    near_duplicates: bool = True
+    #: A candidate whose word-5-gram Jaccard with a saved document reaches this is a duplicate.
+    jaccard: float = Field(default=0.5, gt=0, le=1)
+    #: ... or whose containment (shared shingles over the smaller document's) reaches this.
+    containment: float = Field(default=0.6, gt=0, le=1)
+    #: Containment counts only when the smaller document has at least this many shingles.
+    min_shingles: int = Field(default=20, ge=1)
+    #: Documents saved within this window are compared against; older ones are forgotten.
+    window: Duration = 30 * 86400.0
+    #: Also append every drop to duplicates.jsonl beside the documents.
+    log_duplicates: bool = False
+
+
 class FeedConfig(_Section):
     """One subscribed feed."""
 
@@ -100,6 +117,7 @@ class _Document(_Section):
     storage: StorageConfig = StorageConfig()
     fetch: FetchConfig = FetchConfig()
     extract: ExtractConfig = ExtractConfig()
+    dedup: DedupConfig = DedupConfig()
     feeds: list[FeedConfig] = Field(min_length=1)
 
 
@@ -111,6 +129,7 @@ class Config:
     storage: StorageConfig
     fetch: FetchConfig
     extract: ExtractConfig
+    dedup: DedupConfig
     feeds: tuple[FeedConfig, ...]
 
     @property
@@ -155,6 +174,7 @@ def parse_config(text: str, path: Path) -> Config:
         storage=document.storage,
         fetch=document.fetch,
         extract=document.extract,
+        dedup=document.dedup,
         feeds=tuple(document.feeds),
     )
 

@@ -8,9 +8,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from feedd.extract import Article
+
+if TYPE_CHECKING:
+    from feedd.near import Fingerprint, Fingerprinter
 
 _QUOTES = str.maketrans(
     {c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u00b4`"}
@@ -40,15 +43,19 @@ class Candidate:
     body_words: int
     #: Title, lead and body, as FORMAT.md's "Deduplication input" prescribes.
     text: str
+    #: Shingles and MinHash, for near-duplicate detection (computed where the CPU is to spare).
+    fingerprint: Fingerprint | None = None
 
     @classmethod
-    def from_article(cls, article: Article) -> Candidate:
+    def from_article(cls, article: Article, fingerprinter: Fingerprinter | None = None) -> Candidate:
         body = normalise_text(article.body_text)
+        text = "\n".join(part for part in (article.title, article.lead or "", article.body_text) if part)
         return cls(
             canonical_url=article.canonical_url,
             body_hash=hashlib.sha256(body.encode("utf-8")).hexdigest(),
             body_words=body.count(" ") + 1 if body else 0,
-            text="\n".join(part for part in (article.title, article.lead or "", article.body_text) if part),
+            text=text,
+            fingerprint=fingerprinter.fingerprint(text) if fingerprinter else None,
         )
 
 
@@ -58,7 +65,9 @@ class DuplicateMatch:
 
     document_id: str
     reason: str
-    similarity: float = 1.0
+    #: Shingle-set overlap with that document, where it was measured.
+    jaccard: float | None = None
+    containment: float | None = None
 
 
 class DuplicateDetector(Protocol):
@@ -66,7 +75,7 @@ class DuplicateDetector(Protocol):
 
     def find(self, candidate: Candidate) -> DuplicateMatch | None: ...
 
-    def remember(self, candidate: Candidate, document_id: str) -> None: ...
+    def remember(self, candidate: Candidate, document_id: str, seq: int) -> None: ...
 
 
 class SavedDocuments(Protocol):
@@ -89,10 +98,10 @@ class ExactDetector:
         if candidate.body_words < MIN_WORDS_FOR_BODY_MATCH:
             return None
         if doc := self._saved.document_id_by_body_hash(candidate.body_hash):
-            return DuplicateMatch(doc, "same normalised body")
+            return DuplicateMatch(doc, "same normalised body", jaccard=1.0, containment=1.0)
         return None
 
-    def remember(self, candidate: Candidate, document_id: str) -> None:
+    def remember(self, candidate: Candidate, document_id: str, seq: int) -> None:
         """Nothing to do: the store indexes every saved document's URL and body hash."""
 
 
@@ -108,6 +117,6 @@ class Deduplicator:
                 return match
         return None
 
-    def remember(self, candidate: Candidate, document_id: str) -> None:
+    def remember(self, candidate: Candidate, document_id: str, seq: int) -> None:
         for detector in self._detectors:
-            detector.remember(candidate, document_id)
+            detector.remember(candidate, document_id, seq)

@@ -11,19 +11,20 @@ import asyncio
 import logging
 import multiprocessing
 import os
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from feedd import __version__
 from feedd.config import Config, FeedConfig
-from feedd.dedup import Candidate, Deduplicator, ExactDetector
+from feedd.dedup import Candidate, Deduplicator, DuplicateDetector, ExactDetector
 from feedd.errors import FeedParseError, FetchError
 from feedd.extract import Article, ExtractionFailure, PageInput, try_extract
 from feedd.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
+from feedd.near import Fingerprinter, NearDuplicateDetector, NearParams, Thresholds, load_index, to_record
 from feedd.parse import Entry, parse_feed
 from feedd.render import render
 from feedd.store import NewDocument, Store
@@ -122,7 +123,13 @@ def run_once(config: Config, observer: PassObserver | None = None) -> PassSummar
 async def run_pass(config: Config, observer: PassObserver | None = None) -> PassSummary:
     """run_once for callers that already have an event loop (the daemon)."""
     started = datetime.now(UTC)
-    with Store(config.database, config.output_dir, config.storage.filename) as store:
+    store = Store(
+        config.database,
+        config.output_dir,
+        config.storage.filename,
+        log_duplicates=config.dedup.log_duplicates,
+    )
+    with store:
         with _ExtractorPool(config.extract.workers) as extractor:
             user_agent = config.fetch.user_agent or DEFAULT_USER_AGENT
             async with Fetcher(config.fetch, user_agent) as fetcher:
@@ -130,11 +137,24 @@ async def run_pass(config: Config, observer: PassObserver | None = None) -> Pass
     return PassSummary(feeds=reports, started=started, finished=datetime.now(UTC))
 
 
+#: What the worker hands back for one entry: the article (or why there is none) and, for an
+#: article, what duplicate detection compares.
+Prepared = tuple[Article | ExtractionFailure, Candidate | None]
+
+
+def prepare_entry(page: PageInput, fingerprinter: Fingerprinter | None) -> Prepared:
+    """Extract, then shingle and sketch: all the CPU-bound work, in one worker call."""
+    outcome = try_extract(page)
+    if isinstance(outcome, ExtractionFailure):
+        return outcome, None
+    return outcome, Candidate.from_article(outcome, fingerprinter)
+
+
 @dataclass
 class _PolledFeed:
     report: FeedReport
     #: Each new entry with the work that turns it into an article, in feed order.
-    work: list[tuple[Entry, Awaitable[Article | ExtractionFailure]]] = field(default_factory=list)
+    work: list[tuple[Entry, Awaitable[Prepared]]] = field(default_factory=list)
     #: The response's validators, stored once every new entry is committed (see _Pass.run).
     etag: str | None = None
     last_modified: str | None = None
@@ -154,12 +174,22 @@ class _Pass:
         self._fetcher = fetcher
         self._extractor = extractor
         self._observer = observer
-        self._dedup = Deduplicator([ExactDetector(store)])
+        detectors: list[DuplicateDetector] = [ExactDetector(store)]
+        self._fingerprinter: Fingerprinter | None = None
+        if config.dedup.near_duplicates:
+            cutoff = (datetime.now(UTC) - timedelta(seconds=config.dedup.window)).isoformat(
+                timespec="seconds"
+            )
+            index = load_index(store, NearParams(), cutoff)
+            self._fingerprinter = index.fingerprinter
+            thresholds = Thresholds(config.dedup.jaccard, config.dedup.containment, config.dedup.min_shingles)
+            detectors.append(NearDuplicateDetector(index, store, thresholds))
+        self._dedup = Deduplicator(detectors)
         # Bounds the pages held in memory between fetch and extraction.
         self._pages_in_flight = asyncio.Semaphore(config.fetch.max_connections + 2 * extractor.workers)
         # One fetch per page even when several feeds link to it in the same pass.
-        self._page_work: dict[str, asyncio.Task[Article | ExtractionFailure]] = {}
-        self._unshared_work: list[asyncio.Task[Article | ExtractionFailure]] = []
+        self._page_work: dict[str, asyncio.Task[Prepared]] = {}
+        self._unshared_work: list[asyncio.Task[Prepared]] = []
 
     async def run(self) -> list[FeedReport]:
         polls = [asyncio.create_task(self._poll(feed)) for feed in self._config.feeds]
@@ -168,8 +198,8 @@ class _Pass:
             for poll in polls:
                 polled = await poll
                 for entry, work in polled.work:
-                    outcome = await work
-                    status = self._commit(polled.report, entry, outcome)
+                    outcome, candidate = await work
+                    status = self._commit(polled.report, entry, outcome, candidate)
                     self._observer.entry_finished(polled.report, status)
                 report = polled.report
                 if report.result == "ok":
@@ -239,7 +269,7 @@ class _Pass:
         self._observer.feed_finished(report, len(polled.work))
         return polled
 
-    def _article_for(self, entry: Entry) -> Awaitable[Article | ExtractionFailure]:
+    def _article_for(self, entry: Entry) -> Awaitable[Prepared]:
         if entry.canonical_link is None:
             task = asyncio.create_task(self._prepare(entry))
             self._unshared_work.append(task)
@@ -249,15 +279,16 @@ class _Pass:
             task = self._page_work[entry.canonical_link] = asyncio.create_task(self._prepare(entry))
         return asyncio.shield(task)
 
-    async def _prepare(self, entry: Entry) -> Article | ExtractionFailure:
+    async def _prepare(self, entry: Entry) -> Prepared:
         if entry.canonical_link and self._store.document_id_by_url(entry.canonical_link):
-            return ExtractionFailure("already saved")  # _commit records it as a duplicate
+            return ExtractionFailure("already saved"), None  # _commit records it as a duplicate
         try:
             async with self._pages_in_flight:
-                return await self._extractor.extract(await self._fetch_page(entry))
+                page = await self._fetch_page(entry)
+                return await self._extractor.run(prepare_entry, page, self._fingerprinter)
         except Exception as exc:  # one entry's bad luck must not end the pass
             log.exception("entry %s: unexpected error", entry.link or entry.key)
-            return ExtractionFailure(f"internal error: {type(exc).__name__}: {exc}")
+            return ExtractionFailure(f"internal error: {type(exc).__name__}: {exc}"), None
 
     async def _fetch_page(self, entry: Entry) -> PageInput:
         if entry.link is None:
@@ -274,13 +305,27 @@ class _Pass:
             return PageInput(entry, None, None, None, fetch_problem=f"page is {content_type}, not HTML")
         return PageInput(entry, response.content, content_type, response.final_url)
 
-    def _commit(self, report: FeedReport, entry: Entry, outcome: Article | ExtractionFailure) -> EntryStatus:
+    def _commit(
+        self,
+        report: FeedReport,
+        entry: Entry,
+        outcome: Article | ExtractionFailure,
+        candidate: Candidate | None,
+    ) -> EntryStatus:
         feed_url = report.feed.url
         if entry.canonical_link and (doc := self._store.document_id_by_url(entry.canonical_link)):
-            self._store.record_duplicate(feed_url, entry.key, entry.link, doc, "same canonical URL")
+            self._store.record_duplicate(
+                feed_url,
+                entry.key,
+                entry.link,
+                doc,
+                "same canonical URL",
+                title=entry.title,
+                canonical_url=entry.canonical_link,
+            )
             report.duplicate += 1
             return "duplicate"
-        if isinstance(outcome, ExtractionFailure):
+        if isinstance(outcome, ExtractionFailure) or candidate is None:
             self._store.record_failure(feed_url, entry.key, entry.link, outcome.reason)
             report.failed += 1
             report.failures.append((entry.link or entry.key, outcome.reason))
@@ -289,9 +334,25 @@ class _Pass:
             )
             return "failed"
         article = outcome
-        candidate = Candidate.from_article(article)
         if match := self._dedup.find(candidate):
-            self._store.record_duplicate(feed_url, entry.key, entry.link, match.document_id, match.reason)
+            self._store.record_duplicate(
+                feed_url,
+                entry.key,
+                entry.link,
+                match.document_id,
+                match.reason,
+                title=article.title,
+                canonical_url=article.canonical_url,
+                jaccard=match.jaccard,
+                containment=match.containment,
+            )
+            log.info(
+                "feed %s: %s dropped: %s of %s",
+                report.feed.label,
+                entry.link,
+                match.reason,
+                match.document_id,
+            )
             report.duplicate += 1
             return "duplicate"
         if article.source == "feed":
@@ -333,9 +394,10 @@ class _Pass:
                     "fallback_reason": article.fallback_reason,
                     "body_sha256": candidate.body_hash,
                 },
+                fingerprint=to_record(candidate.fingerprint) if candidate.fingerprint is not None else None,
             )
         )
-        self._dedup.remember(candidate, saved.doc_id)
+        self._dedup.remember(candidate, saved.doc_id, saved.seq)
         report.saved += 1
         return "saved"
 
@@ -364,18 +426,18 @@ class _ExtractorPool:
         # forkserver: workers never inherit the event loop's threads; the server imports the
         # extractor once and forks workers from that warm image.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["feedd.extract"])
+        context.set_forkserver_preload(["feedd.extract", "feedd.near"])
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
 
-    async def extract(self, page: PageInput) -> Article | ExtractionFailure:
+    async def run(self, function: Callable[..., Prepared], *args: object) -> Prepared:
         pool = self._pool
         if pool is None:
-            return try_extract(page)
+            return function(*args)
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, try_extract, page)
+            return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
         except BrokenProcessPool:
             self._replace_broken(pool)
-            return ExtractionFailure("extraction worker died")
+            return ExtractionFailure("extraction worker died"), None
 
     def _replace_broken(self, pool: ProcessPoolExecutor) -> None:
         if pool is not self._pool:

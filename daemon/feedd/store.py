@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,8 +25,9 @@ from typing import Any
 from feedd.errors import DocumentWriteError, StateError, StateLockedError
 from feedd.render import render_filename
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MANIFEST = "manifest.jsonl"
+DUPLICATES_LOG = "duplicates.jsonl"
 _TEMP_SUFFIX = ".feedd-tmp"
 #: A failing entry is retried on this many passes before it is given up.
 MAX_ENTRY_ATTEMPTS = 3
@@ -66,9 +68,31 @@ CREATE TABLE IF NOT EXISTS entries (
     attempts INTEGER NOT NULL DEFAULT 1,
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
+    title TEXT,
+    canonical_url TEXT,
+    jaccard REAL,
+    containment REAL,
     PRIMARY KEY (feed_url, entry_key)
 );
+CREATE INDEX IF NOT EXISTS entries_status_seen ON entries (status, last_seen);
+CREATE TABLE IF NOT EXISTS fingerprints (
+    seq INTEGER PRIMARY KEY,
+    saved_at TEXT NOT NULL,
+    text BLOB NOT NULL,
+    shingles BLOB NOT NULL,
+    minhash BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fingerprints_saved_at ON fingerprints (saved_at);
 """
+# Statements that bring a database of schema version N-1 to N.
+_MIGRATIONS = {
+    2: [
+        "ALTER TABLE entries ADD COLUMN title TEXT",
+        "ALTER TABLE entries ADD COLUMN canonical_url TEXT",
+        "ALTER TABLE entries ADD COLUMN jaccard REAL",
+        "ALTER TABLE entries ADD COLUMN containment REAL",
+    ],
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +116,8 @@ class NewDocument:
     entry_key: str
     entry_link: str | None
     metadata: dict[str, Any]
+    #: Near-duplicate detection's record: (compressed text, shingles, minhash), opaque here.
+    fingerprint: tuple[bytes, bytes, bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +130,20 @@ class SavedDocument:
 class Store:
     """The state database and the output folder of one feedd installation."""
 
-    def __init__(self, database: Path, output_dir: Path, filename_template: str) -> None:
+    def __init__(
+        self,
+        database: Path,
+        output_dir: Path,
+        filename_template: str,
+        *,
+        log_duplicates: bool = False,
+        read_only: bool = False,
+    ) -> None:
         self.database = database
         self.output_dir = output_dir
+        self.log_duplicates = log_duplicates
+        #: Read-only stores take no lock, so `feedd dups` and `explain` work beside a running pass.
+        self.read_only = read_only
         self._template = filename_template
         self._db: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
@@ -115,6 +152,8 @@ class Store:
 
     def open(self) -> Store:
         """Lock the state, create what is missing, and finish any interrupted save."""
+        if self.read_only:
+            return self._open_read_only()
         for folder, what in ((self.database.parent, "database folder"), (self.output_dir, "output_dir")):
             if folder.exists() and not folder.is_dir():
                 raise StateError(f"{what} {folder} exists and is not a folder")
@@ -138,6 +177,23 @@ class Store:
         except sqlite3.Error as exc:
             self.close()
             raise StateError(f"state database {self.database}: {exc}") from None
+        return self
+
+    def _open_read_only(self) -> Store:
+        if not self.database.exists():
+            raise StateError(f"no state database at {self.database} (has feedd run yet?)")
+        try:
+            self._db = sqlite3.connect(f"{self.database.as_uri()}?mode=ro", uri=True, timeout=30)
+            self._db.row_factory = sqlite3.Row
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.Error as exc:
+            self.close()
+            raise StateError(f"state database {self.database}: {exc}") from None
+        if row is None or int(row["value"]) != SCHEMA_VERSION:
+            self.close()
+            raise StateError(
+                f"{self.database} has schema {row and row['value']}; run feedd once to upgrade it"
+            )
         return self
 
     def close(self) -> None:
@@ -171,8 +227,16 @@ class Store:
         if row is None:
             self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('next_seq', '0')")
-        elif int(row["value"]) > SCHEMA_VERSION:
-            raise StateError(f"{self.database} was written by a newer feedd (schema {row['value']})")
+            return
+        version = int(row["value"])
+        if version > SCHEMA_VERSION:
+            raise StateError(f"{self.database} was written by a newer feedd (schema {version})")
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            self.db.execute("BEGIN IMMEDIATE")
+            for statement in _MIGRATIONS[target]:
+                self.db.execute(statement)
+            self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(target),))
+            self.db.execute("COMMIT")
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -228,8 +292,39 @@ class Store:
         )
         return {row[0] for row in rows}
 
-    def record_duplicate(self, feed_url: str, entry_key: str, link: str | None, of: str, reason: str) -> None:
+    def record_duplicate(
+        self,
+        feed_url: str,
+        entry_key: str,
+        link: str | None,
+        of: str,
+        reason: str,
+        *,
+        title: str | None = None,
+        canonical_url: str | None = None,
+        jaccard: float | None = None,
+        containment: float | None = None,
+    ) -> None:
+        """Record a dropped entry: which saved document it matched, and how closely."""
         self._record_entry(feed_url, entry_key, link, "duplicate", of, reason)
+        self.db.execute(
+            "UPDATE entries SET title = ?, canonical_url = ?, jaccard = ?, containment = ?"
+            " WHERE feed_url = ? AND entry_key = ?",
+            (title, canonical_url or None, jaccard, containment, feed_url, entry_key),
+        )
+        if self.log_duplicates:
+            line = {
+                "detected": _now(),
+                "feed": feed_url,
+                "entry_link": link,
+                "canonical_url": canonical_url or None,
+                "title": title,
+                "duplicate_of": of,
+                "reason": reason,
+                "jaccard": jaccard,
+                "containment": containment,
+            }
+            _append_line(self.output_dir / DUPLICATES_LOG, json.dumps(line, ensure_ascii=False))
 
     def record_failure(self, feed_url: str, entry_key: str, link: str | None, reason: str) -> None:
         self._record_entry(feed_url, entry_key, link, "failed", None, reason)
@@ -300,6 +395,12 @@ class Store:
                     manifest_line,
                 ),
             )
+            if document.fingerprint is not None:
+                db.execute(
+                    "INSERT INTO fingerprints (seq, saved_at, text, shingles, minhash)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (seq, _now(), *document.fingerprint),
+                )
             db.execute("UPDATE meta SET value = ? WHERE key = 'next_seq'", (str(seq + 1),))
             self._record_entry(
                 document.feed_url, document.entry_key, document.entry_link, "saved", document.doc_id, None
@@ -331,12 +432,7 @@ class Store:
         self.db.execute("UPDATE documents SET state = 'saved', pending_text = NULL WHERE seq = ?", (seq,))
 
     def _append_manifest(self, line: str) -> None:
-        fd = os.open(self.output_dir / MANIFEST, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
-        try:
-            _write_all(fd, (line + "\n").encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _append_line(self.output_dir / MANIFEST, line)
 
     def _recover(self) -> None:
         """Finish saves a crash interrupted and clear what it left half-written."""
@@ -361,12 +457,97 @@ class Store:
                     f"cannot finish saving {self.output_dir / row['path']}: {exc.strerror or exc}"
                 ) from None
 
+    # -- near-duplicate fingerprints ---------------------------------------------------------
+
+    def fingerprint_shingles(self, seqs: Iterable[int]) -> Iterator[tuple[int, str, bytes]]:
+        """(seq, document id, shingles blob) of the given documents."""
+        seqs = list(seqs)
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            yield from self.db.execute(
+                f"SELECT f.seq, d.id, f.shingles FROM fingerprints f JOIN documents d USING (seq)"
+                f" WHERE f.seq IN ({marks})",
+                chunk,
+            )
+
+    def fingerprints_since(self, since: str, *, with_text: bool = False) -> Iterator[tuple]:
+        """(seq, minhash blob), or (seq, compressed text, minhash blob), of documents saved at or
+        after `since`."""
+        columns = "seq, text, minhash" if with_text else "seq, minhash"
+        yield from self.db.execute(
+            f"SELECT {columns} FROM fingerprints WHERE saved_at >= ? ORDER BY seq", (since,)
+        )
+
+    def replace_fingerprints(self, rows: Iterable[tuple[int, bytes, bytes]]) -> None:
+        """Store recomputed (seq, shingles, minhash), after a change of detector parameters."""
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.executemany(
+            "UPDATE fingerprints SET shingles = ?, minhash = ? WHERE seq = ?",
+            ((shingles, minhash, seq) for seq, shingles, minhash in rows),
+        )
+        self.db.execute("COMMIT")
+
+    def forget_fingerprints_before(self, cutoff: str) -> list[int]:
+        """Drop fingerprints older than the window; return their seqs."""
+        seqs = [
+            row[0] for row in self.db.execute("SELECT seq FROM fingerprints WHERE saved_at < ?", (cutoff,))
+        ]
+        if seqs:
+            self.db.execute("DELETE FROM fingerprints WHERE saved_at < ?", (cutoff,))
+        return seqs
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # -- history, for `feedd dups` and `feedd explain` -----------------------------------------
+
+    def recent_duplicates(self, limit: int) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT e.*, d.path AS kept_path, d.seq AS kept_seq FROM entries e"
+            " LEFT JOIN documents d ON d.id = e.document_id"
+            " WHERE e.status = 'duplicate' ORDER BY e.last_seen DESC, e.rowid DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+
+    def find_document(self, ident: str) -> sqlite3.Row | None:
+        """A saved document by id, canonical URL, or the link of the entry it came from."""
+        return self.db.execute(
+            "SELECT d.*, e.link AS entry_link FROM documents d"
+            " LEFT JOIN entries e ON e.feed_url = d.feed_url AND e.entry_key = d.entry_key"
+            " WHERE d.id = ? OR d.canonical_url = ? OR e.link = ? LIMIT 1",
+            (ident, ident, ident),
+        ).fetchone()
+
+    def find_entries(self, ident: str) -> list[sqlite3.Row]:
+        """Entries whose link or canonical URL is `ident`, or that matched document `ident`."""
+        return self.db.execute(
+            "SELECT * FROM entries WHERE link = ? OR canonical_url = ? OR document_id = ? ORDER BY last_seen",
+            (ident, ident, ident),
+        ).fetchall()
+
     def counts(self) -> dict[str, int]:
         """Entries by status and documents saved, for summaries and status."""
         rows = self.db.execute("SELECT status, COUNT(*) FROM entries GROUP BY status").fetchall()
         result = {row[0]: row[1] for row in rows}
         result["documents"] = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         return result
+
+
+def _append_line(path: Path, line: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+    try:
+        _write_all(fd, (line + "\n").encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _drop_torn_last_line(manifest: Path) -> None:

@@ -1,0 +1,135 @@
+"""Benchmark: near-duplicate detection at 100,000 indexed documents.
+
+    python bench/dedup_scale.py [--documents 100000]
+
+Fills a real feedd state database with N fingerprints of synthetic documents (words drawn from
+the ECB+ vocabulary at their real frequencies, 150-700 words each), then measures:
+- rebuilding the MinHashLSH index from the stored signatures (feedd.near.load_index),
+- the index's memory (RSS growth of this process while loading),
+- per document, for the 982 real ECB+ articles: fingerprint, LSH query, verification against the
+  stored shingles in SQLite, and insertion, i.e. what the pipeline does for each new article.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from feedd.config import DedupConfig
+from feedd.dedup import Candidate, normalise_text
+from feedd.extract import Article, Block
+from feedd.near import NearDuplicateDetector, NearParams, Thresholds, load_index, to_record
+from feedd.store import Store
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup" / "ecbplus" / "articles.jsonl"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--documents", type=int, default=100_000)
+    args = parser.parse_args()
+    if not DATA.exists():
+        raise SystemExit(f"{DATA} not found: the benchmark needs ../shared/data beside the checkout")
+    articles = [json.loads(line) for line in DATA.open(encoding="utf-8")]
+    counts = Counter(word for a in articles for word in normalise_text(a["text"]).split())
+    vocabulary = np.array(list(counts))
+    weights = np.array(list(counts.values()), dtype=float)
+    weights /= weights.sum()
+    rng = np.random.default_rng(7)
+    params = NearParams()
+    process = psutil.Process()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        store = Store(folder / "state.sqlite3", folder / "out", "{seq:03d}_{id}.txt").open()
+        fingerprinter = load_index(store, params, "1970-01-01").fingerprinter
+        started = time.perf_counter()
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        batch_documents, batch_fingerprints = [], []
+        for seq in range(args.documents):
+            words = vocabulary[rng.choice(len(vocabulary), size=int(rng.integers(150, 700)), p=weights)]
+            record = to_record(fingerprinter.fingerprint(" ".join(words)))
+            doc_id = f"{seq:016x}"
+            batch_documents.append(
+                (
+                    seq,
+                    doc_id,
+                    f"https://synthetic.example/{seq}",
+                    f"h{seq}",
+                    "x",
+                    "f",
+                    str(seq),
+                    now,
+                    "saved",
+                    "{}",
+                )
+            )
+            batch_fingerprints.append((seq, now, *record))
+            if len(batch_documents) == 5000 or seq == args.documents - 1:
+                store.db.execute("BEGIN")
+                store.db.executemany(
+                    "INSERT INTO documents (seq, id, canonical_url, body_hash, path, feed_url, entry_key, saved_at,"
+                    " state, manifest_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    batch_documents,
+                )
+                store.db.executemany("INSERT INTO fingerprints VALUES (?, ?, ?, ?, ?)", batch_fingerprints)
+                store.db.execute("COMMIT")
+                batch_documents, batch_fingerprints = [], []
+        print(
+            f"filled the state with {args.documents} synthetic fingerprints in {time.perf_counter() - started:.0f}s"
+        )
+
+        rss_before = process.memory_info().rss
+        started = time.perf_counter()
+        index = load_index(store, params, "1970-01-01")
+        rebuild = time.perf_counter() - started
+        memory = process.memory_info().rss - rss_before
+        print(f"rebuild from {len(index)} stored signatures: {rebuild:.1f}s (target <= 10s)")
+        print(f"index memory (RSS growth while loading): {memory / 2**20:.0f} MB (target <= 300 MB)")
+
+        defaults = DedupConfig()
+        detector = NearDuplicateDetector(
+            index, store, Thresholds(defaults.jaccard, defaults.containment, defaults.min_shingles)
+        )
+        articles_as_read = [
+            Article(a["title"] or "", None, None, "", "", (Block("paragraph", text=a["text"]),))
+            for a in articles
+        ]
+        started = time.perf_counter()
+        found = 0
+        for seq, article in enumerate(articles_as_read, start=args.documents):
+            candidate = Candidate.from_article(article, fingerprinter)
+            if detector.find(candidate):
+                found += 1
+                continue
+            # What save_document records, without its fsyncs.
+            doc_id = f"{seq:016x}"
+            store.db.execute(
+                "INSERT INTO documents (seq, id, canonical_url, body_hash, path, feed_url, entry_key, saved_at,"
+                " state, manifest_line) VALUES (?, ?, ?, ?, 'x', 'f', ?, ?, 'saved', '{}')",
+                (seq, doc_id, f"https://ecb.example/{seq}", candidate.body_hash, str(seq), now),
+            )
+            store.db.execute(
+                "INSERT INTO fingerprints VALUES (?, ?, ?, ?, ?)",
+                (seq, now, *to_record(candidate.fingerprint)),
+            )
+            detector.remember(candidate, doc_id, seq)
+        per_document = (time.perf_counter() - started) / len(articles) * 1000
+        print(
+            f"per document with {len(index)} indexed: {per_document:.2f} ms "
+            f"(fingerprint + LSH query + verification + insert; target <= 2 ms); {found} ECB+ duplicates found"
+        )
+        store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""What feedd kept and dropped, and why: the library behind `feedd dups` and `feedd explain`.
+
+Reads the state without locking it, so it works beside a running pass.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from feedd.config import Config
+from feedd.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """An entry dropped as a duplicate of a saved document."""
+
+    detected: str
+    feed: str
+    link: str | None
+    title: str | None
+    canonical_url: str | None
+    duplicate_of: str
+    kept_file: str | None
+    reason: str
+    jaccard: float | None
+    containment: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeptDocument:
+    seq: int
+    doc_id: str
+    file: str
+    canonical_url: str | None
+    feed: str
+    entry_link: str | None
+    saved_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Everything the state says about one document id or URL."""
+
+    query: str
+    #: The saved document the query names, if any.
+    kept: KeptDocument | None
+    #: Entries with that URL that were dropped, and, for a kept document, its dropped copies.
+    drops: tuple[Drop, ...]
+
+
+def _store(config: Config) -> Store:
+    return Store(config.database, config.output_dir, config.storage.filename, read_only=True)
+
+
+def _drop(row: sqlite3.Row, kept_file: str | None) -> Drop:
+    return Drop(
+        detected=row["last_seen"],
+        feed=row["feed_url"],
+        link=row["link"],
+        title=row["title"],
+        canonical_url=row["canonical_url"],
+        duplicate_of=row["document_id"],
+        kept_file=kept_file,
+        reason=row["reason"],
+        jaccard=row["jaccard"],
+        containment=row["containment"],
+    )
+
+
+def recent_drops(config: Config, limit: int = 20) -> list[Drop]:
+    """The most recent duplicates dropped, newest first."""
+    with _store(config) as store:
+        return [_drop(row, row["kept_path"]) for row in store.recent_duplicates(limit)]
+
+
+def explain(config: Config, ident: str) -> Explanation:
+    """Why the document with this id, canonical URL or entry link was kept or dropped."""
+    with _store(config) as store:
+        row = store.find_document(ident)
+        kept = None
+        if row is not None:
+            kept = KeptDocument(
+                seq=row["seq"],
+                doc_id=row["id"],
+                file=row["path"],
+                canonical_url=row["canonical_url"],
+                feed=row["feed_url"],
+                entry_link=row["entry_link"],
+                saved_at=row["saved_at"],
+            )
+        drops = [row for row in store.find_entries(ident) if row["status"] == "duplicate"]
+        if kept is not None:
+            drops += [row for row in store.find_entries(kept.doc_id) if row["status"] == "duplicate"]
+        unique = {(r["feed_url"], r["entry_key"]): r for r in drops}
+        files = {}
+        for doc_id in {r["document_id"] for r in unique.values()}:
+            if found := store.find_document(doc_id):
+                files[doc_id] = found["path"]
+        return Explanation(
+            query=ident,
+            kept=kept,
+            drops=tuple(_drop(r, files.get(r["document_id"])) for r in unique.values()),
+        )
