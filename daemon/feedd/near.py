@@ -185,15 +185,14 @@ class _CompactSetStorage(DictSetStorage):
                 self._dict[key] = {current, val}
 
     def remove_val(self, key, val, **kwargs):  # noqa: ANN001, ANN003, ANN201
+        # An emptied bucket stays (as an empty set) until MinHashLSH removes it itself.
         current = self._dict.get(key)
         if isinstance(current, set):
             current.discard(val)
             if len(current) == 1:
                 self._dict[key] = next(iter(current))
-            elif not current:
-                del self._dict[key]
         elif current == val:
-            del self._dict[key]
+            self._dict[key] = set()
 
     def itemcounts(self, **kwargs):  # noqa: ANN003, ANN201
         return {k: len(v) if isinstance(v, set) else 1 for k, v in self._dict.items()}
@@ -296,7 +295,7 @@ def describe(match: tuple[str, Overlap]) -> DuplicateMatch:
     doc_id, found = match
     return DuplicateMatch(
         doc_id,
-        f"near duplicate (Jaccard {found.jaccard:.2f}, containment {found.containment:.2f})",
+        "near duplicate",
         jaccard=found.jaccard,
         containment=found.containment,
     )

@@ -1,0 +1,144 @@
+"""Near-duplicate detection's parts: fingerprints, the LSH index, verification, persistence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from datasketch import MinHash
+
+from conftest import story
+from feedd.dedup import normalise_text
+from feedd.near import (
+    Fingerprinter,
+    NearIndex,
+    NearParams,
+    Thresholds,
+    judge,
+    load_index,
+    overlap,
+    shingle_hashes,
+    to_record,
+)
+from feedd.store import NewDocument, Store
+
+PARAMS = NearParams()
+TEXT = " ".join(story(1, paragraphs=6))
+
+
+def test_minhash_is_datasketchs() -> None:
+    fingerprint = Fingerprinter(PARAMS).fingerprint(TEXT)
+    ordered, unique = shingle_hashes(normalise_text(TEXT), PARAMS.shingle_words)
+    reference = MinHash(num_perm=PARAMS.num_perm, seed=PARAMS.seed, hashfunc=int, scheme=PARAMS.scheme)
+    reference.update_batch(ordered.tolist())
+    assert np.array_equal(fingerprint.minhash, reference.hashvalues)
+    assert np.array_equal(fingerprint.shingles, unique)
+    # Each window is the MinHash of its own slice of the document.
+    size = PARAMS.window_sizes[0]
+    first_window = MinHash(num_perm=PARAMS.num_perm, seed=PARAMS.seed, hashfunc=int, scheme=PARAMS.scheme)
+    first_window.update_batch(ordered[:size].tolist())
+    assert np.array_equal(fingerprint.window_minhashes[0], first_window.hashvalues)
+
+
+def test_shingles_ignore_case_punctuation_and_quote_style() -> None:
+    a = Fingerprinter(PARAMS).fingerprint("“Kim’s friend” — said PUTIN, on Tuesday in Moscow today.")
+    b = Fingerprinter(PARAMS).fingerprint('"kim\'s friend" - said putin on tuesday in moscow today')
+    assert np.array_equal(a.shingles, b.shingles)
+
+
+def test_batched_candidates_equal_minhashlsh_query() -> None:
+    fingerprinter = Fingerprinter(PARAMS)
+    index = NearIndex(PARAMS)
+    documents = [fingerprinter.fingerprint(" ".join(story(seed, paragraphs=5))) for seed in range(40)]
+    for seq, fingerprint in enumerate(documents):
+        index.add(seq, fingerprint.minhash)
+    probe = fingerprinter.fingerprint(" ".join(story(3, paragraphs=5)[:2] + story(7, paragraphs=5)[2:]))
+    expected: set[int] = set()
+    for hashvalues in (probe.minhash, *probe.window_minhashes):
+        expected.update(index.lsh.query(fingerprinter.minhash(hashvalues)))
+    assert index.candidates(probe) == expected
+    assert {3, 7} <= expected
+
+
+def test_brief_inside_a_long_story_is_found_both_ways() -> None:
+    fingerprinter = Fingerprinter(PARAMS)
+    long_story = story(11, paragraphs=14)
+    brief = fingerprinter.fingerprint(" ".join(long_story[:2]))
+    full = fingerprinter.fingerprint(" ".join(long_story))
+    assert overlap(brief.shingles, full.shingles).containment == 1.0
+    assert overlap(brief.shingles, full.shingles).jaccard < 0.2
+    for first, second in ((brief, full), (full, brief)):
+        index = NearIndex(PARAMS)
+        index.add(0, first.minhash)
+        assert index.candidates(second) == {0}
+
+
+def test_judge_by_jaccard_or_containment_with_a_floor() -> None:
+    fingerprinter = Fingerprinter(PARAMS)
+    long_story = story(5, paragraphs=10)
+    full = fingerprinter.fingerprint(" ".join(long_story))
+    thresholds = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20)
+    trimmed = fingerprinter.fingerprint(" ".join(long_story[:3]))
+    assert judge(trimmed, full.shingles, thresholds) is not None  # contained
+    teaser = fingerprinter.fingerprint(" ".join(long_story[0].split()[:12]))
+    assert judge(teaser, full.shingles, thresholds) is None  # too short to count as contained
+    other = fingerprinter.fingerprint(" ".join(story(6, paragraphs=10)))
+    assert judge(other, full.shingles, thresholds) is None
+
+
+def test_removal_keeps_the_index_consistent() -> None:
+    fingerprinter = Fingerprinter(PARAMS)
+    index = NearIndex(PARAMS)
+    same = fingerprinter.fingerprint(TEXT)
+    index.add(1, same.minhash)
+    index.add(2, same.minhash)  # identical sketches share every bucket
+    assert index.candidates(same) == {1, 2}
+    index.remove_many([1])
+    assert index.candidates(same) == {2} and len(index) == 1
+    index.remove_many([2, 99])
+    assert index.candidates(same) == set() and len(index) == 0
+
+
+def _save(store: Store, seq_hint: int, fingerprinter: Fingerprinter, text: str) -> None:
+    store.save_document(
+        NewDocument(
+            doc_id=f"{seq_hint:016x}",
+            canonical_url=f"https://x.example/{seq_hint}",
+            body_hash=str(seq_hint),
+            text=text,
+            filename_date=datetime(2024, 1, 1, tzinfo=UTC),
+            feed_url="f",
+            entry_key=str(seq_hint),
+            entry_link=None,
+            metadata={},
+            fingerprint=to_record(fingerprinter.fingerprint(text)),
+        )
+    )
+
+
+def test_index_is_rebuilt_from_the_state_and_bounded_by_the_window(tmp_path: Path) -> None:
+    fingerprinter = Fingerprinter(PARAMS)
+    with Store(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
+        for n in range(3):
+            _save(store, n, fingerprinter, " ".join(story(n, paragraphs=5)))
+        store.db.execute("UPDATE fingerprints SET saved_at = '2000-01-01T00:00:00+00:00' WHERE seq = 0")
+        cutoff = (datetime.now(UTC) - timedelta(days=30)).isoformat(timespec="seconds")
+        index = load_index(store, PARAMS, cutoff)
+        assert len(index) == 2
+        assert index.candidates(fingerprinter.fingerprint(" ".join(story(1, paragraphs=5)))) == {1}
+        assert index.candidates(fingerprinter.fingerprint(" ".join(story(0, paragraphs=5)))) == set()
+        assert [row[0] for row in store.db.execute("SELECT seq FROM fingerprints")] == [1, 2]
+
+
+def test_changed_parameters_rebuild_the_signatures(tmp_path: Path) -> None:
+    with Store(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
+        old = NearParams(num_perm=32, bands=16, seed=7)
+        load_index(store, old, "1970")
+        _save(store, 0, Fingerprinter(old), TEXT)
+        before = store.db.execute("SELECT minhash FROM fingerprints").fetchone()[0]
+        index = load_index(store, PARAMS, "1970")
+        after = store.db.execute("SELECT minhash FROM fingerprints").fetchone()[0]
+        assert len(after) == PARAMS.num_perm * 4 and after != before
+        assert index.candidates(Fingerprinter(PARAMS).fingerprint(TEXT)) == {0}
+        assert store.meta("near_duplicate_params") == PARAMS.recorded()
