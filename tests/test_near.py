@@ -52,11 +52,12 @@ def test_batched_candidates_equal_minhashlsh_query() -> None:
     index = NearIndex(PARAMS)
     documents = [fingerprinter.fingerprint(" ".join(story(seed, paragraphs=5))) for seed in range(40)]
     for seq, fingerprint in enumerate(documents):
-        index.add(seq, fingerprint.minhash)
+        index.add(seq, fingerprint.minhash, fingerprint.lead_minhash)
     probe = fingerprinter.fingerprint(" ".join(story(3, paragraphs=5)[:2] + story(7, paragraphs=5)[2:]))
     expected: set[int] = set()
     for hashvalues in (probe.minhash, *probe.window_minhashes):
-        expected.update(index.lsh.query(fingerprinter.minhash(hashvalues)))
+        expected.update(index.documents.query(fingerprinter.minhash(hashvalues)))
+    expected.update(index.leads.query(fingerprinter.minhash(probe.minhash)))
     assert index.candidates(probe) == expected
     assert {3, 7} <= expected
 
@@ -70,7 +71,7 @@ def test_brief_inside_a_long_story_is_found_both_ways() -> None:
     assert overlap(brief.shingles, full.shingles).jaccard < 0.2
     for first, second in ((brief, full), (full, brief)):
         index = NearIndex(PARAMS)
-        index.add(0, first.minhash)
+        index.add(0, first.minhash, first.lead_minhash)
         assert index.candidates(second) == {0}
 
 
@@ -91,8 +92,8 @@ def test_removal_keeps_the_index_consistent() -> None:
     fingerprinter = Fingerprinter(PARAMS)
     index = NearIndex(PARAMS)
     same = fingerprinter.fingerprint(TEXT)
-    index.add(1, same.minhash)
-    index.add(2, same.minhash)  # identical sketches share every bucket
+    index.add(1, same.minhash, same.lead_minhash)
+    index.add(2, same.minhash, same.lead_minhash)  # identical sketches share every bucket
     assert index.candidates(same) == {1, 2}
     index.remove_many([1])
     assert index.candidates(same) == {2} and len(index) == 1
@@ -133,12 +134,12 @@ def test_index_is_rebuilt_from_the_state_and_bounded_by_the_window(tmp_path: Pat
 
 def test_changed_parameters_rebuild_the_signatures(tmp_path: Path) -> None:
     with Store(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
-        old = NearParams(num_perm=32, bands=16, seed=7)
+        old = NearParams(num_perm=32, bands=16, lead_bands=4, seed=7)
         load_index(store, old, "1970")
         _save(store, 0, Fingerprinter(old), TEXT)
         before = store.db.execute("SELECT minhash FROM fingerprints").fetchone()[0]
         index = load_index(store, PARAMS, "1970")
         after = store.db.execute("SELECT minhash FROM fingerprints").fetchone()[0]
-        assert len(after) == PARAMS.num_perm * 4 and after != before
+        assert len(after) == 2 * PARAMS.num_perm * 4 and after != before
         assert index.candidates(Fingerprinter(PARAMS).fingerprint(TEXT)) == {0}
         assert store.meta("near_duplicate_params") == PARAMS.recorded()

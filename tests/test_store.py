@@ -161,3 +161,17 @@ def test_failed_entries_are_retried_a_few_times(tmp_path: Path) -> None:
             assert "k" not in store.settled_entry_keys("f")
             store.record_failure("f", "k", None, f"attempt {attempt}")
         assert "k" in store.settled_entry_keys("f")
+
+
+def test_schema_1_state_is_upgraded(tmp_path: Path) -> None:
+    with _store(tmp_path) as store:
+        store.save_document(_doc(1))
+        for column in ("title", "canonical_url", "jaccard", "containment"):
+            store.db.execute(f"ALTER TABLE entries DROP COLUMN {column}")
+        store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with _store(tmp_path) as store:
+        assert store.meta("schema_version") == "2"
+        store.record_duplicate(
+            "f", "k", None, "0000000000000001", "near duplicate", jaccard=0.9, containment=1.0
+        )
+        assert store.recent_duplicates(5)[0]["jaccard"] == 0.9

@@ -44,13 +44,19 @@ class NearParams:
     """Everything that shapes a signature; recorded with the index so a change forces a rebuild."""
 
     shingle_words: int = 5
-    num_perm: int = 64
+    num_perm: int = 40
     seed: int = 1
     scheme: str = "affine32"
-    bands: int = 32
+    #: Banding of the whole-document index: 20 bands of 2 rows finds Jaccard 0.3 with p = 0.85.
+    bands: int = 20
     rows: int = 2
-    #: Window sizes (in shingles) queried for briefs inside longer documents.
+    #: Window sizes (in shingles) of a new document queried for briefs saved before it.
     window_sizes: tuple[int, ...] = (48, 96, 192)
+    #: The lead index holds each document's first shingles, so that a brief arriving after the
+    #: longer story it was cut from resembles something in the index.
+    lead_shingles: int = 96
+    lead_bands: int = 8
+    lead_rows: int = 2
 
     def recorded(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -64,6 +70,8 @@ class Fingerprint:
     shingles: np.ndarray
     #: MinHash hash values of the whole shingle set.
     minhash: np.ndarray
+    #: MinHash hash values of the document's first `lead_shingles` shingles.
+    lead_minhash: np.ndarray
     #: MinHash hash values of windows of the document, for containment queries.
     window_minhashes: tuple[np.ndarray, ...]
     #: The normalised text, kept so that a change of parameters can re-shingle.
@@ -111,10 +119,11 @@ class Fingerprinter:
         ordered, unique = shingle_hashes(normalised, self.params.shingle_words)
         if len(ordered) == 0:
             full = np.full(self.params.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
-            return Fingerprint(unique, full, (), normalised)
+            return Fingerprint(unique, full, full, (), normalised)
         with np.errstate(over="ignore"):
             permuted = _fmix32(ordered).reshape(-1, 1) * self._a + self._b  # (shingles, perms)
         full = permuted.min(axis=0)
+        lead = permuted[: self.params.lead_shingles].min(axis=0)
         windows: list[np.ndarray] = []
         for size in self.params.window_sizes:
             if size >= len(ordered):
@@ -122,7 +131,7 @@ class Fingerprinter:
             # Windows of `size` shingles every size/2: the union of two neighbouring halves.
             halves = np.minimum.reduceat(permuted, np.arange(0, len(ordered), size // 2), axis=0)
             windows.extend(np.minimum(halves[:-1], halves[1:]))
-        return Fingerprint(unique, full, tuple(windows), normalised)
+        return Fingerprint(unique, full, lead, tuple(windows), normalised)
 
     def minhash(self, hashvalues: np.ndarray) -> LeanMinHash:
         return LeanMinHash(seed=self.params.seed, hashvalues=hashvalues, scheme=self.params.scheme)
@@ -133,7 +142,7 @@ def to_record(fingerprint: Fingerprint) -> tuple[bytes, bytes, bytes]:
     return (
         zlib.compress(fingerprint.text.encode("utf-8"), 6),
         fingerprint.shingles.astype("<u4").tobytes(),
-        fingerprint.minhash.astype("<u4").tobytes(),
+        np.concatenate((fingerprint.minhash, fingerprint.lead_minhash)).astype("<u4").tobytes(),
     )
 
 
@@ -141,8 +150,11 @@ def shingles_from_record(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<u4").astype(np.uint32)
 
 
-def minhash_from_record(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype="<u4").astype(np.uint32)
+def minhashes_from_record(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(whole document, lead) MinHash hash values."""
+    values = np.frombuffer(blob, dtype="<u4").astype(np.uint32)
+    half = len(values) // 2
+    return values[:half], values[half:]
 
 
 def text_from_record(blob: bytes) -> str:
@@ -198,57 +210,66 @@ class _CompactSetStorage(DictSetStorage):
         return {k: len(v) if isinstance(v, set) else 1 for k, v in self._dict.items()}
 
 
+def _lsh(num_perm: int, bands: int, rows: int) -> MinHashLSH:
+    lsh = MinHashLSH(num_perm=num_perm, params=(bands, rows))
+    lsh.hashtables = [_CompactSetStorage({"type": "dict"}) for _ in range(bands)]
+    return lsh
+
+
+def _query(lsh: MinHashLSH, sketches: list[np.ndarray]) -> set[int]:
+    """MinHashLSH.query for several sketches at once: one byte swap for all of them instead of
+    one per band per sketch, the query's hot spot. tests/test_near.py checks it against query."""
+    swapped = np.vstack(sketches).byteswap()
+    found: set[int] = set()
+    for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True):
+        band = np.ascontiguousarray(swapped[:, start:end]).tobytes()
+        width = len(band) // len(swapped)
+        lookup = table._dict.get
+        for offset in range(0, len(band), width):
+            value = lookup(band[offset : offset + width])
+            if value is not None:
+                if isinstance(value, set):
+                    found.update(value)
+                else:
+                    found.add(value)
+    return found
+
+
 class NearIndex:
-    """The MinHashLSH index of the documents saved within the time window, keyed by seq."""
+    """MinHashLSH indexes of the documents saved within the time window, keyed by seq: one of
+    whole documents, one of their leads."""
 
     def __init__(self, params: NearParams) -> None:
         self.params = params
         self.fingerprinter = Fingerprinter(params)
-        self.lsh = MinHashLSH(num_perm=params.num_perm, params=(params.bands, params.rows))
-        self.lsh.hashtables = [_CompactSetStorage({"type": "dict"}) for _ in range(params.bands)]
+        self.documents = _lsh(params.num_perm, params.bands, params.rows)
+        self.leads = _lsh(params.num_perm, params.lead_bands, params.lead_rows)
 
     def __len__(self) -> int:
-        return len(self.lsh.keys.keys())
+        return len(self.documents.keys.keys())
 
-    def add(self, seq: int, hashvalues: np.ndarray) -> None:
-        self.lsh.insert(seq, self.fingerprinter.minhash(hashvalues), check_duplication=False)
+    def add(self, seq: int, minhash: np.ndarray, lead_minhash: np.ndarray) -> None:
+        self.add_many([(seq, minhash, lead_minhash)])
 
-    def add_many(self, rows: Iterable[tuple[int, np.ndarray]]) -> None:
-        with self.lsh.insertion_session(buffer_size=50_000) as session:
-            for seq, hashvalues in rows:
-                session.insert(seq, self.fingerprinter.minhash(hashvalues), check_duplication=False)
+    def add_many(self, rows: Iterable[tuple[int, np.ndarray, np.ndarray]]) -> None:
+        sketch = self.fingerprinter.minhash
+        with self.documents.insertion_session() as documents, self.leads.insertion_session() as leads:
+            for seq, minhash, lead_minhash in rows:
+                documents.insert(seq, sketch(minhash), check_duplication=False)
+                leads.insert(seq, sketch(lead_minhash), check_duplication=False)
 
     def remove_many(self, seqs: Iterable[int]) -> None:
-        with self.lsh.deletion_session() as session:
+        with self.documents.deletion_session() as documents, self.leads.deletion_session() as leads:
             for seq in seqs:
-                if self.lsh.keys.has_key(seq):
-                    session.remove(seq)
+                if self.documents.keys.has_key(seq):
+                    documents.remove(seq)
+                    leads.remove(seq)
 
     def candidates(self, fingerprint: Fingerprint) -> set[int]:
-        """Seqs of indexed documents that may be near-duplicates of `fingerprint`.
-
-        Equivalent to MinHashLSH.query for the document and each of its windows, batched: one
-        byte swap for all sketches instead of one per band per sketch (the query's hot spot).
-        """
-        if self.lsh.hashfunc is not None or not isinstance(self.lsh.hashtables[0], _CompactSetStorage):
-            found: set[int] = set()
-            for hashvalues in (fingerprint.minhash, *fingerprint.window_minhashes):
-                found.update(self.lsh.query(self.fingerprinter.minhash(hashvalues)))
-            return found
-        sketches = np.vstack((fingerprint.minhash, *fingerprint.window_minhashes)).byteswap()
-        found = set()
-        for (start, end), table in zip(self.lsh.hashranges, self.lsh.hashtables, strict=True):
-            band = np.ascontiguousarray(sketches[:, start:end]).tobytes()
-            width = len(band) // len(sketches)
-            lookup = table._dict.get
-            for offset in range(0, len(band), width):
-                value = lookup(band[offset : offset + width])
-                if value is not None:
-                    if isinstance(value, set):
-                        found.update(value)
-                    else:
-                        found.add(value)
-        return found
+        """Seqs of indexed documents that may be near-duplicates of `fingerprint`: documents
+        like it or like one of its windows, and documents whose lead is like it."""
+        found = _query(self.documents, [fingerprint.minhash, *fingerprint.window_minhashes])
+        return found | _query(self.leads, [fingerprint.minhash])
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +352,7 @@ class NearDuplicateDetector:
 
     def remember(self, candidate: Candidate, document_id: str, seq: int) -> None:
         if candidate.fingerprint is not None:
-            self.index.add(seq, candidate.fingerprint.minhash)
+            self.index.add(seq, candidate.fingerprint.minhash, candidate.fingerprint.lead_minhash)
 
 
 class FingerprintStore(StoredFingerprints, Protocol):
@@ -364,5 +385,5 @@ def load_index(store: FingerprintStore, params: NearParams, cutoff: str) -> Near
             recomputed.append((seq, shingles, minhash))
         store.replace_fingerprints(recomputed)
         store.set_meta(_PARAMS_KEY, params.recorded())
-    index.add_many((seq, minhash_from_record(blob)) for seq, blob in store.fingerprints_since(cutoff))
+    index.add_many((seq, *minhashes_from_record(blob)) for seq, blob in store.fingerprints_since(cutoff))
     return index
