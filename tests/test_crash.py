@@ -34,6 +34,10 @@ def _world(server: LoopbackServer) -> list[dict[str, str]]:
     return feeds
 
 
+def _count(folder: Path) -> int:
+    return len(list((folder / "out").glob("*.txt"))) if (folder / "out").exists() else 0
+
+
 def _snapshot(folder: Path) -> tuple[dict[str, bytes], list[dict]]:
     out = folder / "out"
     files = {
@@ -55,20 +59,27 @@ def test_killed_passes_lose_nothing_and_write_nothing_twice(server: LoopbackServ
     run_once(load_config(write_config(clean, feeds)))
     config = write_config(crashed, feeds)
     rng = random.Random(20261127)
-    progress_at_kills = []
-    for _ in range(12):
+    progress_at_kills: list[int] = []
+    saved = 0
+    for _ in range(20):
         process = subprocess.Popen(
             [sys.executable, "-m", "feedd", "run-once", "-c", str(config)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        time.sleep(rng.uniform(0.5, 1.1))
+        # Kill once a few more documents have landed, plus a random moment: mid-save included.
+        target = saved + rng.randint(1, 4)
+        deadline = time.monotonic() + 20
+        while process.poll() is None and _count(crashed) < target and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.05))
         if process.poll() is not None:
             break  # the pass finished before the kill
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-        progress_at_kills.append(len(list((crashed / "out").glob("*.txt"))))
+        saved = _count(crashed)
+        progress_at_kills.append(saved)
     final = subprocess.run(
         [sys.executable, "-m", "feedd", "run-once", "-c", str(config)], capture_output=True, text=True
     )
