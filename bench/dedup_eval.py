@@ -23,7 +23,8 @@ from math import comb
 from pathlib import Path
 
 from feedd.config import DedupConfig
-from feedd.near import NearIndex, NearParams, Thresholds, best_match, shingles_from_record, to_record
+from feedd.fingerprint import NearParams, shingles_from_record, to_record
+from feedd.near import NearIndex, Thresholds, best_match
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup"
 

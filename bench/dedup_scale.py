@@ -26,7 +26,8 @@ import psutil
 from feedd.config import DedupConfig
 from feedd.dedup import Candidate, normalise_text
 from feedd.extract import Article, Block
-from feedd.near import NearDuplicateDetector, NearParams, Thresholds, load_index, to_record
+from feedd.fingerprint import NearParams, to_record
+from feedd.near import NearDuplicateDetector, Thresholds, load_index
 from feedd.store import Store
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup" / "ecbplus" / "articles.jsonl"

@@ -10,17 +10,8 @@ from datasketch import MinHash
 
 from conftest import story
 from feedd.dedup import normalise_text
-from feedd.near import (
-    Fingerprinter,
-    NearIndex,
-    NearParams,
-    Thresholds,
-    judge,
-    load_index,
-    overlap,
-    shingle_hashes,
-    to_record,
-)
+from feedd.fingerprint import Fingerprinter, NearParams, shingle_hashes, to_record
+from feedd.near import NearIndex, Thresholds, fingerprinter, judge, load_index, overlap
 from feedd.store import NewDocument, Store
 
 PARAMS = NearParams()
@@ -28,7 +19,7 @@ TEXT = " ".join(story(1, paragraphs=6))
 
 
 def test_minhash_is_datasketchs() -> None:
-    fingerprint = Fingerprinter(PARAMS).fingerprint(TEXT)
+    fingerprint = fingerprinter(PARAMS).fingerprint(TEXT)
     ordered, unique = shingle_hashes(normalise_text(TEXT), PARAMS.shingle_words)
     reference = MinHash(num_perm=PARAMS.num_perm, seed=PARAMS.seed, hashfunc=int, scheme=PARAMS.scheme)
     reference.update_batch(ordered.tolist())
@@ -42,31 +33,31 @@ def test_minhash_is_datasketchs() -> None:
 
 
 def test_shingles_ignore_case_punctuation_and_quote_style() -> None:
-    a = Fingerprinter(PARAMS).fingerprint("“Kim’s friend” — said PUTIN, on Tuesday in Moscow today.")
-    b = Fingerprinter(PARAMS).fingerprint('"kim\'s friend" - said putin on tuesday in moscow today')
+    a = fingerprinter(PARAMS).fingerprint("“Kim’s friend” — said PUTIN, on Tuesday in Moscow today.")
+    b = fingerprinter(PARAMS).fingerprint('"kim\'s friend" - said putin on tuesday in moscow today')
     assert np.array_equal(a.shingles, b.shingles)
 
 
 def test_batched_candidates_equal_minhashlsh_query() -> None:
-    fingerprinter = Fingerprinter(PARAMS)
+    make = fingerprinter(PARAMS)
     index = NearIndex(PARAMS)
-    documents = [fingerprinter.fingerprint(" ".join(story(seed, paragraphs=5))) for seed in range(40)]
+    documents = [make.fingerprint(" ".join(story(seed, paragraphs=5))) for seed in range(40)]
     for seq, fingerprint in enumerate(documents):
         index.add(seq, fingerprint.minhash, fingerprint.lead_minhash)
-    probe = fingerprinter.fingerprint(" ".join(story(3, paragraphs=5)[:2] + story(7, paragraphs=5)[2:]))
+    probe = make.fingerprint(" ".join(story(3, paragraphs=5)[:2] + story(7, paragraphs=5)[2:]))
     expected: set[int] = set()
     for hashvalues in (probe.minhash, *probe.window_minhashes):
-        expected.update(index.documents.query(fingerprinter.minhash(hashvalues)))
-    expected.update(index.leads.query(fingerprinter.minhash(probe.minhash)))
+        expected.update(index.documents.query(index.sketch(hashvalues)))
+    expected.update(index.leads.query(index.sketch(probe.minhash)))
     assert index.candidates(probe) == expected
     assert {3, 7} <= expected
 
 
 def test_brief_inside_a_long_story_is_found_both_ways() -> None:
-    fingerprinter = Fingerprinter(PARAMS)
+    make = fingerprinter(PARAMS)
     long_story = story(11, paragraphs=14)
-    brief = fingerprinter.fingerprint(" ".join(long_story[:2]))
-    full = fingerprinter.fingerprint(" ".join(long_story))
+    brief = make.fingerprint(" ".join(long_story[:2]))
+    full = make.fingerprint(" ".join(long_story))
     assert overlap(brief.shingles, full.shingles).containment == 1.0
     assert overlap(brief.shingles, full.shingles).jaccard < 0.2
     for first, second in ((brief, full), (full, brief)):
@@ -76,22 +67,22 @@ def test_brief_inside_a_long_story_is_found_both_ways() -> None:
 
 
 def test_judge_by_jaccard_or_containment_with_a_floor() -> None:
-    fingerprinter = Fingerprinter(PARAMS)
+    make = fingerprinter(PARAMS)
     long_story = story(5, paragraphs=10)
-    full = fingerprinter.fingerprint(" ".join(long_story))
+    full = make.fingerprint(" ".join(long_story))
     thresholds = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20)
-    trimmed = fingerprinter.fingerprint(" ".join(long_story[:3]))
+    trimmed = make.fingerprint(" ".join(long_story[:3]))
     assert judge(trimmed, full.shingles, thresholds) is not None  # contained
-    teaser = fingerprinter.fingerprint(" ".join(long_story[0].split()[:12]))
+    teaser = make.fingerprint(" ".join(long_story[0].split()[:12]))
     assert judge(teaser, full.shingles, thresholds) is None  # too short to count as contained
-    other = fingerprinter.fingerprint(" ".join(story(6, paragraphs=10)))
+    other = make.fingerprint(" ".join(story(6, paragraphs=10)))
     assert judge(other, full.shingles, thresholds) is None
 
 
 def test_removal_keeps_the_index_consistent() -> None:
-    fingerprinter = Fingerprinter(PARAMS)
+    make = fingerprinter(PARAMS)
     index = NearIndex(PARAMS)
-    same = fingerprinter.fingerprint(TEXT)
+    same = make.fingerprint(TEXT)
     index.add(1, same.minhash, same.lead_minhash)
     index.add(2, same.minhash, same.lead_minhash)  # identical sketches share every bucket
     assert index.candidates(same) == {1, 2}
@@ -101,7 +92,7 @@ def test_removal_keeps_the_index_consistent() -> None:
     assert index.candidates(same) == set() and len(index) == 0
 
 
-def _save(store: Store, seq_hint: int, fingerprinter: Fingerprinter, text: str) -> None:
+def _save(store: Store, seq_hint: int, make: Fingerprinter, text: str) -> None:
     store.save_document(
         NewDocument(
             doc_id=f"{seq_hint:016x}",
@@ -113,22 +104,22 @@ def _save(store: Store, seq_hint: int, fingerprinter: Fingerprinter, text: str) 
             entry_key=str(seq_hint),
             entry_link=None,
             metadata={},
-            fingerprint=to_record(fingerprinter.fingerprint(text)),
+            fingerprint=to_record(make.fingerprint(text)),
         )
     )
 
 
 def test_index_is_rebuilt_from_the_state_and_bounded_by_the_window(tmp_path: Path) -> None:
-    fingerprinter = Fingerprinter(PARAMS)
+    make = fingerprinter(PARAMS)
     with Store(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
         for n in range(3):
-            _save(store, n, fingerprinter, " ".join(story(n, paragraphs=5)))
+            _save(store, n, make, " ".join(story(n, paragraphs=5)))
         store.db.execute("UPDATE fingerprints SET saved_at = '2000-01-01T00:00:00+00:00' WHERE seq = 0")
         cutoff = (datetime.now(UTC) - timedelta(days=30)).isoformat(timespec="seconds")
         index = load_index(store, PARAMS, cutoff)
         assert len(index) == 2
-        assert index.candidates(fingerprinter.fingerprint(" ".join(story(1, paragraphs=5)))) == {1}
-        assert index.candidates(fingerprinter.fingerprint(" ".join(story(0, paragraphs=5)))) == set()
+        assert index.candidates(make.fingerprint(" ".join(story(1, paragraphs=5)))) == {1}
+        assert index.candidates(make.fingerprint(" ".join(story(0, paragraphs=5)))) == set()
         assert [row[0] for row in store.db.execute("SELECT seq FROM fingerprints")] == [1, 2]
 
 
@@ -136,10 +127,10 @@ def test_changed_parameters_rebuild_the_signatures(tmp_path: Path) -> None:
     with Store(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
         old = NearParams(num_perm=32, bands=16, lead_bands=4, seed=7)
         load_index(store, old, "1970")
-        _save(store, 0, Fingerprinter(old), TEXT)
+        _save(store, 0, fingerprinter(old), TEXT)
         before = store.db.execute("SELECT minhash FROM fingerprints").fetchone()[0]
         index = load_index(store, PARAMS, "1970")
         after = store.db.execute("SELECT minhash FROM fingerprints").fetchone()[0]
         assert len(after) == 2 * PARAMS.num_perm * 4 and after != before
-        assert index.candidates(Fingerprinter(PARAMS).fingerprint(TEXT)) == {0}
+        assert index.candidates(fingerprinter(PARAMS).fingerprint(TEXT)) == {0}
         assert store.meta("near_duplicate_params") == PARAMS.recorded()

@@ -8,23 +8,35 @@ The library is usable without the CLI::
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("feedd")
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+unknown"
 
-from feedd.config import Config, load_config  # noqa: E402
-from feedd.errors import ConfigError, FeeddError  # noqa: E402
-from feedd.pipeline import PassSummary, run_once  # noqa: E402
+if TYPE_CHECKING:
+    from feedd.config import Config, load_config
+    from feedd.errors import ConfigError, FeeddError
+    from feedd.pipeline import PassSummary, run_once
 
-__all__ = [
-    "Config",
-    "ConfigError",
-    "FeeddError",
-    "PassSummary",
-    "__version__",
-    "load_config",
-    "run_once",
-]
+# Imported on first use: extraction workers import feedd.* modules and should not pay for the
+# pipeline (and datasketch's scipy) they never run.
+_EXPORTS = {
+    "Config": "feedd.config",
+    "load_config": "feedd.config",
+    "ConfigError": "feedd.errors",
+    "FeeddError": "feedd.errors",
+    "PassSummary": "feedd.pipeline",
+    "run_once": "feedd.pipeline",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'feedd' has no attribute {name!r}")

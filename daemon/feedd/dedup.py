@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from feedd.extract import Article
 
 if TYPE_CHECKING:
-    from feedd.near import Fingerprint, Fingerprinter
+    from feedd.fingerprint import Fingerprint, Fingerprinter
 
 _QUOTES = str.maketrans(
     {c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u00b4`"}

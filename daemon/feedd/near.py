@@ -1,164 +1,40 @@
-"""Near-duplicate detection: word shingles, MinHash (datasketch), MinHashLSH candidates, and an
-exact verification of every candidate on the stored shingle sets, by Jaccard and containment.
+"""Near-duplicate detection: MinHashLSH candidates (datasketch) over fingerprints, and an exact
+verification of every candidate on the stored shingle sets, by Jaccard and containment.
 
 Candidates come from MinHashLSH tuned for recall; the decision is the exact check. Containment
 (shared shingles over the smaller set) catches what Jaccard cannot: a trimmed copy of a longer
 original, or a brief inside a write-through. For a new document longer than an indexed brief, the
 new document's windows are queried too, since a window the size of the brief resembles it far
-more than the whole document does.
+more than the whole document does; for a brief arriving after its longer story, a second index
+holds every document's lead.
 """
 
 from __future__ import annotations
 
-import json
-import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 from datasketch.storage import DictSetStorage
 
-from feedd.dedup import Candidate, DuplicateMatch, normalise_text
-
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-# Odd 64-bit multipliers combining the word hashes of a shingle, one per position.
-_POSITION_MULTIPLIERS = np.array(
-    [
-        0x9E3779B97F4A7C15,
-        0xC2B2AE3D27D4EB4F,
-        0x165667B19E3779F9,
-        0xD6E8FEB86659FD93,
-        0xFF51AFD7ED558CCD,
-        0xC4CEB9FE1A85EC53,
-        0x94D049BB133111EB,
-        0xBF58476D1CE4E5B9,
-    ],
-    dtype=np.uint64,
+from feedd.dedup import Candidate, DuplicateMatch
+from feedd.fingerprint import (
+    Fingerprint,
+    Fingerprinter,
+    NearParams,
+    minhashes_from_record,
+    shingles_from_record,
+    text_from_record,
+    to_record,
 )
 
 
-@dataclass(frozen=True, slots=True)
-class NearParams:
-    """Everything that shapes a signature; recorded with the index so a change forces a rebuild."""
-
-    shingle_words: int = 5
-    num_perm: int = 36
-    seed: int = 1
-    scheme: str = "affine32"
-    #: Banding of the whole-document index: 18 bands of 2 rows finds Jaccard 0.3 with p = 0.82.
-    bands: int = 18
-    rows: int = 2
-    #: Window sizes (in shingles) of a new document queried for briefs saved before it.
-    window_sizes: tuple[int, ...] = (48, 96, 192)
-    #: The lead index holds each document's first shingles, so that a brief arriving after the
-    #: longer story it was cut from resembles something in the index.
-    lead_shingles: int = 96
-    lead_bands: int = 6
-    lead_rows: int = 2
-
-    def recorded(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Fingerprint:
-    """A document as near-duplicate detection sees it."""
-
-    #: Sorted, unique 32-bit shingle hashes.
-    shingles: np.ndarray
-    #: MinHash hash values of the whole shingle set.
-    minhash: np.ndarray
-    #: MinHash hash values of the document's first `lead_shingles` shingles.
-    lead_minhash: np.ndarray
-    #: MinHash hash values of windows of the document, for containment queries.
-    window_minhashes: tuple[np.ndarray, ...]
-    #: The normalised text, kept so that a change of parameters can re-shingle.
-    text: str
-
-
-def shingle_hashes(text: str, words_per_shingle: int) -> tuple[np.ndarray, np.ndarray]:
-    """(hashes in document order, sorted unique hashes) of the word shingles of normalised text."""
-    words = text.split()
-    if not words:
-        empty = np.zeros(0, dtype=np.uint32)
-        return empty, empty
-    word_hashes = np.fromiter(
-        (zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words)
-    )
-    k = min(words_per_shingle, len(words))
-    count = len(words) - k + 1
-    combined = np.zeros(count, dtype=np.uint64)
-    for position in range(k):
-        combined += word_hashes[position : position + count] * _POSITION_MULTIPLIERS[position]
-    ordered = (combined >> np.uint64(32)).astype(np.uint32)
-    return ordered, np.unique(ordered)
-
-
-def _fmix32(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer, as datasketch's affine32 scheme pre-mixes its input."""
-    values = values ^ (values >> np.uint32(16))
-    values = values * np.uint32(0x85EBCA6B)
-    values = values ^ (values >> np.uint32(13))
-    values = values * np.uint32(0xC2B2AE35)
-    return values ^ (values >> np.uint32(16))
-
-
-class Fingerprinter:
-    """Computes fingerprints with one set of parameters (cheap to create, picklable)."""
-
-    def __init__(self, params: NearParams) -> None:
-        self.params = params
-        a, b = MinHash(num_perm=params.num_perm, seed=params.seed, scheme=params.scheme).permutations
-        self._a = a.astype(np.uint32)
-        self._b = b.astype(np.uint32)
-
-    def fingerprint(self, text: str) -> Fingerprint:
-        normalised = normalise_text(text)
-        ordered, unique = shingle_hashes(normalised, self.params.shingle_words)
-        if len(ordered) == 0:
-            full = np.full(self.params.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
-            return Fingerprint(unique, full, full, (), normalised)
-        with np.errstate(over="ignore"):
-            permuted = _fmix32(ordered).reshape(-1, 1) * self._a + self._b  # (shingles, perms)
-        full = permuted.min(axis=0)
-        lead = permuted[: self.params.lead_shingles].min(axis=0)
-        windows: list[np.ndarray] = []
-        for size in self.params.window_sizes:
-            if size >= len(ordered):
-                break
-            # Windows of `size` shingles every size/2: the union of two neighbouring halves.
-            halves = np.minimum.reduceat(permuted, np.arange(0, len(ordered), size // 2), axis=0)
-            windows.extend(np.minimum(halves[:-1], halves[1:]))
-        return Fingerprint(unique, full, lead, tuple(windows), normalised)
-
-    def minhash(self, hashvalues: np.ndarray) -> LeanMinHash:
-        return LeanMinHash(seed=self.params.seed, hashvalues=hashvalues, scheme=self.params.scheme)
-
-
-def to_record(fingerprint: Fingerprint) -> tuple[bytes, bytes, bytes]:
-    """(compressed text, shingles, minhash) as the store keeps them."""
-    return (
-        zlib.compress(fingerprint.text.encode("utf-8"), 6),
-        fingerprint.shingles.astype("<u4").tobytes(),
-        np.concatenate((fingerprint.minhash, fingerprint.lead_minhash)).astype("<u4").tobytes(),
-    )
-
-
-def shingles_from_record(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype="<u4").astype(np.uint32)
-
-
-def minhashes_from_record(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """(whole document, lead) MinHash hash values."""
-    values = np.frombuffer(blob, dtype="<u4").astype(np.uint32)
-    half = len(values) // 2
-    return values[:half], values[half:]
-
-
-def text_from_record(blob: bytes) -> str:
-    return zlib.decompress(blob).decode("utf-8")
+def fingerprinter(params: NearParams) -> Fingerprinter:
+    """A Fingerprinter whose sketches are datasketch MinHashes of `params`."""
+    permutations = MinHash(num_perm=params.num_perm, seed=params.seed, scheme=params.scheme).permutations
+    return Fingerprinter(params, (permutations[0], permutations[1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +117,7 @@ class NearIndex:
 
     def __init__(self, params: NearParams) -> None:
         self.params = params
-        self.fingerprinter = Fingerprinter(params)
+        self.fingerprinter = fingerprinter(params)
         self.documents = _lsh(params.num_perm, params.bands, params.rows)
         self.leads = _lsh(params.num_perm, params.lead_bands, params.lead_rows)
 
@@ -251,8 +127,11 @@ class NearIndex:
     def add(self, seq: int, minhash: np.ndarray, lead_minhash: np.ndarray) -> None:
         self.add_many([(seq, minhash, lead_minhash)])
 
+    def sketch(self, hashvalues: np.ndarray) -> LeanMinHash:
+        return LeanMinHash(seed=self.params.seed, hashvalues=hashvalues, scheme=self.params.scheme)
+
     def add_many(self, rows: Iterable[tuple[int, np.ndarray, np.ndarray]]) -> None:
-        sketch = self.fingerprinter.minhash
+        sketch = self.sketch
         with self.documents.insertion_session() as documents, self.leads.insertion_session() as leads:
             for seq, minhash, lead_minhash in rows:
                 documents.insert(seq, sketch(minhash), check_duplication=False)

@@ -24,7 +24,8 @@ from feedd.dedup import Candidate, Deduplicator, DuplicateDetector, ExactDetecto
 from feedd.errors import FeedParseError, FetchError
 from feedd.extract import Article, ExtractionFailure, PageInput, try_extract
 from feedd.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
-from feedd.near import Fingerprinter, NearDuplicateDetector, NearParams, Thresholds, load_index, to_record
+from feedd.fingerprint import Fingerprinter, NearParams, to_record
+from feedd.near import NearDuplicateDetector, Thresholds, load_index
 from feedd.parse import Entry, parse_feed
 from feedd.render import render
 from feedd.store import NewDocument, Store
@@ -426,7 +427,7 @@ class _ExtractorPool:
         # forkserver: workers never inherit the event loop's threads; the server imports the
         # extractor once and forks workers from that warm image.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["feedd.extract", "feedd.near"])
+        context.set_forkserver_preload(["feedd.extract", "feedd.fingerprint"])
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
 
     async def run(self, function: Callable[..., Prepared], *args: object) -> Prepared:
