@@ -18,9 +18,9 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+unknown"
 
 if TYPE_CHECKING:
-    from feedd.config import Config, load_config
-    from feedd.errors import ConfigError, FeeddError
-    from feedd.pipeline import PassSummary, run_once
+    from feedd.config import Config, load_config  # noqa: F401
+    from feedd.errors import ConfigError, FeeddError  # noqa: F401
+    from feedd.pipeline import PassSummary, run_once  # noqa: F401
 
 # Imported on first use: extraction workers import feedd.* modules and should not pay for the
 # pipeline (and datasketch's scipy) they never run.

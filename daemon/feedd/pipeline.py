@@ -408,6 +408,8 @@ class _ExtractorPool:
 
     #: Pools started again after workers died, before extraction moves into the main process.
     MAX_RESTARTS = 3
+    #: Pages a worker extracts before it is replaced by a fresh one.
+    TASKS_PER_WORKER = 200
 
     def __init__(self, workers: int | None) -> None:
         self.workers = (os.cpu_count() or 1) if workers is None else workers
@@ -428,7 +430,11 @@ class _ExtractorPool:
         # extractor once and forks workers from that warm image.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["feedd.extract", "feedd.fingerprint"])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        # Workers are replaced now and then: lxml and trafilatura's caches let a long-lived
+        # worker's heap creep up page after page.
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=context, max_tasks_per_child=self.TASKS_PER_WORKER
+        )
 
     async def run(self, function: Callable[..., Prepared], *args: object) -> Prepared:
         pool = self._pool
