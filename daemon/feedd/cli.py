@@ -6,9 +6,10 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -23,6 +24,7 @@ from feedd.history import explain, recent_drops
 from feedd.pipeline import EntryStatus, FeedReport, PassSummary, run_once
 
 EXIT_OK, EXIT_ALL_FEEDS_FAILED, EXIT_USAGE = 0, 1, 2
+T = TypeVar("T")
 SYSTEM_CONFIG = Path("/etc/feedd/feedd.toml")
 LOCAL_CONFIG = Path("config/feedd.toml")
 
@@ -122,11 +124,7 @@ def dups_command(
 ) -> None:
     """List the most recent duplicates dropped, newest first."""
     loaded = _load(config)
-    try:
-        drops = recent_drops(loaded, limit)
-    except StateError as exc:
-        err.print(f"[bold red]error[/]: {exc}", highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
+    drops = _read_state(recent_drops, loaded, limit)
     if as_json:
         for drop in drops:
             out.print_json(json.dumps(asdict(drop), ensure_ascii=False), indent=None)
@@ -157,11 +155,7 @@ def explain_command(
 ) -> None:
     """Say why a document was kept or dropped."""
     loaded = _load(config)
-    try:
-        explanation = explain(loaded, ident)
-    except StateError as exc:
-        err.print(f"[bold red]error[/]: {exc}", highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
+    explanation = _read_state(explain, loaded, ident)
     if as_json:
         out.print_json(json.dumps(asdict(explanation), ensure_ascii=False))
         return
@@ -185,6 +179,15 @@ def explain_command(
             f"Jaccard {_ratio(drop.jaccard)}, containment {_ratio(drop.containment)}",
             highlight=False,
         )
+
+
+def _read_state(query: Callable[..., T], *args: object) -> T:
+    """Run a read-only query of the state; a missing or unreadable state exits 2."""
+    try:
+        return query(*args)
+    except StateError as exc:
+        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 def _ratio(value: float | None) -> str:

@@ -15,7 +15,6 @@ import numpy as np
 
 from feedd.dedup import normalise_text
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 # Odd 64-bit multipliers combining the word hashes of a shingle, one per position.
 _POSITION_MULTIPLIERS = np.array(
     [

@@ -533,13 +533,6 @@ class Store:
             (ident, ident, ident),
         ).fetchall()
 
-    def counts(self) -> dict[str, int]:
-        """Entries by status and documents saved, for summaries and status."""
-        rows = self.db.execute("SELECT status, COUNT(*) FROM entries GROUP BY status").fetchall()
-        result = {row[0]: row[1] for row in rows}
-        result["documents"] = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-        return result
-
 
 def _append_line(path: Path, line: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
