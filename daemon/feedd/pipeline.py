@@ -326,7 +326,7 @@ class _Pass:
             )
             report.duplicate += 1
             return "duplicate"
-        if isinstance(outcome, ExtractionFailure) or candidate is None:
+        if isinstance(outcome, ExtractionFailure):
             self._store.record_failure(feed_url, entry.key, entry.link, outcome.reason)
             report.failed += 1
             report.failures.append((entry.link or entry.key, outcome.reason))
@@ -335,6 +335,7 @@ class _Pass:
             )
             return "failed"
         article = outcome
+        assert candidate is not None, "prepare_entry pairs every article with its candidate"
         if match := self._dedup.find(candidate):
             self._store.record_duplicate(
                 feed_url,
