@@ -11,9 +11,10 @@ import asyncio
 import logging
 import multiprocessing
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
@@ -122,20 +123,30 @@ def run_once(config: Config, observer: PassObserver | None = None) -> PassSummar
 
 
 async def run_pass(config: Config, observer: PassObserver | None = None) -> PassSummary:
-    """run_once for callers that already have an event loop (the daemon)."""
+    """run_once for callers that already have an event loop."""
     started = datetime.now(UTC)
+    async with open_session(config, observer) as session:
+        reports = await session.run_all()
+    return PassSummary(feeds=reports, started=started, finished=datetime.now(UTC))
+
+
+@asynccontextmanager
+async def open_session(config: Config, observer: PassObserver | None = None) -> AsyncIterator[Session]:
+    """The state, the worker pool and the HTTP client, open for as many polls as needed."""
     store = Store(
         config.database,
         config.output_dir,
         config.storage.filename,
         log_duplicates=config.dedup.log_duplicates,
     )
-    with store:
-        with _ExtractorPool(config.extract.workers) as extractor:
-            user_agent = config.fetch.user_agent or DEFAULT_USER_AGENT
-            async with Fetcher(config.fetch, user_agent) as fetcher:
-                reports = await _Pass(config, store, fetcher, extractor, observer or _Quiet()).run()
-    return PassSummary(feeds=reports, started=started, finished=datetime.now(UTC))
+    with store, _ExtractorPool(config.extract.workers) as extractor:
+        user_agent = config.fetch.user_agent or DEFAULT_USER_AGENT
+        async with Fetcher(config.fetch, user_agent) as fetcher:
+            session = Session(config, store, fetcher, extractor, observer or _Quiet())
+            try:
+                yield session
+            finally:
+                await session.cancel_pending()
 
 
 #: What the worker hands back for one entry: the article (or why there is none) and, for an
@@ -156,12 +167,14 @@ class _PolledFeed:
     report: FeedReport
     #: Each new entry with the work that turns it into an article, in feed order.
     work: list[tuple[Entry, Awaitable[Prepared]]] = field(default_factory=list)
-    #: The response's validators, stored once every new entry is committed (see _Pass.run).
+    #: The response's validators, stored once every new entry is committed (see Session._settle).
     etag: str | None = None
     last_modified: str | None = None
 
 
-class _Pass:
+class Session:
+    """Polls feeds and commits what they bring, against one open state."""
+
     def __init__(
         self,
         config: Config,
@@ -188,39 +201,51 @@ class _Pass:
         self._dedup = Deduplicator(detectors)
         # Bounds the pages held in memory between fetch and extraction.
         self._pages_in_flight = asyncio.Semaphore(config.fetch.max_connections + 2 * extractor.workers)
-        # One fetch per page even when several feeds link to it in the same pass.
+        # One fetch per page even when several feeds link to it at once.
         self._page_work: dict[str, asyncio.Task[Prepared]] = {}
-        self._unshared_work: list[asyncio.Task[Prepared]] = []
+        # Every other task started and not yet committed, to cancel on the way out.
+        self._pending: set[asyncio.Task] = set()
 
-    async def run(self) -> list[FeedReport]:
+    async def run_all(self) -> list[FeedReport]:
+        """Poll every configured feed concurrently; commit in config order."""
         polls = [asyncio.create_task(self._poll(feed)) for feed in self._config.feeds]
-        reports = []
-        try:
-            for poll in polls:
-                polled = await poll
-                for entry, work in polled.work:
-                    outcome, candidate = await work
-                    status = self._commit(polled.report, entry, outcome, candidate)
-                    self._observer.entry_finished(polled.report, status)
-                report = polled.report
-                if report.result == "ok":
-                    # Validators only once every entry is settled: a 304 next time must not hide
-                    # entries this pass did not finish (a crash) or should retry (a failure).
-                    settled = report.failed == 0
-                    self._store.record_poll(
-                        report.feed.url,
-                        result="ok",
-                        etag=polled.etag if settled else None,
-                        last_modified=polled.last_modified if settled else None,
-                        clear_validators=not settled,
-                    )
-                reports.append(report)
-        finally:
-            pending = [*polls, *self._page_work.values(), *self._unshared_work]
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-        return reports
+        self._pending.update(polls)
+        return [await self._settle(await poll) for poll in polls]
+
+    async def run_feed(self, feed: FeedConfig) -> FeedReport:
+        """Poll one feed and commit what it brings (the daemon's unit of work)."""
+        return await self._settle(await self._poll(feed))
+
+    async def cancel_pending(self) -> None:
+        """Stop work that was started but will not be committed."""
+        pending = [task for task in (*self._pending, *self._page_work.values()) if not task.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        self._pending.clear()
+        self._page_work.clear()
+
+    async def _settle(self, polled: _PolledFeed) -> FeedReport:
+        report = polled.report
+        for entry, work in polled.work:
+            outcome, candidate = await work
+            status = self._commit(report, entry, outcome, candidate)
+            self._observer.entry_finished(report, status)
+            if entry.canonical_link:
+                self._page_work.pop(entry.canonical_link, None)
+        if report.result == "ok":
+            # Validators only once every entry is settled: a 304 next time must not hide
+            # entries this pass did not finish (a crash) or should retry (a failure).
+            settled = report.failed == 0
+            self._store.record_poll(
+                report.feed.url,
+                result="ok",
+                etag=polled.etag if settled else None,
+                last_modified=polled.last_modified if settled else None,
+                clear_validators=not settled,
+            )
+        self._pending.difference_update([t for t in self._pending if t.done()])
+        return report
 
     async def _poll(self, feed: FeedConfig) -> _PolledFeed:
         try:
@@ -273,7 +298,7 @@ class _Pass:
     def _article_for(self, entry: Entry) -> Awaitable[Prepared]:
         if entry.canonical_link is None:
             task = asyncio.create_task(self._prepare(entry))
-            self._unshared_work.append(task)
+            self._pending.add(task)
             return task
         task = self._page_work.get(entry.canonical_link)
         if task is None:
