@@ -168,9 +168,11 @@ def test_schema_1_state_is_upgraded(tmp_path: Path) -> None:
         store.save_document(_doc(1))
         for column in ("title", "canonical_url", "jaccard", "containment"):
             store.db.execute(f"ALTER TABLE entries DROP COLUMN {column}")
+        for column in ("next_poll", "interval", "interval_reason"):
+            store.db.execute(f"ALTER TABLE feeds DROP COLUMN {column}")
         store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with _store(tmp_path) as store:
-        assert store.meta("schema_version") == "2"
+        assert store.meta("schema_version") == "3"
         store.record_duplicate(
             "f", "k", None, "0000000000000001", "near duplicate", jaccard=0.9, containment=1.0
         )

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional, TypeVar
 
@@ -20,8 +21,9 @@ from rich.table import Table
 from feedd import __version__
 from feedd.config import Config, load_config
 from feedd.errors import ConfigError, DocumentWriteError, StateError
-from feedd.history import explain, recent_drops
+from feedd.history import explain, feed_statuses, recent_drops
 from feedd.pipeline import EntryStatus, FeedReport, PassSummary, run_once
+from feedd.schedule import run_daemon
 
 EXIT_OK, EXIT_ALL_FEEDS_FAILED, EXIT_USAGE = 0, 1, 2
 T = TypeVar("T")
@@ -69,21 +71,45 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class LogFormat(StrEnum):
+    HUMAN = "human"
+    JSON = "json"
+
+
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per line, for journald and log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 @app.callback()
 def main_options(
     verbose: Annotated[
         int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv: debug).")
     ] = 0,
+    log_format: Annotated[
+        LogFormat, typer.Option("--log-format", help="Log lines as human text or JSON.")
+    ] = LogFormat.HUMAN,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(
-        level=level,
-        format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False, markup=False, rich_tracebacks=False)],
-    )
+    if log_format is LogFormat.JSON:
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler = RichHandler(console=err, show_path=False, markup=False, rich_tracebacks=False)
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler])
 
 
 @app.command("check-config")
@@ -114,6 +140,50 @@ def run_once_command(config: ConfigOption = None) -> None:
         raise typer.Exit(EXIT_USAGE) from None
     _print_summary(summary)
     raise typer.Exit(EXIT_ALL_FEEDS_FAILED if summary.every_feed_failed else EXIT_OK)
+
+
+@app.command("run")
+def run_command(config: ConfigOption = None) -> None:
+    """Keep polling every feed on its own schedule until SIGTERM; SIGHUP reloads the config."""
+    loaded = _load(config)
+    # The daemon's log is its record: say what happens at INFO unless told otherwise.
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)
+    try:
+        run_daemon(loaded.path, loaded)
+    except StateError as exc:
+        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(
+            EXIT_USAGE if not isinstance(exc, DocumentWriteError) else EXIT_ALL_FEEDS_FAILED
+        ) from None
+
+
+@app.command("status")
+def status_command(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per feed.")] = False,
+) -> None:
+    """Per feed: the last poll and its result, the next poll and why, entries saved and dropped."""
+    loaded = _load(config)
+    statuses = _read_state(feed_statuses, loaded)
+    if as_json:
+        for status in statuses:
+            out.print_json(json.dumps(asdict(status), ensure_ascii=False), indent=None)
+        return
+    table = Table("feed", "last poll", "result", "next poll", "interval", "why", "saved", "dropped", "errors")
+    for status in statuses:
+        table.add_row(
+            status.name or status.url,
+            status.last_polled or "-",
+            status.last_result if not status.last_error else f"{status.last_result}: {status.last_error}",
+            status.next_poll or "-",
+            f"{status.interval:.0f}s" if status.interval else "-",
+            status.interval_reason or "-",
+            str(status.saved),
+            str(status.dropped),
+            f"[bold red]{status.consecutive_errors}[/]" if status.consecutive_errors else "0",
+        )
+    out.print(table)
 
 
 @app.command("dups")

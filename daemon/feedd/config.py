@@ -93,11 +93,28 @@ class DedupConfig(_Section):
     log_duplicates: bool = False
 
 
+class ScheduleConfig(_Section):
+    """How often `feedd run` polls each feed."""
+
+    #: The starting interval; each feed's own rhythm and its server's hints adapt it.
+    interval: Duration = 15 * 60.0
+    #: Never poll a feed more often than this (never hammer a publisher) ...
+    min_interval: Duration = 5 * 60.0
+    #: ... nor less often than this (a feed that keeps failing is retried at this interval).
+    max_interval: Duration = 24 * 3600.0
+    #: Random spread of every interval, as a fraction (+-), so feeds do not poll in lockstep.
+    jitter: float = Field(default=0.1, ge=0, le=0.5)
+    #: A poll (feed, its pages, extraction, saving) that takes longer is abandoned and retried.
+    poll_timeout: Duration = 10 * 60.0
+
+
 class FeedConfig(_Section):
     """One subscribed feed."""
 
     url: str
     name: str | None = None
+    #: This feed's starting interval, instead of [schedule] interval.
+    interval: Duration | None = None
 
     @field_validator("url")
     @classmethod
@@ -118,6 +135,7 @@ class _Document(_Section):
     fetch: FetchConfig = FetchConfig()
     extract: ExtractConfig = ExtractConfig()
     dedup: DedupConfig = DedupConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
     feeds: list[FeedConfig] = Field(min_length=1)
 
 
@@ -130,6 +148,7 @@ class Config:
     fetch: FetchConfig
     extract: ExtractConfig
     dedup: DedupConfig
+    schedule: ScheduleConfig
     feeds: tuple[FeedConfig, ...]
 
     @property
@@ -169,12 +188,17 @@ def parse_config(text: str, path: Path) -> Config:
     except ValidationError as exc:
         raise ConfigError(_describe(exc, text, path)) from None
     _reject_duplicate_feeds(document.feeds, text, path)
+    if document.schedule.min_interval > document.schedule.max_interval:
+        line = _line_of(text, ("schedule", "min_interval"))
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(f"{where}: schedule.min_interval: must not exceed schedule.max_interval")
     return Config(
         path=path.resolve(),
         storage=document.storage,
         fetch=document.fetch,
         extract=document.extract,
         dedup=document.dedup,
+        schedule=document.schedule,
         feeds=tuple(document.feeds),
     )
 

@@ -7,6 +7,7 @@ import asyncio
 import email.utils
 import ipaddress
 import os
+import re
 import socket
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -55,6 +56,21 @@ class FetchResult:
     @property
     def last_modified(self) -> str | None:
         return self.headers.get("last-modified")
+
+    def fresh_for(self, now: float | None = None) -> float | None:
+        """Seconds the server says the response stays fresh (Cache-Control max-age, Expires)."""
+        cache_control = self.headers.get("cache-control", "")
+        if match := re.search(r"(?:^|[,\s])(?:s-)?max-age\s*=\s*(\d+)", cache_control, re.I):
+            return float(match.group(1))
+        expires = self.headers.get("expires")
+        if expires:
+            try:
+                when = email.utils.parsedate_to_datetime(expires)
+            except (TypeError, ValueError):
+                return None
+            if when.tzinfo is not None:
+                return max(0.0, when.timestamp() - (time.time() if now is None else now))
+        return None
 
 
 class Fetcher:

@@ -1,4 +1,5 @@
-"""What feedd kept and dropped, and why: the library behind `feedd dups` and `feedd explain`.
+"""What feedd did, kept and dropped, and why: the library behind `feedd status`, `feedd dups` and
+`feedd explain`.
 
 Reads the state without locking it, so it works beside a running pass.
 """
@@ -48,6 +49,51 @@ class Explanation:
     kept: KeptDocument | None
     #: Entries with that URL that were dropped, and, for a kept document, its dropped copies.
     drops: tuple[Drop, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    """One feed, as `feedd status` shows it."""
+
+    url: str
+    name: str | None
+    last_polled: str | None
+    last_result: str | None
+    last_error: str | None
+    consecutive_errors: int
+    next_poll: str | None
+    interval: float | None
+    interval_reason: str | None
+    saved: int
+    dropped: int
+    failed: int
+
+
+def feed_statuses(config: Config) -> list[FeedStatus]:
+    """The configured feeds, in config order, with what the state knows of them."""
+    names = {feed.url: feed.name for feed in config.feeds}
+    with _store(config) as store:
+        rows = {row["url"]: row for row in store.feed_statuses()}
+    statuses = []
+    for url, name in names.items():
+        row = rows.get(url)
+        statuses.append(
+            FeedStatus(
+                url=url,
+                name=name,
+                last_polled=row["last_polled"] if row else None,
+                last_result=row["last_result"] if row else "never polled",
+                last_error=row["last_error"] if row else None,
+                consecutive_errors=row["consecutive_errors"] if row else 0,
+                next_poll=row["next_poll"] if row else None,
+                interval=row["interval"] if row else None,
+                interval_reason=row["interval_reason"] if row else None,
+                saved=row["saved"] if row else 0,
+                dropped=row["dropped"] if row else 0,
+                failed=row["failed"] if row else 0,
+            )
+        )
+    return statuses
 
 
 def _store(config: Config) -> Store:

@@ -42,6 +42,28 @@ class ParsedFeed:
     entries: tuple[Entry, ...]
     #: Problems that did not stop parsing (feedparser's bozo reason, dropped items).
     warnings: tuple[str, ...]
+    #: How often the feed says it changes, in seconds: RSS <ttl>, sy:updatePeriod/Frequency.
+    ttl: float | None = None
+    update_period: float | None = None
+
+
+_SY_PERIODS = {
+    "hourly": 3600.0,
+    "daily": 86400.0,
+    "weekly": 7 * 86400.0,
+    "monthly": 30 * 86400.0,
+    "yearly": 365 * 86400.0,
+}
+
+
+def _feed_hints(channel: feedparser.FeedParserDict) -> tuple[float | None, float | None]:
+    ttl = None
+    if str(channel.get("ttl", "")).strip().isdigit():
+        ttl = int(str(channel["ttl"]).strip()) * 60.0
+    period = _SY_PERIODS.get(str(channel.get("sy_updateperiod", "")).strip().lower())
+    frequency = str(channel.get("sy_updatefrequency", "1")).strip()
+    update = period / int(frequency) if period and frequency.isdigit() and int(frequency) > 0 else None
+    return ttl, update
 
 
 def parse_feed(content: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
@@ -69,10 +91,13 @@ def parse_feed(content: bytes, headers: Mapping[str, str], url: str) -> ParsedFe
     dropped = len(parsed.entries) - len(entries)
     if dropped:
         warnings.append(f"{dropped} entries without a link, title or text were skipped")
+    ttl, update_period = _feed_hints(parsed.feed)
     return ParsedFeed(
         title=_clean(parsed.feed.get("title")) or None,
         entries=tuple(entries),
         warnings=tuple(warnings),
+        ttl=ttl,
+        update_period=update_period,
     )
 
 

@@ -22,7 +22,7 @@ from typing import Literal, Protocol
 from feedd import __version__
 from feedd.config import Config, FeedConfig
 from feedd.dedup import Candidate, Deduplicator, DuplicateDetector, ExactDetector
-from feedd.errors import FeedParseError, FetchError
+from feedd.errors import FeedParseError, FetchError, HTTPStatusError
 from feedd.extract import Article, ExtractionFailure, PageInput, try_extract
 from feedd.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
 from feedd.fingerprint import Fingerprinter, NearParams, to_record
@@ -55,6 +55,8 @@ class FeedReport:
     failed: int = 0
     #: (entry link or key, reason) for each entry that failed.
     failures: list[tuple[str, str]] = field(default_factory=list)
+    #: What the server and the feed said about polling again: {source: seconds}.
+    advice: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -184,7 +186,7 @@ class Session:
         observer: PassObserver,
     ) -> None:
         self._config = config
-        self._store = store
+        self.store = store
         self._fetcher = fetcher
         self._extractor = extractor
         self._observer = observer
@@ -237,7 +239,7 @@ class Session:
             # Validators only once every entry is settled: a 304 next time must not hide
             # entries this pass did not finish (a crash) or should retry (a failure).
             settled = report.failed == 0
-            self._store.record_poll(
+            self.store.record_poll(
                 report.feed.url,
                 result="ok",
                 etag=polled.etag if settled else None,
@@ -253,7 +255,7 @@ class Session:
         except Exception as exc:  # a bug met on one feed must not end the pass for all
             log.exception("feed %s: unexpected error", feed.label)
             error = f"internal error: {type(exc).__name__}: {exc}"
-            self._store.record_poll(feed.url, result="failed", error=error)
+            self.store.record_poll(feed.url, result="failed", error=error)
             report = FeedReport(feed, result="failed", error=error)
             self._observer.feed_finished(report, 0)
             return _PolledFeed(report)
@@ -261,7 +263,7 @@ class Session:
     async def _poll_feed(self, feed: FeedConfig) -> _PolledFeed:
         report = FeedReport(feed)
         polled = _PolledFeed(report)
-        state = self._store.feed_state(feed.url)
+        state = self.store.feed_state(feed.url)
         try:
             response = await self._fetcher.get(
                 feed.url, accept=FEED_ACCEPT, etag=state.etag, last_modified=state.last_modified
@@ -274,19 +276,27 @@ class Session:
         except (FetchError, FeedParseError) as exc:
             report.result = "failed"
             report.error = exc.reason if isinstance(exc, FetchError) else str(exc)
+            if isinstance(exc, HTTPStatusError) and exc.retry_after is not None:
+                report.advice["Retry-After"] = exc.retry_after
             log.warning("feed %s failed: %s", feed.label, report.error)
-            self._store.record_poll(feed.url, result="failed", error=report.error)
+            self.store.record_poll(feed.url, result="failed", error=report.error)
             self._observer.feed_finished(report, 0)
             return polled
+        if (fresh := response.fresh_for()) is not None:
+            report.advice["Cache-Control/Expires"] = fresh
         if parsed is None:
             report.result = "not_modified"
-            self._store.record_poll(feed.url, result="not_modified")
+            self.store.record_poll(feed.url, result="not_modified")
             self._observer.feed_finished(report, 0)
             return polled
+        if parsed.ttl is not None:
+            report.advice["ttl"] = parsed.ttl
+        if parsed.update_period is not None:
+            report.advice["sy:updatePeriod"] = parsed.update_period
         report.warnings.extend(parsed.warnings)
         for warning in parsed.warnings:
             log.warning("feed %s: %s", feed.label, warning)
-        settled = self._store.settled_entry_keys(feed.url)
+        settled = self.store.settled_entry_keys(feed.url)
         for entry in parsed.entries:
             if entry.key not in settled:
                 report.new += 1
@@ -306,7 +316,7 @@ class Session:
         return asyncio.shield(task)
 
     async def _prepare(self, entry: Entry) -> Prepared:
-        if entry.canonical_link and self._store.document_id_by_url(entry.canonical_link):
+        if entry.canonical_link and self.store.document_id_by_url(entry.canonical_link):
             return ExtractionFailure("already saved"), None  # _commit records it as a duplicate
         try:
             async with self._pages_in_flight:
@@ -339,8 +349,8 @@ class Session:
         candidate: Candidate | None,
     ) -> EntryStatus:
         feed_url = report.feed.url
-        if entry.canonical_link and (doc := self._store.document_id_by_url(entry.canonical_link)):
-            self._store.record_duplicate(
+        if entry.canonical_link and (doc := self.store.document_id_by_url(entry.canonical_link)):
+            self.store.record_duplicate(
                 feed_url,
                 entry.key,
                 entry.link,
@@ -352,7 +362,7 @@ class Session:
             report.duplicate += 1
             return "duplicate"
         if isinstance(outcome, ExtractionFailure):
-            self._store.record_failure(feed_url, entry.key, entry.link, outcome.reason)
+            self.store.record_failure(feed_url, entry.key, entry.link, outcome.reason)
             report.failed += 1
             report.failures.append((entry.link or entry.key, outcome.reason))
             log.warning(
@@ -362,7 +372,7 @@ class Session:
         article = outcome
         assert candidate is not None, "prepare_entry pairs every article with its candidate"
         if match := self._dedup.find(candidate):
-            self._store.record_duplicate(
+            self.store.record_duplicate(
                 feed_url,
                 entry.key,
                 entry.link,
@@ -396,7 +406,7 @@ class Session:
             if article.published
             else None
         )
-        saved = self._store.save_document(
+        saved = self.store.save_document(
             NewDocument(
                 doc_id=doc_id,
                 canonical_url=article.canonical_url,

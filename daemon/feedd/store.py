@@ -18,14 +18,14 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from feedd.errors import DocumentWriteError, StateError, StateLockedError
 from feedd.render import render_filename
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MANIFEST = "manifest.jsonl"
 DUPLICATES_LOG = "duplicates.jsonl"
 _TEMP_SUFFIX = ".feedd-tmp"
@@ -41,7 +41,10 @@ CREATE TABLE IF NOT EXISTS feeds (
     last_polled TEXT,
     last_result TEXT,
     last_error TEXT,
-    consecutive_errors INTEGER NOT NULL DEFAULT 0
+    consecutive_errors INTEGER NOT NULL DEFAULT 0,
+    next_poll TEXT,
+    interval REAL,
+    interval_reason TEXT
 );
 CREATE TABLE IF NOT EXISTS documents (
     seq INTEGER PRIMARY KEY,
@@ -91,6 +94,11 @@ _MIGRATIONS = {
         "ALTER TABLE entries ADD COLUMN canonical_url TEXT",
         "ALTER TABLE entries ADD COLUMN jaccard REAL",
         "ALTER TABLE entries ADD COLUMN containment REAL",
+    ],
+    3: [
+        "ALTER TABLE feeds ADD COLUMN next_poll TEXT",
+        "ALTER TABLE feeds ADD COLUMN interval REAL",
+        "ALTER TABLE feeds ADD COLUMN interval_reason TEXT",
     ],
 }
 
@@ -281,6 +289,47 @@ class Store:
             """,
             (url, etag, last_modified, now, result, error, int(failed), failed),
         )
+
+    def record_schedule(self, url: str, *, next_poll: str, interval: float, reason: str) -> None:
+        self.db.execute(
+            "UPDATE feeds SET next_poll = ?, interval = ?, interval_reason = ? WHERE url = ?",
+            (next_poll, interval, reason, url),
+        )
+
+    def consecutive_errors(self, url: str) -> int:
+        row = self.db.execute("SELECT consecutive_errors FROM feeds WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else 0
+
+    def new_entries_per_day(self, url: str, days: int = 7) -> float | None:
+        """How many entries a feed brought per day over the last `days` (None before a day of
+        history: a new feed has no rhythm yet)."""
+        row = self.db.execute(
+            "SELECT MIN(first_seen), COUNT(*) FROM entries WHERE feed_url = ? AND first_seen >= ?",
+            (url, (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")),
+        ).fetchone()
+        first = self.db.execute("SELECT MIN(first_seen) FROM entries WHERE feed_url = ?", (url,)).fetchone()[
+            0
+        ]
+        if first is None:
+            return None
+        observed = min(days * 86400.0, (datetime.now(UTC) - datetime.fromisoformat(first)).total_seconds())
+        if observed < 86400.0:
+            return None
+        return row[1] / (observed / 86400.0)
+
+    def feed_statuses(self) -> list[sqlite3.Row]:
+        """Every polled feed with its last result, schedule and entry counts (for `feedd status`)."""
+        return self.db.execute(
+            """
+            SELECT f.*,
+                   (SELECT COUNT(*) FROM entries e WHERE e.feed_url = f.url AND e.status = 'saved') AS saved,
+                   (SELECT COUNT(*) FROM entries e WHERE e.feed_url = f.url AND e.status = 'duplicate')
+                       AS dropped,
+                   (SELECT COUNT(*) FROM entries e WHERE e.feed_url = f.url AND e.status = 'failed')
+                       AS failed
+            FROM feeds f ORDER BY f.url
+            """
+        ).fetchall()
 
     # -- entries ------------------------------------------------------------------------------
 
