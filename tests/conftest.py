@@ -131,13 +131,15 @@ def server() -> Iterator[LoopbackServer]:
 
 
 def write_config(folder: Path, feeds: list[dict[str, str]], extra: str = "") -> Path:
-    """A config for loopback tests: private networks allowed, short timeouts, inline extraction."""
+    """A config for loopback tests: private networks allowed, short timeouts, no gap between
+    requests to the (single) test host, inline extraction."""
     lines = [
         "[storage]",
         'output_dir = "out"',
         'database = "state.sqlite3"',
         "[fetch]",
         "allow_private_networks = true",
+        'host_gap = "0s"',
         'timeout = "5s"',
         'read_timeout = "3s"',
         "[extract]",

@@ -15,6 +15,7 @@ from conftest import LoopbackServer, Route
 from feedd.config import FetchConfig
 from feedd.errors import (
     BlockedAddressError,
+    FetchError,
     FetchTimeoutError,
     HTTPStatusError,
     ResponseTooLargeError,
@@ -22,7 +23,9 @@ from feedd.errors import (
 )
 from feedd.fetch import Fetcher, FetchResult, _is_public, parse_retry_after
 
-LOOPBACK = FetchConfig(allow_private_networks=True, timeout=3.0, read_timeout=1.0, max_bytes=64 * 1024)
+LOOPBACK = FetchConfig(
+    allow_private_networks=True, host_gap=0, timeout=3.0, read_timeout=1.0, max_bytes=64 * 1024
+)
 
 
 def _get(url: str, config: FetchConfig = LOOPBACK, **options: str) -> FetchResult:
@@ -144,7 +147,7 @@ def test_slow_trickle_hits_the_total_timeout(server: LoopbackServer) -> None:
             pass
 
     server.routes["/trickle"] = Route(handler=trickle)
-    config = FetchConfig(allow_private_networks=True, timeout=2.0, read_timeout=1.0)
+    config = FetchConfig(allow_private_networks=True, host_gap=0, timeout=2.0, read_timeout=1.0)
     started = time.monotonic()
     with pytest.raises(FetchTimeoutError, match="within 2s"):
         _get(server.url("/trickle"), config)
@@ -186,7 +189,7 @@ def test_public_address_classification(address: str, public: bool) -> None:
 def test_per_host_concurrency_limit(server: LoopbackServer) -> None:
     for n in range(6):
         server.add(f"/slow{n}", "ok", delay=0.3)
-    config = FetchConfig(allow_private_networks=True, max_per_host=2)
+    config = FetchConfig(allow_private_networks=True, max_per_host=2, host_gap=0)
 
     async def go() -> None:
         async with Fetcher(config, "t") as fetcher:
@@ -194,3 +197,50 @@ def test_per_host_concurrency_limit(server: LoopbackServer) -> None:
 
     asyncio.run(go())
     assert server.max_active == 2
+
+
+def test_requests_to_one_host_are_spaced_by_host_gap(server: LoopbackServer) -> None:
+    for n in range(4):
+        server.add(f"/p{n}", "ok")
+    config = FetchConfig(allow_private_networks=True, max_per_host=4, host_gap=0.3)
+
+    async def go() -> list[float]:
+        async with Fetcher(config, "t") as fetcher:
+            started = time.monotonic()
+            await asyncio.gather(*(fetcher.get(server.url(f"/p{n}")) for n in range(4)))
+            return [time.monotonic() - started]
+
+    [elapsed] = asyncio.run(go())
+    assert elapsed >= 0.9  # four starts, 0.3 s apart
+
+
+def test_retry_after_pauses_the_whole_host(server: LoopbackServer) -> None:
+    server.add("/busy", status=503, headers={"Retry-After": "1"})
+    server.add("/other", "ok")
+    config = FetchConfig(allow_private_networks=True, host_gap=0, timeout=5.0)
+
+    async def go() -> float:
+        async with Fetcher(config, "t") as fetcher:
+            with pytest.raises(HTTPStatusError):
+                await fetcher.get(server.url("/busy"))
+            started = time.monotonic()
+            await fetcher.get(server.url("/other"))
+            return time.monotonic() - started
+
+    assert asyncio.run(go()) >= 0.9
+
+
+def test_a_pause_longer_than_the_timeout_defers_instead_of_waiting(server: LoopbackServer) -> None:
+    server.add("/busy", status=429, headers={"Retry-After": "3600"})
+    server.add("/other", "ok")
+    config = FetchConfig(allow_private_networks=True, host_gap=0, timeout=2.0)
+
+    async def go() -> None:
+        async with Fetcher(config, "t") as fetcher:
+            with pytest.raises(HTTPStatusError):
+                await fetcher.get(server.url("/busy"))
+            with pytest.raises(FetchError, match="asked to wait .* deferred"):
+                await fetcher.get(server.url("/other"))
+
+    asyncio.run(go())
+    assert server.hits("/other") == 0

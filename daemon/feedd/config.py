@@ -33,6 +33,10 @@ def parse_duration(value: Any) -> float:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+#: A duration that may be zero ("0s" turns the feature off).
+Pause = Annotated[
+    float, BeforeValidator(lambda value: 0.0 if value in (0, "0", "0s") else parse_duration(value))
+]
 
 
 class _Section(BaseModel):
@@ -60,6 +64,8 @@ class FetchConfig(_Section):
 
     allow_private_networks: bool = False
     max_per_host: int = Field(default=2, ge=1, le=64)
+    #: Minimum time between the starts of two requests to one host.
+    host_gap: Pause = 0.5
     max_connections: int = Field(default=16, ge=1, le=1024)
     connect_timeout: Duration = 10.0
     read_timeout: Duration = 20.0

@@ -32,6 +32,8 @@ FEED_ACCEPT = (
     "text/xml;q=0.9, */*;q=0.5"
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+#: The longest host-wide pause a Retry-After may impose.
+_MAX_HOST_PAUSE = 6 * 3600.0
 _PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
@@ -81,6 +83,8 @@ class Fetcher:
         self._user_agent = user_agent
         self._global_slots = asyncio.Semaphore(config.max_connections)
         self._host_slots: dict[str, asyncio.Semaphore] = {}
+        #: When each host may next be asked (monotonic clock): host_gap, Retry-After.
+        self._host_ready: dict[str, float] = {}
         self._proxied = any(os.environ.get(name) for name in _PROXY_VARIABLES)
         self._client: httpx.AsyncClient | None = None
 
@@ -122,9 +126,7 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         try:
-            # httpx's timeouts are per operation; a slow trickle needs a cap on the whole.
-            async with asyncio.timeout(self._config.timeout):
-                return await self._follow(url, headers)
+            return await self._follow(url, headers)
         except TimeoutError:
             raise FetchTimeoutError(url, f"no complete answer within {self._config.timeout:g}s") from None
         except httpx.TimeoutException as exc:
@@ -142,13 +144,18 @@ class Fetcher:
         assert self._client is not None, "use Fetcher as an async context manager"
         current = url
         visited: set[str] = set()
+        # httpx's timeouts are per operation; a slow trickle needs a cap on the whole. Time spent
+        # queueing for a polite slot on the host does not count against it.
+        budget = self._config.timeout
         for _hop in range(self._config.max_redirects + 1):
             parts = urlsplit(current)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise FetchError(url, f"not an http(s) URL: {current}", transient=False)
             visited.add(current)
             await self._check_destination(current)
-            async with self._slot(parts.hostname.lower()):
+            host = parts.hostname.lower()
+            async with self._slot(host, url), asyncio.timeout(budget):
+                started = time.monotonic()
                 request = self._client.build_request("GET", current, headers=headers)
                 response = await self._client.send(request, stream=True)
                 try:
@@ -160,11 +167,11 @@ class Fetcher:
                         current = location
                         continue
                     if response.status_code != 304 and not response.is_success:
-                        raise HTTPStatusError(
-                            current,
-                            response.status_code,
-                            retry_after=parse_retry_after(response.headers.get("retry-after")),
-                        )
+                        retry_after = parse_retry_after(response.headers.get("retry-after"))
+                        if retry_after is not None and response.status_code in (429, 503):
+                            # The whole host asked for a pause, not just this URL.
+                            self._host_ready[host] = time.monotonic() + min(retry_after, _MAX_HOST_PAUSE)
+                        raise HTTPStatusError(current, response.status_code, retry_after=retry_after)
                     content = b"" if response.status_code == 304 else await self._read_capped(response, url)
                     return FetchResult(
                         url=url,
@@ -175,15 +182,27 @@ class Fetcher:
                     )
                 finally:
                     await response.aclose()
+                    budget -= time.monotonic() - started
         raise TooManyRedirectsError(url, f"more than {self._config.max_redirects} redirects")
 
     @asynccontextmanager
-    async def _slot(self, host: str) -> AsyncIterator[None]:
+    async def _slot(self, host: str, url: str) -> AsyncIterator[None]:
+        """At most max_per_host requests at once per host, started host_gap apart, none while
+        the host's Retry-After runs (a wait longer than the request timeout fails instead)."""
         slots = self._host_slots.get(host)
         if slots is None:
             slots = self._host_slots[host] = asyncio.Semaphore(self._config.max_per_host)
-        async with slots, self._global_slots:
-            yield
+        async with slots:
+            now = time.monotonic()
+            start_at = max(now, self._host_ready.get(host, 0.0))
+            if start_at - now > self._config.timeout:
+                raise FetchError(url, f"{host} asked to wait {start_at - now:.0f}s (Retry-After); deferred")
+            # Book this request's start before sleeping, so concurrent requests queue behind it.
+            self._host_ready[host] = start_at + self._config.host_gap
+            if start_at > now:
+                await asyncio.sleep(start_at - now)
+            async with self._global_slots:
+                yield
 
     async def _read_capped(self, response: httpx.Response, url: str) -> bytes:
         cap = self._config.max_bytes
