@@ -134,3 +134,24 @@ def test_changed_parameters_rebuild_the_signatures(tmp_path: Path) -> None:
         assert len(after) == 2 * PARAMS.num_perm * 4 and after != before
         assert index.candidates(fingerprinter(PARAMS).fingerprint(TEXT)) == {0}
         assert store.meta("near_duplicate_params") == PARAMS.recorded()
+
+
+def test_a_long_lived_session_evicts_expired_fingerprints(tmp_path: Path) -> None:
+    import asyncio
+
+    from conftest import write_config
+    from feedd.config import load_config
+    from feedd.pipeline import open_session
+
+    config = load_config(write_config(tmp_path, [{"url": "https://x.example/rss"}]))
+
+    async def go() -> tuple[int, int]:
+        async with open_session(config) as session:
+            make = session._near_index.fingerprinter
+            _save(session.store, 0, make, TEXT)
+            session._near_index.add(0, make.fingerprint(TEXT).minhash, make.fingerprint(TEXT).lead_minhash)
+            session.store.db.execute("UPDATE fingerprints SET saved_at = '2000-01-01T00:00:00+00:00'")
+            evicted = session.evict_expired()
+            return evicted, len(session._near_index)
+
+    assert asyncio.run(go()) == (1, 0)

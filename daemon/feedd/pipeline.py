@@ -26,7 +26,7 @@ from feedd.errors import FeedParseError, FetchError, HTTPStatusError
 from feedd.extract import Article, ExtractionFailure, PageInput, try_extract
 from feedd.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
 from feedd.fingerprint import Fingerprinter, NearParams, to_record
-from feedd.near import NearDuplicateDetector, Thresholds, load_index
+from feedd.near import NearDuplicateDetector, NearIndex, Thresholds, load_index
 from feedd.parse import Entry, parse_feed
 from feedd.render import render
 from feedd.store import NewDocument, Store
@@ -192,11 +192,9 @@ class Session:
         self._observer = observer
         detectors: list[DuplicateDetector] = [ExactDetector(store)]
         self._fingerprinter: Fingerprinter | None = None
+        self._near_index: NearIndex | None = None
         if config.dedup.near_duplicates:
-            cutoff = (datetime.now(UTC) - timedelta(seconds=config.dedup.window)).isoformat(
-                timespec="seconds"
-            )
-            index = load_index(store, NearParams(), cutoff)
+            index = self._near_index = load_index(store, NearParams(), self._window_start())
             self._fingerprinter = index.fingerprinter
             thresholds = Thresholds(config.dedup.jaccard, config.dedup.containment, config.dedup.min_shingles)
             detectors.append(NearDuplicateDetector(index, store, thresholds))
@@ -217,6 +215,19 @@ class Session:
     async def run_feed(self, feed: FeedConfig) -> FeedReport:
         """Poll one feed and commit what it brings (the daemon's unit of work)."""
         return await self._settle(await self._poll(feed))
+
+    def evict_expired(self) -> int:
+        """Forget fingerprints older than the dedup window (a long-lived index grows otherwise)."""
+        if self._near_index is None:
+            return 0
+        seqs = self.store.forget_fingerprints_before(self._window_start())
+        self._near_index.remove_many(seqs)
+        return len(seqs)
+
+    def _window_start(self) -> str:
+        return (datetime.now(UTC) - timedelta(seconds=self._config.dedup.window)).isoformat(
+            timespec="seconds"
+        )
 
     async def cancel_pending(self) -> None:
         """Stop work that was started but will not be committed."""

@@ -97,6 +97,7 @@ class Daemon:
                 job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
             )
             self._scheduler.start()
+            self._scheduler.add_job(self._evict, "interval", hours=1, id="evict-expired-fingerprints")
             self._apply_feeds(self.config.feeds)
             notify("READY=1")
             self._status()
@@ -218,6 +219,10 @@ class Daemon:
         if not self._stop.is_set() and url in self._feeds:
             self._schedule(url, when)
         self._status()
+
+    def _evict(self) -> None:
+        if self._session is not None and (count := self._session.evict_expired()):
+            log.info("forgot %d fingerprint(s) older than the dedup window", count)
 
     def _status(self) -> None:
         if self._session is None:
