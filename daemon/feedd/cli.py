@@ -22,6 +22,7 @@ from feedd import __version__
 from feedd.config import Config, load_config
 from feedd.errors import ConfigError, DocumentWriteError, StateError
 from feedd.history import explain, feed_statuses, recent_drops
+from feedd.opml import OpmlError, add_to_config, read_opml, to_opml
 from feedd.pipeline import EntryStatus, FeedReport, PassSummary, run_once
 from feedd.schedule import run_daemon
 
@@ -184,6 +185,38 @@ def status_command(
             f"[bold red]{status.consecutive_errors}[/]" if status.consecutive_errors else "0",
         )
     out.print(table)
+
+
+@app.command("import-opml")
+def import_opml_command(
+    opml_file: Annotated[Path, typer.Argument(help="An OPML file exported by a feed reader.")],
+    config: ConfigOption = None,
+) -> None:
+    """Add the feeds of an OPML file to the config (those it does not list yet)."""
+    loaded = _load(config)
+    try:
+        added = add_to_config(loaded.path, read_opml(opml_file))
+    except OpmlError as exc:
+        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    for feed in added:
+        out.print(f"added {feed.url}" + (f" ({feed.title})" if feed.title else ""), highlight=False)
+    out.print(f"{len(added)} feed(s) added to {loaded.path}", highlight=False)
+
+
+@app.command("export-opml")
+def export_opml_command(
+    config: ConfigOption = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here, not to stdout.")
+    ] = None,
+) -> None:
+    """Write the config's feeds as OPML, for other feed readers."""
+    document = to_opml(_load(config))
+    if output is None:
+        sys.stdout.write(document)
+    else:
+        output.write_text(document, encoding="utf-8")
 
 
 @app.command("dups")
