@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from conftest import LoopbackServer, article_page, rss, story, write_config
@@ -92,7 +93,13 @@ def _wait(predicate, timeout: float = 20.0) -> None:  # noqa: ANN001
 def test_daemon_polls_reloads_and_stops_cleanly(server: LoopbackServer, tmp_path: Path) -> None:
     first = server.add("/a/1", article_page("First story", story(1)))
     feed_one = server.add("/one.xml", rss([{"title": "First", "link": first, "guid": "1"}]), etag='"v1"')
-    extra = '[schedule]\ninterval = "1s"\nmin_interval = "1s"\nmax_interval = "2s"\njitter = 0.0\n'
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        metrics_port = probe.getsockname()[1]
+    extra = (
+        '[schedule]\ninterval = "1s"\nmin_interval = "1s"\nmax_interval = "2s"\njitter = 0.0\n'
+        f'[metrics]\nlisten = "127.0.0.1:{metrics_port}"\n'
+    )
     config = write_config(tmp_path, [{"url": feed_one, "name": "One"}], extra=extra)
     notify_path = str(tmp_path / "notify.sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -135,6 +142,9 @@ def test_daemon_polls_reloads_and_stops_cleanly(server: LoopbackServer, tmp_path
         )
         _wait(lambda: len(list(out.glob("*.txt"))) == 2)
         assert received("WATCHDOG=1") and received("STATUS=1 feeds, 0 failing")
+        metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        _wait(lambda: "feedd_documents_saved_total 2.0" in httpx.get(metrics_url).text)
+        assert 'feedd_polls_total{result="ok"}' in httpx.get(metrics_url).text
 
         status = subprocess.run(
             [sys.executable, "-m", "feedd", "status", "-c", str(config), "--json"],

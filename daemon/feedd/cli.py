@@ -207,9 +207,7 @@ def import_opml_command(
 @app.command("export-opml")
 def export_opml_command(
     config: ConfigOption = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here, not to stdout.")
-    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here, not to stdout.")] = None,
 ) -> None:
     """Write the config's feeds as OPML, for other feed readers."""
     document = to_opml(_load(config))

@@ -114,6 +114,22 @@ class ScheduleConfig(_Section):
     poll_timeout: Duration = 10 * 60.0
 
 
+class MetricsConfig(_Section):
+    """Prometheus metrics of `feedd run`."""
+
+    #: "host:port" to serve /metrics on; unset serves nothing.
+    listen: str | None = None
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, listen: str | None) -> str | None:
+        if listen is not None:
+            host, _, port = listen.rpartition(":")
+            if not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError('expected "host:port", e.g. "127.0.0.1:9464"')
+        return listen
+
+
 class FeedConfig(_Section):
     """One subscribed feed."""
 
@@ -142,6 +158,7 @@ class _Document(_Section):
     extract: ExtractConfig = ExtractConfig()
     dedup: DedupConfig = DedupConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    metrics: MetricsConfig = MetricsConfig()
     feeds: list[FeedConfig] = Field(min_length=1)
 
 
@@ -155,6 +172,7 @@ class Config:
     extract: ExtractConfig
     dedup: DedupConfig
     schedule: ScheduleConfig
+    metrics: MetricsConfig
     feeds: tuple[FeedConfig, ...]
 
     @property
@@ -205,6 +223,7 @@ def parse_config(text: str, path: Path) -> Config:
         extract=document.extract,
         dedup=document.dedup,
         schedule=document.schedule,
+        metrics=document.metrics,
         feeds=tuple(document.feeds),
     )
 

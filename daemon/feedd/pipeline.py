@@ -11,6 +11,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -57,6 +58,8 @@ class FeedReport:
     failures: list[tuple[str, str]] = field(default_factory=list)
     #: What the server and the feed said about polling again: {source: seconds}.
     advice: dict[str, float] = field(default_factory=dict)
+    #: How long fetching the feed document took (None when it did not complete).
+    fetch_seconds: float | None = None
 
 
 @dataclass
@@ -276,9 +279,11 @@ class Session:
         polled = _PolledFeed(report)
         state = self.store.feed_state(feed.url)
         try:
+            started = time.monotonic()
             response = await self._fetcher.get(
                 feed.url, accept=FEED_ACCEPT, etag=state.etag, last_modified=state.last_modified
             )
+            report.fetch_seconds = time.monotonic() - started
             parsed = (
                 None
                 if response.not_modified

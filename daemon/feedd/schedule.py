@@ -21,6 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from feedd.config import Config, FeedConfig, ScheduleConfig, load_config
 from feedd.errors import ConfigError
+from feedd.metrics import Metrics
 from feedd.notify import notify, watchdog_interval
 from feedd.pipeline import FeedReport, Session, open_session
 
@@ -82,6 +83,7 @@ class Daemon:
         self._session: Session | None = None
         self._polls: set[asyncio.Task[None]] = set()
         self._feeds: dict[str, FeedConfig] = {}
+        self._metrics: Metrics | None = None
 
     async def run(self) -> None:
         # APScheduler logs every job run at INFO; feedd logs each poll itself.
@@ -90,6 +92,10 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload()))
+        if self.config.metrics.listen:
+            self._metrics = Metrics()
+            self._metrics.serve(self.config.metrics.listen)
+            log.info("metrics on http://%s/metrics", self.config.metrics.listen)
         async with open_session(self.config) as session:
             self._session = session
             self._scheduler = AsyncIOScheduler(
@@ -126,7 +132,7 @@ class Daemon:
             log.error("reload refused, still running the previous config: %s", exc)
             notify("STATUS=reload refused: invalid config (see the log)")
             return
-        unchanged = ("storage", "fetch", "extract", "dedup")
+        unchanged = ("storage", "fetch", "extract", "dedup", "metrics")
         changed = [name for name in unchanged if getattr(config, name) != getattr(self.config, name)]
         if changed:
             log.warning("reload: [%s] changes take effect at the next restart", "], [".join(changed))
@@ -185,6 +191,8 @@ class Daemon:
             report = FeedReport(feed, result="failed", error=f"internal error: {type(exc).__name__}: {exc}")
             session.store.record_poll(url, result="failed", error=report.error)
         store = session.store
+        if self._metrics is not None:
+            self._metrics.observe(report)
         plan = plan_next(
             feed,
             schedule,
@@ -229,6 +237,8 @@ class Daemon:
             return
         rows = self._session.store.feed_statuses()
         failing = sum(1 for row in rows if row["consecutive_errors"] and row["url"] in self._feeds)
+        if self._metrics is not None:
+            self._metrics.feeds_in_error.set(failing)
         notify(f"STATUS={len(self._feeds)} feeds, {failing} failing")
 
     async def _watchdog(self) -> None:
