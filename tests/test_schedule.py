@@ -142,6 +142,11 @@ def test_daemon_polls_reloads_and_stops_cleanly(server: LoopbackServer, tmp_path
         )
         _wait(lambda: len(list(out.glob("*.txt"))) == 2)
         assert received("WATCHDOG=1") and received("STATUS=1 feeds, 0 failing")
+        # Unchanged since: the next polls are conditional and answered 304.
+        _wait(lambda: "feed One: not_modified" in log_path.read_text())
+        assert any(
+            headers.get("if-none-match") == '"v2"' for path, headers in server.requests if path == "/one.xml"
+        )
         metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         _wait(lambda: "feedd_documents_saved_total 2.0" in httpx.get(metrics_url).text)
         assert 'feedd_polls_total{result="ok"}' in httpx.get(metrics_url).text
@@ -178,3 +183,20 @@ def test_daemon_polls_reloads_and_stops_cleanly(server: LoopbackServer, tmp_path
         listener.close()
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     assert any("next poll in" in line["message"] for line in lines)
+
+
+def test_notify_never_blocks_on_a_reader_that_does_not_keep_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedd.notify import notify
+
+    path = str(tmp_path / "slow.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as reader:
+        reader.bind(path)
+        monkeypatch.setenv("NOTIFY_SOCKET", path)
+        started = time.monotonic()
+        results = [notify("WATCHDOG=1") for _ in range(500)]  # never read
+        assert time.monotonic() - started < 2
+        assert results[0] is True and results[-1] is False
+    monkeypatch.delenv("NOTIFY_SOCKET")
+    assert notify("READY=1") is False

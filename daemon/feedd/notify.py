@@ -18,7 +18,8 @@ def notify(message: str) -> bool:
         address = "\0" + address[1:]
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
-            sock.sendto(message.encode("utf-8"), address)
+            # Never block the event loop: a receiver that does not keep up loses a message.
+            sock.sendto(message.encode("utf-8"), socket.MSG_DONTWAIT, address)
     except OSError:
         return False
     return True

@@ -84,6 +84,7 @@ class Daemon:
         self._polls: set[asyncio.Task[None]] = set()
         self._feeds: dict[str, FeedConfig] = {}
         self._metrics: Metrics | None = None
+        self._last_status = ""
 
     async def run(self) -> None:
         # APScheduler logs every job run at INFO; feedd logs each poll itself.
@@ -131,6 +132,7 @@ class Daemon:
         except ConfigError as exc:
             log.error("reload refused, still running the previous config: %s", exc)
             notify("STATUS=reload refused: invalid config (see the log)")
+            self._last_status = ""
             return
         unchanged = ("storage", "fetch", "extract", "dedup", "metrics")
         changed = [name for name in unchanged if getattr(config, name) != getattr(self.config, name)]
@@ -239,7 +241,10 @@ class Daemon:
         failing = sum(1 for row in rows if row["consecutive_errors"] and row["url"] in self._feeds)
         if self._metrics is not None:
             self._metrics.feeds_in_error.set(failing)
-        notify(f"STATUS={len(self._feeds)} feeds, {failing} failing")
+        status = f"STATUS={len(self._feeds)} feeds, {failing} failing"
+        if status != self._last_status:
+            self._last_status = status
+            notify(status)
 
     async def _watchdog(self) -> None:
         interval = watchdog_interval()
