@@ -461,7 +461,7 @@ class _ExtractorPool:
     #: Pools started again after workers died, before extraction moves into the main process.
     MAX_RESTARTS = 3
     #: Pages a worker extracts before it is replaced by a fresh one.
-    TASKS_PER_WORKER = 200
+    TASKS_PER_WORKER = 1000
 
     def __init__(self, workers: int | None) -> None:
         self.workers = (os.cpu_count() or 1) if workers is None else workers
