@@ -327,7 +327,8 @@ class Session:
             self._pending.add(task)
             return task
         task = self._page_work.get(entry.canonical_link)
-        if task is None:
+        # Share work in flight only: a finished task may hold the result of an abandoned poll.
+        if task is None or task.done():
             task = self._page_work[entry.canonical_link] = asyncio.create_task(self._prepare(entry))
         return asyncio.shield(task)
 
