@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from feedd.config import Config
 from feedd.store import Store
@@ -77,20 +78,24 @@ def feed_statuses(config: Config) -> list[FeedStatus]:
     statuses = []
     for url, name in names.items():
         row = rows.get(url)
+
+        def known(column: str, default: object = None, row: sqlite3.Row | None = row) -> Any:
+            return row[column] if row is not None else default
+
         statuses.append(
             FeedStatus(
                 url=url,
                 name=name,
-                last_polled=row["last_polled"] if row else None,
-                last_result=row["last_result"] if row else "never polled",
-                last_error=row["last_error"] if row else None,
-                consecutive_errors=row["consecutive_errors"] if row else 0,
-                next_poll=row["next_poll"] if row else None,
-                interval=row["interval"] if row else None,
-                interval_reason=row["interval_reason"] if row else None,
-                saved=row["saved"] if row else 0,
-                dropped=row["dropped"] if row else 0,
-                failed=row["failed"] if row else 0,
+                last_polled=known("last_polled"),
+                last_result=known("last_result", "never polled"),
+                last_error=known("last_error"),
+                consecutive_errors=known("consecutive_errors", 0),
+                next_poll=known("next_poll"),
+                interval=known("interval"),
+                interval_reason=known("interval_reason"),
+                saved=known("saved", 0),
+                dropped=known("dropped", 0),
+                failed=known("failed", 0),
             )
         )
     return statuses
