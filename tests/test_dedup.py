@@ -91,3 +91,7 @@ def test_canonical_urls() -> None:
 def test_document_id_is_stable_and_16_hex_digits() -> None:
     assert document_id("https://p.dw.com/p/4ohNM") == "cfbede3ab80e51bb"
     assert len(document_id("https://x.example/")) == 16
+
+
+def test_ipv6_hosts_keep_their_brackets() -> None:
+    assert canonical_url("http://[FE80::1]:8080/x?utm_medium=rss") == "http://[fe80::1]:8080/x"

@@ -157,7 +157,10 @@ def _link(raw: feedparser.FeedParserDict, feed_url: str) -> str | None:
         candidates.append(raw.get("id"))
     for candidate in candidates:
         if candidate and isinstance(candidate, str):
-            absolute = urljoin(feed_url, candidate.strip())
+            try:
+                absolute = urljoin(feed_url, candidate.strip())
+            except ValueError:
+                continue
             if is_web_url(absolute):
                 return absolute
     return None

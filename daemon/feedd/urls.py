@@ -49,16 +49,23 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 def canonical_url(url: str, base: str | None = None) -> str:
     """Normalise `url` (resolved against `base`): lower-case scheme and host, no default port,
-    no fragment, tracking parameters removed, remaining query order kept."""
+    no fragment, tracking parameters removed, remaining query order kept. A URL too broken to
+    parse comes back stripped but otherwise as it was."""
     url = url.strip()
-    if base:
-        url = urljoin(base, url)
-    parts = urlsplit(url)
+    try:
+        if base:
+            url = urljoin(base, url)
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # bad IPv6 brackets, a port out of range or not a number
+        return url
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:  # IPv6 literals keep their brackets
+        host = f"[{host}]"
     netloc = host
-    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
-        netloc = f"{host}:{parts.port}"
+    if port and port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{host}:{port}"
     if parts.username:
         netloc = f"{parts.username}@{netloc}"
     query = urlencode(
@@ -74,9 +81,13 @@ def _is_tracking(name: str) -> bool:
 
 
 def is_web_url(url: str) -> bool:
-    """True for absolute http(s) URLs with a host."""
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    """True for absolute, well-formed http(s) URLs with a host."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
 
 
 def document_id(url: str) -> str:
