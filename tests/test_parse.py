@@ -123,12 +123,12 @@ def test_real_news_feeds_parse() -> None:
 
 def test_one_malformed_link_does_not_cost_the_feed() -> None:
     document = (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
-        "<item><title>Broken port</title><link>http://news.example:99999/a</link><description>x</description></item>"
-        "<item><title>Broken IPv6</title><link>http://[::1/b</link><description>y</description></item>"
-        "<item><title>Fine</title><link>http://news.example/c</link></item>"
-        "</channel></rss>"
-    ).encode()
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>Broken port</title><link>http://news.example:99999/a</link><description>x</description></item>"
+        b"<item><title>Broken IPv6</title><link>http://[::1/b</link><description>y</description></item>"
+        b"<item><title>Fine</title><link>http://news.example/c</link></item>"
+        b"</channel></rss>"
+    )
     entries = parse_feed(document, {}, URL).entries
     assert [(e.title, e.link) for e in entries] == [
         ("Broken port", None),
