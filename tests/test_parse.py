@@ -135,3 +135,101 @@ def test_one_malformed_link_does_not_cost_the_feed() -> None:
         ("Broken IPv6", None),
         ("Fine", "http://news.example/c"),
     ]
+
+
+def test_json_feed() -> None:
+    feed = parse_feed(
+        (FEEDS / "jsonfeed11.json").read_bytes(), {"content-type": "application/feed+json"}, URL
+    )
+    first, second = feed.entries
+    assert feed.title == "JSON news"
+    assert (first.key, first.title, first.author) == (
+        "guid:https://news.example/1",
+        "Harbour reopens",
+        "Jane Doe",
+    )
+    assert first.canonical_link == "https://news.example/1"
+    assert (
+        first.content_html == "<p>The harbour reopened on Monday.</p>"
+        and first.summary_html == "Ferries run again."
+    )
+    assert first.published == datetime(2024, 5, 2, 8, 0, tzinfo=UTC)
+    assert second.key == "guid:2" and second.link == "http://news.example/relative/2"
+    assert second.content_html == "<p>Plain text first paragraph.</p><p>Second paragraph.</p>"
+    assert second.published == datetime(2024, 5, 3, 8, 30, tzinfo=UTC)
+    assert feed.warnings == ("an item that is not a JSON object was skipped",)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b'{"version": "https://jsonfeed.org/version/1", "items": []}',
+        b'{"rss": {"channel": {}}}',
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": "nope"}',
+    ],
+)
+def test_broken_json_feeds_are_feed_errors(body: bytes) -> None:
+    with pytest.raises(FeedParseError):
+        parse_feed(body, {"content-type": "application/json"}, URL)
+
+
+def _corpus(*parts: str) -> list:
+    folder = shared_data("feeds", *parts)
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix not in (".md", ".py")
+        and "expected" not in p.parts
+        and not p.name.endswith((".serde.json", "_expected.json", ".expected.json"))
+        and p.name != "README"
+    )
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("corpus", ["real_news", "jsonfeed", "hostile"])
+def test_parsers_under_fire(corpus: str) -> None:
+    """Every file of the corpus goes through the parse stage: entries or a FeedParseError, never
+    another exception."""
+    parsed = failed = entries = 0
+    for path in _corpus(corpus):
+        try:
+            feed = parse_feed(path.read_bytes(), {}, "https://feeds.example/" + path.name)
+        except FeedParseError:
+            failed += 1
+            continue
+        parsed += 1
+        entries += len(feed.entries)
+    assert parsed > 0
+    print(f"{corpus}: {parsed} parsed ({entries} entries), {failed} refused with a reason")
+
+
+@pytest.mark.shared_data
+def test_real_json_feeds_yield_their_items() -> None:
+    import json
+
+    fields = ("url", "external_url", "title", "content_html", "content_text", "summary")
+    checked = 0
+    for path in _corpus("jsonfeed"):
+        try:
+            data = json.loads(path.read_bytes())
+        except ValueError:
+            continue
+        if not isinstance(data, dict) or "jsonfeed.org/version/1" not in str(data.get("version")):
+            continue
+        usable = [
+            item
+            for item in data.get("items") or []
+            if isinstance(item, dict)
+            and any(isinstance(item.get(f), str) and item[f].strip() for f in fields)
+        ]
+        if not usable:
+            with pytest.raises(FeedParseError):
+                parse_feed(path.read_bytes(), {}, "https://feeds.example/")
+            continue
+        # Every item with something to show becomes an entry (identical items once).
+        entries = parse_feed(path.read_bytes(), {}, "https://feeds.example/").entries
+        assert len(entries) == len({json.dumps(item, sort_keys=True) for item in usable}), path
+        checked += 1
+    assert checked >= 15

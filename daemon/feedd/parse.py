@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import html
+import json
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -67,7 +69,10 @@ def _feed_hints(channel: feedparser.FeedParserDict) -> tuple[float | None, float
 
 
 def parse_feed(content: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
-    """Parse a feed document fetched from `url` (its final URL, for relative links)."""
+    """Parse a feed document fetched from `url` (its final URL, for relative links): RSS 0.9x,
+    1.0, 2.0, Atom 0.3, 1.0 (feedparser) or JSON Feed 1.0, 1.1."""
+    if _is_json(content, headers.get("content-type", "")):
+        return _parse_json_feed(content, url)
     if _ENTITY_DECLARATION.search(content[:65536]):
         raise FeedParseError("feed declares XML entities (entity-expansion or XXE risk); refused")
     response_headers = {"content-location": url}
@@ -87,33 +92,61 @@ def parse_feed(content: bytes, headers: Mapping[str, str], url: str) -> ParsedFe
             kind = f"feed ({version}) has no entries"
         detail = f": {parsed.get('bozo_exception')}" if parsed.get("bozo") else ""
         raise FeedParseError(kind + detail)
-    entries = _entries(parsed.entries, url)
-    dropped = len(parsed.entries) - len(entries)
+    items = [_item_from_feedparser(raw, url) for raw in parsed.entries]
+    ttl, update_period = _feed_hints(parsed.feed)
+    return _finish(_clean(parsed.feed.get("title")) or None, items, warnings, ttl, update_period)
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One entry as a feed format gives it, before feedd decides its identity."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str
+    content: str
+    published: datetime | None
+    author: str | None
+
+
+def _finish(
+    title: str | None,
+    items: list[_Item],
+    warnings: list[str],
+    ttl: float | None = None,
+    update_period: float | None = None,
+) -> ParsedFeed:
+    entries = _entries(items)
+    dropped = len(items) - len(entries)
     if dropped:
         warnings.append(f"{dropped} entries without a link, title or text were skipped")
-    ttl, update_period = _feed_hints(parsed.feed)
-    return ParsedFeed(
-        title=_clean(parsed.feed.get("title")) or None,
-        entries=tuple(entries),
-        warnings=tuple(warnings),
-        ttl=ttl,
-        update_period=update_period,
+    if not entries:
+        raise FeedParseError("feed has no usable entries")
+    return ParsedFeed(title, tuple(entries), tuple(warnings), ttl, update_period)
+
+
+def _item_from_feedparser(raw: feedparser.FeedParserDict, feed_url: str) -> _Item:
+    return _Item(
+        guid=_clean(raw.get("id")) or None,
+        link=_link(raw, feed_url),
+        title=_clean(raw.get("title")),
+        summary=raw.get("summary") or "",
+        content=max((c.get("value") or "" for c in raw.get("content") or ()), key=len, default=""),
+        published=_published(raw),
+        author=_clean(raw.get("author")) or None,
     )
 
 
-def _entries(raw_entries: list[feedparser.FeedParserDict], feed_url: str) -> list[Entry]:
-    guids = Counter(_clean(raw.get("id")) for raw in raw_entries)
-    links = [_link(raw, feed_url) for raw in raw_entries]
-    canonical_links = Counter(canonical_url(link) for link in links if link)
+def _entries(items: list[_Item]) -> list[Entry]:
+    guids = Counter(item.guid for item in items if item.guid)
+    canonical_links = Counter(canonical_url(item.link) for item in items if item.link)
     entries: list[Entry] = []
     used_keys: set[str] = set()
-    for raw, link in zip(raw_entries, links, strict=True):
-        title = _clean(raw.get("title"))
-        summary = raw.get("summary") or ""
-        content = max((c.get("value") or "" for c in raw.get("content") or ()), key=len, default="")
+    for item in items:
+        title, link, guid, summary, content = item.title, item.link, item.guid, item.summary, item.content
         if not (link or title or summary or content):
             continue
-        guid = _clean(raw.get("id")) or None
         canonical = canonical_url(link) if link else None
         if canonical and canonical_links[canonical] > 1:
             # Several entries share this link (often the site's front page): it names none of them.
@@ -138,13 +171,89 @@ def _entries(raw_entries: list[feedparser.FeedParserDict], feed_url: str) -> lis
                 link=link,
                 canonical_link=canonical,
                 title=title,
-                published=_published(raw),
+                published=item.published,
                 summary_html=summary,
                 content_html=content,
-                author=_clean(raw.get("author")) or None,
+                author=item.author,
             )
         )
     return entries
+
+
+def _is_json(content: bytes, content_type: str) -> bool:
+    if "json" in content_type.lower():
+        return True
+    return content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+
+
+def _parse_json_feed(content: bytes, feed_url: str) -> ParsedFeed:
+    """JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1), which feedparser does not read."""
+    try:
+        data = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise FeedParseError(f"invalid JSON Feed: {exc}") from None
+    if not isinstance(data, dict) or "items" not in data:
+        raise FeedParseError('not a feed (JSON without a JSON Feed "items" list)')
+    version = str(data.get("version", ""))
+    if "jsonfeed.org/version/" not in version and version not in ("1", "1.0", "1.1"):
+        raise FeedParseError(f"not a JSON Feed (version {version!r})")
+    raw_items = data["items"]
+    if not isinstance(raw_items, list) or not raw_items:
+        raise FeedParseError("feed (JSON Feed) has no entries")
+    warnings: list[str] = []
+    items = []
+    for raw in raw_items:
+        if not isinstance(raw, dict):
+            warnings.append("an item that is not a JSON object was skipped")
+            continue
+        items.append(_item_from_json(raw, feed_url))
+    return _finish(_clean(_text(data.get("title"))) or None, items, warnings)
+
+
+def _item_from_json(raw: dict[str, object], feed_url: str) -> _Item:
+    link = None
+    for field in ("url", "external_url"):
+        candidate = raw.get(field)
+        if isinstance(candidate, str) and candidate.strip():
+            try:
+                absolute = urljoin(feed_url, candidate.strip())
+            except ValueError:
+                continue
+            if is_web_url(absolute):
+                link = absolute
+                break
+    content = _text(raw.get("content_html"))
+    if not content and (plain := _text(raw.get("content_text"))):
+        content = "".join(f"<p>{html.escape(part)}</p>" for part in plain.split("\n\n") if part.strip())
+    people = raw.get("authors")
+    authors = people if isinstance(people, list) else [raw.get("author")]
+    author = next(
+        (_text(a.get("name")) for a in authors if isinstance(a, dict) and _text(a.get("name"))), None
+    )
+    guid = raw.get("id")
+    return _Item(
+        guid=_clean(str(guid)) or None if isinstance(guid, str | int) else None,
+        link=link,
+        title=_clean(_text(raw.get("title"))),
+        summary=_text(raw.get("summary")),
+        content=content,
+        published=_iso_datetime(raw.get("date_published")) or _iso_datetime(raw.get("date_modified")),
+        author=author,
+    )
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _iso_datetime(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _link(raw: feedparser.FeedParserDict, feed_url: str) -> str | None:
