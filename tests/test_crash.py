@@ -14,7 +14,7 @@ from pathlib import Path
 from conftest import LoopbackServer, article_page, rss, story, write_config
 from feedd import load_config, run_once
 
-STORIES = 24
+STORIES = 60
 
 
 def _world(server: LoopbackServer) -> list[dict[str, str]]:
@@ -61,7 +61,7 @@ def test_killed_passes_lose_nothing_and_write_nothing_twice(server: LoopbackServ
     rng = random.Random(20261127)
     progress_at_kills: list[int] = []
     saved = 0
-    for _ in range(20):
+    for _ in range(60):
         process = subprocess.Popen(
             [sys.executable, "-m", "feedd", "run-once", "-c", str(config)],
             stdout=subprocess.DEVNULL,
@@ -69,7 +69,7 @@ def test_killed_passes_lose_nothing_and_write_nothing_twice(server: LoopbackServ
             start_new_session=True,
         )
         # Kill once a few more documents have landed, plus a random moment: mid-save included.
-        target = saved + rng.randint(1, 4)
+        target = saved + rng.randint(1, 3)
         deadline = time.monotonic() + 20
         while process.poll() is None and _count(crashed) < target and time.monotonic() < deadline:
             time.sleep(0.005)
@@ -84,8 +84,8 @@ def test_killed_passes_lose_nothing_and_write_nothing_twice(server: LoopbackServ
         [sys.executable, "-m", "feedd", "run-once", "-c", str(config)], capture_output=True, text=True
     )
     assert final.returncode == 0, final.stderr
-    # Several kills landed in the middle of the pass, with documents saved before and after.
-    assert len([n for n in progress_at_kills if 0 < n < STORIES]) >= 3, progress_at_kills
+    # At least 20 kills landed in the middle of the pass, with documents saved before and after.
+    assert len([n for n in progress_at_kills if 0 < n < STORIES]) >= 20, progress_at_kills
     clean_files, clean_manifest = _snapshot(clean)
     crashed_files, crashed_manifest = _snapshot(crashed)
     assert len(clean_files) == STORIES
