@@ -260,3 +260,31 @@ def test_failed_entries_are_retried_even_when_the_feed_is_unchanged(
     assert (second.feeds_not_modified, second.saved) == (0, 1)
     third = run_once(config)
     assert third.feeds_not_modified == 1  # now every entry is settled: validators are used
+
+
+def _slow_or_quick(seconds: float) -> tuple[str, None]:
+    import time as clock
+
+    clock.sleep(seconds)
+    return "done", None
+
+
+def test_a_hung_extraction_is_stopped_and_the_pool_recovers() -> None:
+    import asyncio
+    import time as clock
+
+    from feedd.extract import ExtractionFailure
+    from feedd.pipeline import _ExtractorPool
+
+    async def go() -> tuple[object, object, float]:
+        with _ExtractorPool(workers=1, timeout=1.0) as pool:
+            started = clock.monotonic()
+            hung = await pool.run(_slow_or_quick, 30)
+            elapsed = clock.monotonic() - started
+            after = await pool.run(_slow_or_quick, 0)
+            return hung, after, elapsed
+
+    hung, after, elapsed = asyncio.run(go())
+    assert isinstance(hung[0], ExtractionFailure) and "longer than 1s" in hung[0].reason
+    assert elapsed < 10
+    assert after == ("done", None)

@@ -80,6 +80,8 @@ class ExtractConfig(_Section):
 
     # 0 extracts in the main process; unset means one worker per CPU.
     workers: int | None = Field(default=None, ge=0, le=256)
+    #: A page whose extraction takes longer fails (and its worker is replaced).
+    timeout: Duration = 120.0
 
 
 class DedupConfig(_Section):

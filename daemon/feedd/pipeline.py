@@ -144,7 +144,7 @@ async def open_session(config: Config, observer: PassObserver | None = None) -> 
         config.storage.filename,
         log_duplicates=config.dedup.log_duplicates,
     )
-    with store, _ExtractorPool(config.extract.workers) as extractor:
+    with store, _ExtractorPool(config.extract.workers, config.extract.timeout) as extractor:
         user_agent = config.fetch.user_agent or DEFAULT_USER_AGENT
         async with Fetcher(config.fetch, user_agent) as fetcher:
             session = Session(config, store, fetcher, extractor, observer or _Quiet())
@@ -464,8 +464,9 @@ class _ExtractorPool:
     #: Pages a worker extracts before it is replaced by a fresh one.
     TASKS_PER_WORKER = 1000
 
-    def __init__(self, workers: int | None) -> None:
+    def __init__(self, workers: int | None, timeout: float = 120.0) -> None:
         self.workers = (os.cpu_count() or 1) if workers is None else workers
+        self.timeout = timeout
         self._pool: ProcessPoolExecutor | None = None
         self._restarts = 0
 
@@ -494,21 +495,33 @@ class _ExtractorPool:
         if pool is None:
             return function(*args)
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+            future = asyncio.get_running_loop().run_in_executor(pool, function, *args)
+            return await asyncio.wait_for(future, self.timeout)
+        except TimeoutError:
+            # A page that keeps lxml or trafilatura busy this long is pathological: stop it the
+            # only way a process pool allows, by ending its workers (the others' pages fail as
+            # "worker died" and are retried on the next pass).
+            log.error("extraction took longer than %gs; restarting the worker pool", self.timeout)
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+            self._replace_broken(pool, crashed=False)
+            return ExtractionFailure(f"extraction took longer than {self.timeout:g}s"), None
         except BrokenProcessPool:
             self._replace_broken(pool)
             return ExtractionFailure("extraction worker died"), None
 
-    def _replace_broken(self, pool: ProcessPoolExecutor) -> None:
+    def _replace_broken(self, pool: ProcessPoolExecutor, *, crashed: bool = True) -> None:
         if pool is not self._pool:
             return  # another task already replaced it
         pool.shutdown(wait=False, cancel_futures=True)
-        self._restarts += 1
+        # Only crashes count: moving a page that hangs into this process would hang the pass.
+        self._restarts += crashed
         if self._restarts > self.MAX_RESTARTS:
             # e.g. a script that starts feedd without `if __name__ == "__main__":` kills every
             # worker at import; extraction still works in this process.
             log.error("extraction workers keep dying; extracting in the main process from now on")
             self._pool = None
         else:
-            log.error("an extraction worker died; starting a new worker pool")
+            if crashed:
+                log.error("an extraction worker died; starting a new worker pool")
             self._pool = self._new_pool()
