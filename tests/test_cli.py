@@ -99,3 +99,11 @@ def test_locked_state_exits_2(server: LoopbackServer, tmp_path: Path) -> None:
 def test_version() -> None:
     result = feedd("--version")
     assert result.returncode == 0 and result.stdout.startswith("feedd ")
+
+
+def test_unwritable_output_folder_exits_2_with_the_reason(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [{"url": "https://example.org/rss"}])
+    config.write_text(config.read_text().replace('output_dir = "out"', 'output_dir = "/proc/feedd-output"'))
+    result = feedd("run-once", "-c", str(config))
+    assert result.returncode == 2
+    assert "cannot create output_dir /proc/feedd-output" in result.stderr
