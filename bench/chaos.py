@@ -16,16 +16,15 @@ import argparse
 import gzip
 import multiprocessing
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import psutil
-
 sys.path.insert(0, str(Path(__file__).parent))
+import measure  # noqa: E402
+
 from corpus import real_pages  # noqa: E402
 
 FAULTS = ["stall", "trickle", "truncated", "huge", "bomb", "loop", "500", "429", "garbage", "html"]
@@ -154,31 +153,17 @@ def main() -> None:
                 "[fetch]\nallow_private_networks = true\n"
                 + "".join(f'[[feeds]]\nurl = "{u}"\n' for u in urls)
             )
-            feedd = Path(sys.executable).with_name("feedd")
-            started = time.perf_counter()
-            process = psutil.Popen(
-                [str(feedd), "run-once", "-c", str(config)], stdout=subprocess.PIPE, text=True
-            )
-            peak_main = peak_tree = 0
-            while process.poll() is None:
-                try:
-                    peak_main = max(peak_main, process.memory_info().rss)
-                    tree = [process, *process.children(recursive=True)]
-                    peak_tree = max(peak_tree, sum(p.memory_full_info().pss for p in tree))
-                except psutil.Error:
-                    pass
-                time.sleep(0.1)
-            elapsed = time.perf_counter() - started
-            output = process.stdout.read()
+            measured = measure.run_once(config)
     finally:
         server.terminate()
     print(
         f"world: {len(urls)} feeds x {args.pages} pages on {len(urls)} hosts, {args.bad:.0%} of URLs misbehaving"
     )
-    print(output.split("problems")[0].strip())
-    print(f"pass: {elapsed:.0f}s, exit code {process.returncode}")
+    print(measured.stdout.split("problems")[0].strip())
+    print(f"pass: {measured.seconds:.0f}s, exit code {measured.returncode}")
     print(
-        f"peak memory: main process RSS {peak_main / 2**20:.0f} MB, process tree PSS {peak_tree / 2**20:.0f} MB"
+        f"peak memory: main process RSS {measured.peak_main / 2**20:.0f} MB, "
+        f"process tree PSS {measured.peak_tree / 2**20:.0f} MB"
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,11 +18,12 @@ from pathlib import Path
 
 import feedparser
 import httpx
-import psutil
 import trafilatura
 from datasketch import MinHash
 
 sys.path.insert(0, str(Path(__file__).parent))
+import measure  # noqa: E402
+
 from corpus import serve_corpus  # noqa: E402
 
 
@@ -62,21 +62,8 @@ def run_feedd(feed_urls: list[str], folder: Path) -> tuple[float, int, int, str]
         f'[fetch]\nallow_private_networks = true\nmax_per_host = 8\nhost_gap = "0s"\n{feeds}',
         encoding="utf-8",
     )
-    feedd = Path(sys.executable).with_name("feedd")
-    started = time.perf_counter()
-    process = psutil.Popen([str(feedd), "run-once", "-c", str(config)], stdout=subprocess.PIPE, text=True)
-    peak_main = peak_tree = 0
-    while process.poll() is None:
-        try:
-            peak_main = max(peak_main, process.memory_info().rss)
-            # PSS shares each shared page among the processes that map it: no double counting.
-            tree = [process, *process.children(recursive=True)]
-            peak_tree = max(peak_tree, sum(p.memory_full_info().pss for p in tree))
-        except psutil.Error:
-            pass
-        time.sleep(0.05)
-    elapsed = time.perf_counter() - started
-    return elapsed, peak_main, peak_tree, process.stdout.read().strip()
+    measured = measure.run_once(config)
+    return measured.seconds, measured.peak_main, measured.peak_tree, measured.stdout
 
 
 def main() -> None:
