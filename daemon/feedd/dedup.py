@@ -41,9 +41,8 @@ class Candidate:
     canonical_url: str
     body_hash: str
     body_words: int
-    #: Title, lead and body, as FORMAT.md's "Deduplication input" prescribes.
-    text: str
-    #: Shingles and MinHash, for near-duplicate detection (computed where the CPU is to spare).
+    #: Shingles and MinHash of title, lead and body (FORMAT.md's "Deduplication input"), for
+    #: near-duplicate detection; computed where the CPU is to spare.
     fingerprint: Fingerprint | None = None
 
     @classmethod
@@ -54,7 +53,6 @@ class Candidate:
             canonical_url=article.canonical_url,
             body_hash=hashlib.sha256(body.encode("utf-8")).hexdigest(),
             body_words=body.count(" ") + 1 if body else 0,
-            text=text,
             fingerprint=fingerprinter.fingerprint(text) if fingerprinter else None,
         )
 
