@@ -40,9 +40,9 @@ class Route:
 
 
 class LoopbackServer:
-    """A threaded HTTP/1.1 server on 127.0.0.1 with a route table and a request log."""
+    """A threaded HTTP/1.1 server on a loopback address with a route table and a request log."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.active = 0
@@ -70,7 +70,7 @@ class LoopbackServer:
                     with server._lock:
                         server.active -= 1
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer((host, 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 

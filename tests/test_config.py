@@ -69,6 +69,7 @@ def test_impossible_values_are_refused(tmp_path: Path) -> None:
         ('[fetch]\ntimeout = "-5s"', "fetch.timeout"),
         ('[storage]\nfilename = "{id}.txt"', "storage.filename"),
         ('[storage]\nfilename = "../{seq}.txt"', "storage.filename"),
+        ('[fetch]\nallowed_networks = ["10.0.0.0/33"]', "fetch.allowed_networks"),
     ):
         with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
             load_config(_write(tmp_path, body + '\n[[feeds]]\nurl = "https://a.example/rss"\n'))
@@ -108,3 +109,11 @@ def test_durations(text: object, seconds: float) -> None:
 def test_bad_durations(text: object) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_allowed_networks_are_read_as_networks(tmp_path: Path) -> None:
+    text = (
+        '[fetch]\nallowed_networks = ["10.20.0.0/16", "fd00::/8"]\n[[feeds]]\nurl = "https://a.example/rss"\n'
+    )
+    networks = load_config(_write(tmp_path, text)).fetch.allowed_networks
+    assert [str(network) for network in networks] == ["10.20.0.0/16", "fd00::/8"]

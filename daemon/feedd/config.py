@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -39,6 +40,21 @@ Pause = Annotated[
 ]
 
 
+def _parse_networks(value: Any) -> tuple[IPv4Network | IPv6Network, ...]:
+    if not isinstance(value, list | tuple):
+        raise ValueError('expected a list of networks such as ["10.20.0.0/16"]')
+    networks = []
+    for item in value:
+        try:
+            networks.append(ip_network(item) if isinstance(item, str) else item)
+        except ValueError:
+            raise ValueError(f"{item!r} is not a network in CIDR form, such as 10.20.0.0/16") from None
+    return tuple(networks)
+
+
+Networks = Annotated[tuple[IPv4Network | IPv6Network, ...], BeforeValidator(_parse_networks)]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -63,6 +79,9 @@ class FetchConfig(_Section):
     """HTTP behaviour shared by feed and page requests."""
 
     allow_private_networks: bool = False
+    #: Non-public networks that are allowed all the same (an intranet feed server), in CIDR form;
+    #: everything else non-public stays refused.
+    allowed_networks: Networks = ()
     max_per_host: int = Field(default=2, ge=1, le=64)
     #: Minimum time between the starts of two requests to one host.
     host_gap: Pause = 0.5
@@ -252,7 +271,7 @@ def _describe(exc: ValidationError, text: str, path: Path) -> str:
         elif error["type"] == "missing":
             problem = "required key is missing"
         else:
-            problem = error["msg"]
+            problem = error["msg"].removeprefix("Value error, ")
             if "input" in error and not isinstance(error["input"], dict | list):
                 problem += f" (got {error['input']!r})"
         line = _line_of(text, loc)

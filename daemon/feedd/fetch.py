@@ -235,11 +235,11 @@ class Fetcher:
                 raise FetchError(url, f"cannot resolve {host}: {exc.strerror}") from None
             addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
         for address in addresses:
-            if not _is_public(address):
+            if not self._allowed(address):
                 raise BlockedAddressError(
                     url,
                     f"{host} resolves to non-public address {address} "
-                    "(set [fetch] allow_private_networks = true to allow)",
+                    "(list its network in [fetch] allowed_networks to allow it)",
                 )
 
     def _check_peer(self, response: httpx.Response, url: str) -> None:
@@ -248,8 +248,13 @@ class Fetcher:
             return
         stream = response.extensions.get("network_stream")
         peer = stream.get_extra_info("server_addr") if stream is not None else None
-        if peer and not _is_public(ipaddress.ip_address(str(peer[0]).split("%")[0])):
+        if peer and not self._allowed(ipaddress.ip_address(str(peer[0]).split("%")[0])):
             raise BlockedAddressError(url, f"connected to non-public address {peer[0]}")
+
+    def _allowed(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        return _is_public(address) or any(address in network for network in self._config.allowed_networks)
 
 
 def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
