@@ -107,3 +107,39 @@ def test_unwritable_output_folder_exits_2_with_the_reason(tmp_path: Path) -> Non
     result = feedd("run-once", "-c", str(config))
     assert result.returncode == 2
     assert "cannot create output_dir /proc/feedd-output" in result.stderr
+
+
+def test_proxy_credentials_are_used_but_never_logged(server: LoopbackServer, tmp_path: Path) -> None:
+    """The proxy from $HTTP_PROXY carries its user and password to the proxy, and nowhere else:
+    not in the output, the logs at debug level, nor the state, whether the proxy helps or refuses."""
+    import base64
+    import sqlite3
+
+    secret = "s3cret-Pa55"
+    expected_auth = "Basic " + base64.b64encode(f"reader:{secret}".encode()).decode()
+    # Nothing listens on the origin's port: only the proxy (the loopback server) can answer.
+    origin = "http://127.0.0.1:9"
+    page = article_page("Harbour reopens", ["The harbour reopened on Monday after repairs."])
+    server.add(f"{origin}/a", page)
+    feed_xml = rss([{"title": "Harbour reopens", "link": f"{origin}/a", "guid": "1"}])
+    server.add(f"{origin}/rss", feed_xml)
+    proxy = server.url("").replace("http://", f"http://reader:{secret}@")
+    config = write_config(tmp_path, [{"url": f"{origin}/rss"}, {"url": f"{origin}/refused"}])
+    server.add(f"{origin}/refused", "proxy says no", status=407)
+
+    env = {"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": "", "no_proxy": ""}
+    result = feedd("-vv", "--log-format", "json", "run-once", "-c", str(config), env=env)
+    status = feedd("status", "--json", "-c", str(config))
+
+    assert result.returncode == 0, result.stderr
+    assert "1 saved" in result.stdout and "407" in result.stdout
+    assert [headers.get("proxy-authorization") for _, headers in server.requests] == [expected_auth] * 3
+    state = "\n".join(
+        str(row)
+        for table in ("feeds", "entries")
+        for row in sqlite3.connect(tmp_path / "state.sqlite3").execute(
+            f"SELECT * FROM {table}"  # noqa: S608 - fixed table names
+        )
+    )
+    for where in (result.stdout, result.stderr, status.stdout, state):
+        assert secret not in where and base64.b64encode(secret.encode()).decode() not in where
