@@ -366,3 +366,33 @@ def _has_something(entry: dict, url: str) -> bool:
         or (entry.get("summary") or "").strip()
         or any((c.get("value") or "").strip() for c in entry.get("content") or ())
     )
+
+
+_RUSSIAN = "Цены на хлеб выросли на десять процентов"
+_FRENCH = "Le café rouvre – « c’était attendu », 5 € à Zürich"
+
+
+@pytest.mark.parametrize(
+    ("text", "actual", "declared_in_xml", "header"),
+    [
+        # KOI8-R behind an Apache-default latin-1 header: the XML declaration is right.
+        (_RUSSIAN, "koi8-r", "koi8-r", "text/xml; charset=iso-8859-1"),
+        (_RUSSIAN, "windows-1251", "windows-1251", "application/rss+xml; charset=ISO-8859-1"),
+        # UTF-8 declared latin-1 in the header: the classic "cafÃ©".
+        (_FRENCH, "utf-8", "utf-8", "application/rss+xml; charset=iso-8859-1"),
+        (_RUSSIAN, "utf-8", "utf-8", "text/xml; charset=windows-1252"),
+        # windows-1252 (curly quotes, euro) labelled latin-1 or utf-8.
+        (_FRENCH, "windows-1252", "iso-8859-1", "application/rss+xml"),
+        (_FRENCH, "windows-1252", "utf-8", "application/rss+xml; charset=utf-8"),
+    ],
+)
+def test_a_wrong_declared_charset_still_gives_the_right_text(
+    text: str, actual: str, declared_in_xml: str, header: str
+) -> None:
+    document = (
+        f'<?xml version="1.0" encoding="{declared_in_xml}"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><title>{text}</title><link>http://a.example/1</link>"
+        f"<description>{text}. {text}.</description></item></channel></rss>"
+    )
+    feed = parse_feed(document.encode(actual), {"content-type": header}, URL)
+    assert feed.entries[0].title == text

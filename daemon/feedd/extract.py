@@ -76,6 +76,8 @@ class PageInput:
     page_url: str | None
     #: Why there is no page, when there is none.
     fetch_problem: str | None = None
+    #: The problem may pass (a timeout, a 5xx): worth fetching the page again later.
+    fetch_transient: bool = False
 
 
 class NoTextError(Exception):

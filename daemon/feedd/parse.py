@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
 import html
 import json
@@ -15,9 +16,13 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from feedd.charset import charset_of, choose_encoding
 from feedd.errors import FeedParseError
 from feedd.urls import canonical_url, is_web_url
 
+_XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+#: Byte-order marks and the UTF-16/32 spellings of "<": feedparser reads those right itself.
+_SELF_DESCRIBING_MARKS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00", b"\x00<", b"<\x00")
 # Entity declarations are how billion-laughs and XXE payloads arrive; news feeds never need them.
 _ENTITY_DECLARATION = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.IGNORECASE | re.DOTALL)
 
@@ -97,12 +102,25 @@ def run_feedparser(content: bytes, headers: Mapping[str, str], url: str) -> feed
     """feedparser's reading of an XML feed, exactly as the parse stage gets it."""
     # Without a Content-Type feedparser flags any HTTP response as bozo; application/xml lets
     # the XML declaration name the encoding, which is what a server that sends nothing means.
-    response_headers = {
-        "content-location": url,
-        "content-type": headers.get("content-type") or "application/xml",
-    }
+    content_type = headers.get("content-type") or "application/xml"
+    if not content.isascii() and not content.startswith(_SELF_DESCRIBING_MARKS):
+        # Servers often send a charset the document is not in, and feedparser believes them.
+        declaration = _XML_ENCODING.match(content)
+        declared = [charset_of(content_type), declaration.group(1).decode() if declaration else None]
+        encoding = choose_encoding(content, declared)
+        # None: no declaration reads as text; feedparser's own fallbacks do as well as a guess.
+        if encoding and encoding != _codec_name(next((label for label in declared if label), "utf-8")):
+            content_type = f"{content_type.split(';')[0].strip()}; charset={encoding}"
+    response_headers = {"content-location": url, "content-type": content_type}
     # Never feedparser.parse(url): it would fetch with no timeout. Always bytes.
     return feedparser.parse(content, response_headers=response_headers, sanitize_html=True)
+
+
+def _codec_name(label: str) -> str | None:
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from feedd.fingerprint import Fingerprinter, NearParams, to_record
 from feedd.near import NearDuplicateDetector, NearIndex, Thresholds, load_index
 from feedd.parse import Entry, parse_feed
 from feedd.render import render
-from feedd.store import NewDocument, Store
+from feedd.store import MAX_ENTRY_ATTEMPTS, NewDocument, Store
 from feedd.urls import document_id
 
 log = logging.getLogger("feedd")
@@ -313,31 +313,38 @@ class Session:
         for warning in parsed.warnings:
             log.warning("feed %s: %s", feed.label, warning)
         settled = self.store.settled_entry_keys(feed.url)
+        failed_before = self.store.failed_attempts(feed.url)
         for entry in parsed.entries:
             if entry.key not in settled:
                 report.new += 1
-                polled.work.append((entry, self._article_for(entry)))
+                last_try = failed_before.get(entry.key, 0) + 1 >= MAX_ENTRY_ATTEMPTS
+                polled.work.append((entry, self._article_for(entry, last_try)))
         polled.etag, polled.last_modified = response.etag, response.last_modified
         self._observer.feed_finished(report, len(polled.work))
         return polled
 
-    def _article_for(self, entry: Entry) -> Awaitable[Prepared]:
+    def _article_for(self, entry: Entry, last_try: bool) -> Awaitable[Prepared]:
         if entry.canonical_link is None:
-            task = asyncio.create_task(self._prepare(entry))
+            task = asyncio.create_task(self._prepare(entry, last_try))
             self._pending.add(task)
             return task
         task = self._page_work.get(entry.canonical_link)
         # Share work in flight only: a finished task may hold the result of an abandoned poll.
         if task is None or task.done():
-            task = self._page_work[entry.canonical_link] = asyncio.create_task(self._prepare(entry))
+            task = self._page_work[entry.canonical_link] = asyncio.create_task(self._prepare(entry, last_try))
         return asyncio.shield(task)
 
-    async def _prepare(self, entry: Entry) -> Prepared:
+    async def _prepare(self, entry: Entry, last_try: bool) -> Prepared:
+        """Fetch, extract and fingerprint one entry. A page that fails for a passing reason (a
+        timeout, a 503) fails the entry, to be retried next pass, rather than settle for the
+        feed's teaser; on the entry's last try the teaser is better than nothing."""
         if entry.canonical_link and self.store.document_id_by_url(entry.canonical_link):
             return ExtractionFailure("already saved"), None  # _commit records it as a duplicate
         try:
             async with self._pages_in_flight:
                 page = await self._fetch_page(entry)
+                if page.fetch_transient and not last_try:
+                    return ExtractionFailure(f"{page.fetch_problem}; will retry"), None
                 return await self._extractor.run(prepare_entry, page, self._fingerprinter)
         except Exception as exc:  # one entry's bad luck must not end the pass
             log.exception("entry %s: unexpected error", entry.link or entry.key)
@@ -352,7 +359,8 @@ class Session:
         try:
             response = await self._fetcher.get(entry.link, accept=PAGE_ACCEPT)
         except FetchError as exc:
-            return PageInput(entry, None, None, None, fetch_problem=f"page fetch failed: {exc.reason}")
+            problem = f"page fetch failed: {exc.reason}"
+            return PageInput(entry, None, None, None, fetch_problem=problem, fetch_transient=exc.transient)
         content_type = response.headers.get("content-type", "")
         if content_type.split(";")[0].strip().lower() not in _HTML_TYPES:
             return PageInput(entry, None, None, None, fetch_problem=f"page is {content_type}, not HTML")

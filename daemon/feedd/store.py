@@ -341,6 +341,15 @@ class Store:
         )
         return {row[0] for row in rows}
 
+    def failed_attempts(self, feed_url: str) -> dict[str, int]:
+        """How often each of this feed's still-unsettled entries has failed so far."""
+        rows = self.db.execute(
+            "SELECT entry_key, attempts FROM entries"
+            " WHERE feed_url = ? AND status = 'failed' AND attempts < ?",
+            (feed_url, MAX_ENTRY_ATTEMPTS),
+        )
+        return dict(rows.fetchall())
+
     def record_duplicate(
         self,
         feed_url: str,
