@@ -130,6 +130,16 @@ def server() -> Iterator[LoopbackServer]:
     loopback.stop()
 
 
+@pytest.fixture
+def other_host() -> Iterator[LoopbackServer]:
+    """A second server, on 127.0.0.2: another host as far as per-host limits and the SSRF guard
+    are concerned."""
+    loopback = LoopbackServer(host="127.0.0.2")
+    loopback.start()
+    yield loopback
+    loopback.stop()
+
+
 def write_config(folder: Path, feeds: list[dict[str, str]], extra: str = "") -> Path:
     """A config for loopback tests: private networks allowed, short timeouts, no gap between
     requests to the (single) test host, inline extraction."""

@@ -6,7 +6,6 @@ import asyncio
 import gzip
 import ipaddress
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 
 import brotli
@@ -164,27 +163,18 @@ def test_private_addresses_are_refused_by_default(server: LoopbackServer) -> Non
     assert server.requests == []
 
 
-@pytest.fixture
-def inner_server() -> Iterator[LoopbackServer]:
-    """A second server on 127.0.0.2: "the private network" when only 127.0.0.1 is allowed."""
-    loopback = LoopbackServer(host="127.0.0.2")
-    loopback.start()
-    yield loopback
-    loopback.stop()
-
-
 ONLY_FIRST_LOOPBACK = FetchConfig(
     allowed_networks=(ipaddress.ip_network("127.0.0.1/32"),), host_gap=0, timeout=3.0, read_timeout=1.0
 )
 
 
 def test_allowed_networks_let_only_their_addresses_through(
-    server: LoopbackServer, inner_server: LoopbackServer
+    server: LoopbackServer, other_host: LoopbackServer
 ) -> None:
     assert _get(server.add("/feed", "public"), ONLY_FIRST_LOOPBACK).content == b"public"
     with pytest.raises(BlockedAddressError, match="non-public address 127.0.0.2"):
-        _get(inner_server.add("/secret", "internal"), ONLY_FIRST_LOOPBACK)
-    assert inner_server.requests == []
+        _get(other_host.add("/secret", "internal"), ONLY_FIRST_LOOPBACK)
+    assert other_host.requests == []
 
 
 @pytest.mark.parametrize(
@@ -197,16 +187,16 @@ def test_allowed_networks_let_only_their_addresses_through(
     ],
 )
 def test_a_redirect_into_the_private_network_is_refused(
-    server: LoopbackServer, inner_server: LoopbackServer, spelling: str
+    server: LoopbackServer, other_host: LoopbackServer, spelling: str
 ) -> None:
-    inner_server.add("/secret", "internal")
-    port = inner_server.url("/").split(":")[2].rstrip("/")
+    other_host.add("/secret", "internal")
+    port = other_host.url("/").split(":")[2].rstrip("/")
     location = f"http://{spelling}:{port}/secret"
     url = server.add("/hop", status=302, headers={"Location": location})
     with pytest.raises(BlockedAddressError, match="non-public address"):
         _get(url, ONLY_FIRST_LOOPBACK)
     assert server.hits("/hop") == 1
-    assert inner_server.requests == []
+    assert other_host.requests == []
 
 
 @pytest.mark.parametrize(
