@@ -188,6 +188,10 @@ def _assert_consistent(output: Path) -> list[dict]:
     return lines
 
 
+def _by_title(lines: list[dict], title: str) -> dict:
+    return next(line for line in lines if line["title"] == title)
+
+
 def _well_behaved(server: LoopbackServer) -> dict[str, str]:
     page = server.add("/calm/story", article_page("Tram network to grow", story(1)))
     feed = server.add("/calm/feed", rss([{"title": "Tram network to grow", "link": page, "guid": "calm-1"}]))
@@ -245,7 +249,7 @@ def test_a_page_fault_is_retried_when_it_may_pass_and_falls_back_when_it_cannot(
     else:
         # Nothing better will come: the feed's own text is saved, and says why.
         assert (first.saved, first.failed) == (2, 0)
-        harbour = next(line for line in _assert_consistent(tmp_path / "out") if line["title"] == "Harbour reopens")
+        harbour = _by_title(_assert_consistent(tmp_path / "out"), "Harbour reopens")
         assert harbour["source"] == "feed" and re.search(spec.reason, harbour["fallback_reason"])
     saved = _snapshot(tmp_path / "out")
 
@@ -256,7 +260,7 @@ def test_a_page_fault_is_retried_when_it_may_pass_and_falls_back_when_it_cannot(
     assert {name: after[name] for name in saved} == saved
     lines = _assert_consistent(tmp_path / "out")
     assert len(lines) == 2
-    harbour = next(line for line in lines if line["title"] == "Harbour reopens")
+    harbour = _by_title(lines, "Harbour reopens")
     assert harbour["source"] == ("page" if spec.transient else "feed")
 
 

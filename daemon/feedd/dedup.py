@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from feedd.extract import Article
+from feedd.article import Article
 
 if TYPE_CHECKING:
     from feedd.fingerprint import Fingerprint, Fingerprinter

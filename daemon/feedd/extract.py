@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -14,12 +12,11 @@ from lxml import etree
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
+from feedd.article import Article, Block, ExtractionFailure, PageInput
 from feedd.charset import decode_html
 from feedd.metadata import read_metadata
 from feedd.parse import Entry
 from feedd.urls import canonical_url, is_web_url
-
-BlockKind = Literal["paragraph", "heading", "list", "table"]
 
 #: trafilatura folds every whitespace run, no-break spaces included, into one space; FORMAT.md
 #: keeps the page's no-break spaces. A noncharacter stands in for them during extraction.
@@ -30,65 +27,8 @@ _SPACE_RUN = re.compile(r"[ \t\n\r\f\v\u2028\u2029]+")  # not \xa0: FORMAT.md ke
 _THIN_PAGE_CHARS = 200
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
-    """One body block: a paragraph, a subheading, a list (one item per line) or a table."""
-
-    kind: BlockKind
-    text: str = ""
-    items: tuple[str, ...] = ()
-    ordered: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Article:
-    """What the extract stage found; render turns it into the normalised text."""
-
-    title: str
-    published: date | None
-    lead: str | None
-    #: The link shown in the document: the page's short or canonical link, else the entry link.
-    url: str
-    #: The identity of the article: the page's canonical URL, normalised.
-    canonical_url: str
-    blocks: tuple[Block, ...]
-    credit: str | None = None
-    language: str | None = None
-    #: "page" when the text came from the article page, "feed" when from the entry itself.
-    source: Literal["page", "feed"] = "page"
-    #: Why the feed's content was used instead of the page, when it was.
-    fallback_reason: str | None = None
-
-    @property
-    def body_text(self) -> str:
-        return "\n".join(block.text or "\n".join(block.items) for block in self.blocks)
-
-
-@dataclass(frozen=True, slots=True)
-class PageInput:
-    """What extraction needs; small and picklable so it can cross to a worker process."""
-
-    entry: Entry
-    #: The page as fetched (decoded here, in the worker, to keep the event loop free).
-    html: bytes | None
-    content_type: str | None
-    #: The page's final URL after redirects, or None when it was not fetched.
-    page_url: str | None
-    #: Why there is no page, when there is none.
-    fetch_problem: str | None = None
-    #: The problem may pass (a timeout, a 5xx): worth fetching the page again later.
-    fetch_transient: bool = False
-
-
 class NoTextError(Exception):
     """Neither the page nor the entry carried any text."""
-
-
-@dataclass(frozen=True, slots=True)
-class ExtractionFailure:
-    """Why an entry yielded no article."""
-
-    reason: str
 
 
 def try_extract(page: PageInput) -> Article | ExtractionFailure:

@@ -21,14 +21,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from feedd import __version__
+from feedd.article import Article, ExtractionFailure, PageInput
 from feedd.config import Config, FeedConfig
 from feedd.dedup import Candidate, Deduplicator, DuplicateDetector, ExactDetector
 from feedd.errors import FeedParseError, FetchError, HTTPStatusError
-from feedd.extract import Article, ExtractionFailure, PageInput, try_extract
 from feedd.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
 from feedd.fingerprint import Fingerprinter, NearParams, to_record
 from feedd.near import NearDuplicateDetector, NearIndex, Thresholds, load_index
 from feedd.parse import Entry, parse_feed
+from feedd.prepare import Prepared, prepare_entry
 from feedd.render import render
 from feedd.store import MAX_ENTRY_ATTEMPTS, NewDocument, Store
 from feedd.urls import document_id
@@ -152,19 +153,6 @@ async def open_session(config: Config, observer: PassObserver | None = None) -> 
                 yield session
             finally:
                 await session.cancel_pending()
-
-
-#: What the worker hands back for one entry: the article (or why there is none) and, for an
-#: article, what duplicate detection compares.
-Prepared = tuple[Article | ExtractionFailure, Candidate | None]
-
-
-def prepare_entry(page: PageInput, fingerprinter: Fingerprinter | None) -> Prepared:
-    """Extract, then shingle and sketch: all the CPU-bound work, in one worker call."""
-    outcome = try_extract(page)
-    if isinstance(outcome, ExtractionFailure):
-        return outcome, None
-    return outcome, Candidate.from_article(outcome, fingerprinter)
 
 
 @dataclass
@@ -491,7 +479,7 @@ class _ExtractorPool:
         # forkserver: workers never inherit the event loop's threads; the server imports the
         # extractor once and forks workers from that warm image.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["feedd.extract", "feedd.fingerprint"])
+        context.set_forkserver_preload(["feedd.extract", "feedd.prepare"])
         # Workers are replaced now and then: lxml and trafilatura's caches let a long-lived
         # worker's heap creep up page after page.
         return ProcessPoolExecutor(

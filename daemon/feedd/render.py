@@ -6,7 +6,7 @@ import unicodedata
 from datetime import date, datetime
 from pathlib import PurePosixPath
 
-from feedd.extract import Article, Block
+from feedd.article import Article, Block
 
 DEFAULT_FILENAME = "{seq:03d}_{id}.txt"
 _MONTHS = (
