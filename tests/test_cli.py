@@ -143,3 +143,12 @@ def test_proxy_credentials_are_used_but_never_logged(server: LoopbackServer, tmp
     )
     for where in (result.stdout, result.stderr, status.stdout, state):
         assert secret not in where and base64.b64encode(secret.encode()).decode() not in where
+
+
+def test_the_command_module_stays_light() -> None:
+    """multiprocessing imports the main module again in every extraction worker: the module
+    behind the `feedd` script must not pull the CLI, the scheduler or the dedup index in."""
+    heavy = ("feedd.cli", "feedd.near", "scipy")
+    probe = f"import sys, feedd.__main__; print(sorted(m for m in {heavy} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
