@@ -176,3 +176,13 @@ def test_real_ap_page_credit_separator_and_title_heading() -> None:
     assert article.credit is not None and article.credit.endswith("contributed to this report.")
     assert all(block.text != "___" for block in article.blocks)
     assert article.published == date(2024, 9, 3)
+
+
+def test_a_title_escaped_twice_is_unescaped() -> None:
+    title = clean_title(
+        "Samsung soll Smartphones zerst&ouml;ren &quot;sofort&quot; | Golem",
+        None,
+        "https://www.golem.de/a",
+        "",
+    )
+    assert title == 'Samsung soll Smartphones zerstören "sofort"'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from html import unescape
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -302,7 +303,8 @@ _DATE_LIKE = re.compile(r"^[\d./\-\s]+$")
 
 def clean_title(title: str, sitename: str | None, page_url: str, entry_title: str) -> str:
     """Drop site suffixes such as " | DW | 19.01.2020" or " - BBC News" from a page title."""
-    title = normalise_space(title)
+    # Some sites escape their titles twice ("zerst&ouml;ren" after the parser's own unescaping).
+    title = normalise_space(unescape(title) if "&" in title else title)
     if entry_title and title.startswith(entry_title) and _TITLE_SEPARATOR.match(title[len(entry_title) :]):
         return entry_title
     site_keys = {_squash(sitename or "")}
