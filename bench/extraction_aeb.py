@@ -30,7 +30,8 @@ def _scorer():
     return module
 
 
-def _feedd_body(html: bytes, url: str) -> tuple[str, float]:
+def page_alone(html: bytes, url: str, content_type: str = "text/html") -> PageInput:
+    """The page as extraction gets it, with nothing from a feed (no title, date or text)."""
     entry = Entry(
         key="bench",
         guid=None,
@@ -42,8 +43,12 @@ def _feedd_body(html: bytes, url: str) -> tuple[str, float]:
         content_html="",
         author=None,
     )
+    return PageInput(entry, html, content_type, url)
+
+
+def _feedd_body(html: bytes, url: str) -> tuple[str, float]:
     started = time.process_time()
-    article = try_extract(PageInput(entry, html, "text/html", url))
+    article = try_extract(page_alone(html, url))
     if not isinstance(article, ExtractionFailure):
         render(article)
     elapsed = time.process_time() - started

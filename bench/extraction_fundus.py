@@ -23,9 +23,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from feedd.article import Article, ExtractionFailure, PageInput
+from extraction_aeb import page_alone
+
+from feedd.article import Article, ExtractionFailure
 from feedd.extract import try_extract
-from feedd.parse import Entry
 
 FUNDUS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "extraction" / "fundus"
 DATA = FUNDUS / "tests" / "resources" / "parser" / "test_data"
@@ -139,19 +140,8 @@ def main() -> None:
     cpu = 0.0
     for pair in pairs:
         html = gzip.decompress((DATA / pair["html"]).read_bytes())
-        entry = Entry(
-            key="bench",
-            guid=None,
-            link=pair["url"],
-            canonical_link=None,
-            title="",
-            published=None,
-            summary_html="",
-            content_html="",
-            author=None,
-        )
         started = time.process_time()
-        article = try_extract(PageInput(entry, html, "text/html; charset=utf-8", pair["url"]))
+        article = try_extract(page_alone(html, pair["url"], "text/html; charset=utf-8"))
         cpu += time.process_time() - started
         scores.append(_score(pair, article))
 

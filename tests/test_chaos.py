@@ -41,20 +41,22 @@ class Fault:
     transient: bool
 
 
-def _stall(handler: BaseHTTPRequestHandler) -> None:
+def _promise(handler: BaseHTTPRequestHandler, length: int) -> None:
+    """Headers that announce a body of `length` bytes (which the caller then fails to send)."""
     handler.send_response(200)
     handler.send_header("Content-Type", "text/html")
-    handler.send_header("Content-Length", "5000")
+    handler.send_header("Content-Length", str(length))
     handler.end_headers()
     handler.wfile.flush()
+
+
+def _stall(handler: BaseHTTPRequestHandler) -> None:
+    _promise(handler, 5000)
     time.sleep(4)
 
 
 def _trickle(handler: BaseHTTPRequestHandler) -> None:
-    handler.send_response(200)
-    handler.send_header("Content-Type", "text/html")
-    handler.send_header("Content-Length", "5000")
-    handler.end_headers()
+    _promise(handler, 5000)
     for _ in range(40):  # a byte every 0.2 s: each read is quick, the whole is not
         handler.wfile.write(b"<")
         handler.wfile.flush()
@@ -62,10 +64,7 @@ def _trickle(handler: BaseHTTPRequestHandler) -> None:
 
 
 def _truncated(handler: BaseHTTPRequestHandler) -> None:
-    handler.send_response(200)
-    handler.send_header("Content-Type", "text/html")
-    handler.send_header("Content-Length", "50000")
-    handler.end_headers()
+    _promise(handler, 50000)
     handler.wfile.write(b"<html><body><p>The first part of the story and then nothing")
     handler.close_connection = True
 
