@@ -14,7 +14,7 @@ from pathlib import Path
 from conftest import LoopbackServer, article_page, rss, story, write_config
 from feedd import load_config, run_once
 
-STORIES = 60
+STORIES = 75
 
 
 def _world(server: LoopbackServer) -> list[dict[str, str]]:
@@ -61,7 +61,7 @@ def test_killed_passes_lose_nothing_and_write_nothing_twice(server: LoopbackServ
     rng = random.Random(20261127)
     progress_at_kills: list[int] = []
     saved = 0
-    for _ in range(60):
+    for _ in range(STORIES):
         process = subprocess.Popen(
             [sys.executable, "-m", "feedd", "run-once", "-c", str(config)],
             stdout=subprocess.DEVNULL,
@@ -69,11 +69,11 @@ def test_killed_passes_lose_nothing_and_write_nothing_twice(server: LoopbackServ
             start_new_session=True,
         )
         # Kill once a few more documents have landed, plus a random moment: mid-save included.
-        target = saved + rng.randint(1, 3)
+        target = saved + rng.randint(1, 2)
         deadline = time.monotonic() + 20
         while process.poll() is None and _count(crashed) < target and time.monotonic() < deadline:
             time.sleep(0.005)
-        time.sleep(rng.uniform(0, 0.05))
+        time.sleep(rng.uniform(0, 0.02))
         if process.poll() is not None:
             break  # the pass finished before the kill
         os.killpg(process.pid, signal.SIGKILL)
