@@ -1,6 +1,6 @@
 """Benchmark: feedd's extract stage on the AEB article-extraction benchmark, beside plain trafilatura.
 
-    python bench/extraction_aeb.py
+    python bench/extraction_aeb.py [--worst N]
 
 Scores body text with the benchmark's own scorer (word 4-gram shingles, averaged P/R, F1) and
 times extract + render per page. Needs ../shared/data beside the checkout.
@@ -8,6 +8,7 @@ times extract + render per page. Needs ../shared/data beside the checkout.
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import importlib.util
 import json
@@ -61,6 +62,11 @@ def _feedd_body(html: bytes, url: str) -> tuple[str, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--worst", type=int, default=0, help="list this many pages with feedd's lowest F1")
+    args = parser.parse_args()
     if not AEB.exists():
         raise SystemExit(f"{AEB} not found: the benchmark needs ../shared/data beside the checkout")
     truth = json.loads((AEB / "ground-truth.json").read_text(encoding="utf-8"))
@@ -85,6 +91,17 @@ def main() -> None:
             f"{label:<22} {metrics['f1']:6.3f} {metrics['precision']:10.3f} {metrics['recall']:8.3f} "
             f"{len(truth) / seconds[name]:18.1f}"
         )
+    if args.worst:
+        print(f"\nfeedd's {args.worst} lowest-F1 pages (shingle precision, recall):")
+        scored = []
+        for key, item in truth.items():
+            tp, fp, fn = scorer.string_shingle_matching(
+                item["articleBody"], predictions["feedd"][key]["articleBody"]
+            )
+            precision, recall = tp / (tp + fp or 1), tp / (tp + fn or 1)
+            scored.append((2 * tp / (2 * tp + fp + fn or 1), precision, recall, key, item["url"]))
+        for f1, precision, recall, key, url in sorted(scored)[: args.worst]:
+            print(f"  {f1:.3f}  P {precision:.3f} R {recall:.3f}  {key}  {url}")
 
 
 if __name__ == "__main__":

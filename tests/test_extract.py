@@ -186,3 +186,65 @@ def test_a_title_escaped_twice_is_unescaped() -> None:
         "",
     )
     assert title == 'Samsung soll Smartphones zerstören "sofort"'
+
+
+STANDFIRST = "Lawmakers ended eleven hours of debate with a vote that gives rural schools more money."
+
+
+def _page_with_header(header: str, description: str = "") -> str:
+    meta = f'<meta name="description" content="{description}">' if description else ""
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (
+        f"<html><head><title>Budget approved</title>{meta}</head><body><main><article>"
+        f"<header><h1>Budget approved</h1>{header}</header>{body}</article></main></body></html>"
+    )
+
+
+def test_standfirst_marked_by_class_is_the_lead_and_not_repeated_in_the_body() -> None:
+    for header in (
+        f'<p class="article__standfirst">{STANDFIRST}</p>',
+        f'<div class="intro"><p>{STANDFIRST}</p></div>',
+        f'<h2 class="dek">{STANDFIRST}</h2>',
+        f'<p itemprop="description">{STANDFIRST}</p>',
+        # Set wholly in bold: the standfirst on many news sites.
+        f"<p><strong>{STANDFIRST}</strong></p>",
+        f'<p class="font-sans font-medium">{STANDFIRST}</p>',
+    ):
+        article = try_extract(_page(_page_with_header(header), _entry(title="")))
+        assert not isinstance(article, ExtractionFailure)
+        assert article.lead == STANDFIRST, header
+        assert STANDFIRST not in article.body_text, header
+        assert [b.text for b in article.blocks] == PARAGRAPHS, header
+
+
+def test_page_standfirst_wins_over_a_different_description() -> None:
+    html = _page_with_header(f'<p class="lead">{STANDFIRST}</p>', description="Read the latest news.")
+    article = try_extract(_page(html, _entry(title="")))
+    assert not isinstance(article, ExtractionFailure)
+    assert article.lead == STANDFIRST
+
+
+def test_captions_bylines_and_other_stories_are_not_the_standfirst() -> None:
+    for header in (
+        # A teaser of another story, in a related box.
+        f'<div class="related-stories"><p class="teaser">{STANDFIRST}</p></div>',
+        '<p class="lead-image__caption">The parliament building in the evening light, from the river.</p>',
+        '<p class="article-intro">By Jane Doe and John Smith, correspondents in the capital city</p>',
+        f'<p class="summary"><a href="/other">{STANDFIRST}</a></p>',
+        '<div class="intro"><script>window.ads = {slot: "top", sizes: [728, 90]};</script></div>',
+    ):
+        article = try_extract(_page(_page_with_header(header), _entry(title="")))
+        assert not isinstance(article, ExtractionFailure)
+        assert article.lead is None, header
+
+
+def test_a_paragraph_marked_intro_deep_in_the_body_is_not_the_standfirst() -> None:
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    html = (
+        "<html><head><title>Budget approved</title></head><body><article><h1>Budget approved</h1>"
+        f'{body}<p class="intro">{STANDFIRST}</p></article></body></html>'
+    )
+    article = try_extract(_page(html, _entry(title="")))
+    assert not isinstance(article, ExtractionFailure)
+    assert article.lead is None
+    assert STANDFIRST in article.body_text

@@ -16,6 +16,7 @@ from trafilatura.utils import load_html
 from feedd.article import Article, Block, ExtractionFailure, PageInput
 from feedd.charset import decode_html
 from feedd.metadata import read_metadata
+from feedd.page_header import find_standfirst, same_words
 from feedd.parse import Entry
 from feedd.urls import canonical_url, is_web_url
 
@@ -81,16 +82,23 @@ def _from_page(html: str, page_url: str, entry: Entry) -> Article | None:
     while (
         blocks
         and blocks[0].kind == "heading"
-        and (_same_words(blocks[0].text, title) or _same_words(blocks[0].text, entry.title))
+        and (same_words(blocks[0].text, title) or same_words(blocks[0].text, entry.title))
     ):
         blocks.pop(0)
+    standfirst = find_standfirst(tree, [b.text for b in blocks if b.kind == "paragraph"], title)
+    if standfirst:
+        lead: str | None = normalise_space(_restore(standfirst))
+        while blocks and blocks[0].text and _squash(blocks[0].text) in _squash(lead):
+            blocks.pop(0)
+    else:
+        lead = _lead(_restore(metadata.description or ""), blocks)
     blocks, credit = _split_credit(blocks)
     if not blocks:
         return None
     return Article(
         title=title,
         published=_publication_date(metadata.published, entry.published),
-        lead=_lead(_restore(metadata.description or ""), blocks),
+        lead=lead,
         url=links.get("shortlink") or links.get("canonical") or page_url,
         canonical_url=links.get("canonical") or canonical_url(page_url),
         blocks=tuple(blocks),
@@ -322,14 +330,6 @@ def clean_title(title: str, sitename: str | None, page_url: str, entry_title: st
     while len(pieces) >= 3 and is_site_suffix(pieces[-1]):
         del pieces[-2:]
     return "".join(pieces)
-
-
-def _same_words(a: str, b: str, threshold: float = 0.6) -> bool:
-    """Whether two headlines are versions of one (word Jaccard >= threshold)."""
-    words_a, words_b = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
-    if not words_a or not words_b:
-        return False
-    return len(words_a & words_b) / len(words_a | words_b) >= threshold
 
 
 _WORD = re.compile(r"\w+")

@@ -1,0 +1,121 @@
+"""What a news page prints above its body: the displayed headline and the standfirst.
+
+trafilatura finds the body; the standfirst (teaser, intro, dek) sits between the headline and the
+body, is styled apart from it, and trafilatura either drops it or reads it as the first paragraph.
+The page's own markup says which element it is: a class or itemprop such as "lead", "intro",
+"standfirst" or "dek", or an opening paragraph set wholly in bold.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from lxml import etree
+
+_STANDFIRST_MARK = re.compile(
+    r"lead|intro|teaser|standfirst|summary|sub-?title|subline|subhead|excerpt|\bdek\b|deck|preface|"
+    r"vorspann|einleitung|preamble|epigraph|strapline|abstract|description|chapeau|chapo|entradilla|"
+    r"sottotitolo|ingress",
+    re.I,
+)
+#: Class words that mark boxes of other stories, not this story's standfirst.
+_ELSEWHERE_MARK = re.compile(
+    r"related|recommend|teaser-?list|newsletter|promo|widget|image|img|photo|media|asset|caption|credit|"
+    r"video|figure|byline|author|paywall|subscri|premium|consent|cookie",
+    re.I,
+)
+#: Boxes around other stories; a standfirst is never inside one.
+_ELSEWHERE_BOX = re.compile(r"related|recommend|newsletter|promo|teaser-?list|more-?stories|caption", re.I)
+#: A standfirst is text; an element holding these is a media box or a script's placeholder.
+_NOT_TEXT = ("script", "style", "noscript", "img", "picture", "figure", "video", "iframe", "svg")
+_STANDFIRST_TAGS = frozenset({"p", "div", "h2", "h3", "h4", "span", "section", "strong"})
+_OUTSIDE_STORY = frozenset({"nav", "aside", "footer", "a", "li", "figure", "figcaption", "button", "form"})
+#: Set in bold by utility CSS (font-bold, font-medium, fw-semibold) or a plain "bold" class.
+_BOLD_MARK = re.compile(r"(?:^|\s)(?:bold|font-(?:medium|semibold|bold)|fw-(?:medium|semibold|bold))(?:\s|$)")
+#: "By Jane Doe", "Von Hans Muster": a byline, not a standfirst.
+_BYLINE = re.compile(r"^(?:by|von|par|por|door|av|af)\s+\w", re.I)
+_MIN_CHARS, _MAX_CHARS = 40, 600
+#: How far past the headline to look, in elements, before giving up.
+_SEARCH_SPAN = 400
+
+
+def displayed_headlines(tree: etree._Element) -> list[str]:
+    """The texts of the page's <h1> elements, in document order."""
+    return [text for h1 in tree.iter("h1") if (text := _text(h1))][:5]
+
+
+def find_standfirst(tree: etree._Element, body: Sequence[str], headline: str) -> str | None:
+    """The standfirst printed between the page's headline and its body, if the markup marks one.
+
+    `body` is the extracted body's paragraph texts: the search ends at the second of them, so a
+    paragraph marked "intro" deep in the story is never taken for the standfirst. A candidate
+    that restates `headline` is the headline of a teaser box, not a standfirst.
+    """
+    body_start = set(body[1:2])
+    started = False
+    seen = 0
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if not started:
+            started = element.tag == "h1"
+            continue
+        seen += 1
+        if seen > _SEARCH_SPAN:
+            return None
+        if element.tag not in _STANDFIRST_TAGS:
+            continue
+        text = _text(element)
+        if text in body_start:
+            return None
+        if (
+            _MIN_CHARS <= len(text) <= _MAX_CHARS
+            and not _BYLINE.match(text)
+            and _looks_like_standfirst(element, text)
+            and not any(True for _ in element.iter(*_NOT_TEXT))
+            and not same_words(text, headline)
+        ):
+            return text
+    return None
+
+
+def _looks_like_standfirst(element: etree._Element, text: str) -> bool:
+    marks = " ".join(element.get(name, "") for name in ("class", "id", "itemprop", "data-testid", "data-qa"))
+    if _STANDFIRST_MARK.search(marks) and not _ELSEWHERE_MARK.search(marks):
+        return not _outside_story(element) and _link_share(element, text) < 0.5
+    # An opening paragraph set wholly in bold is the standfirst on many news sites.
+    if element.tag == "p" and _BOLD_MARK.search(element.get("class", "")):
+        return not _outside_story(element) and _link_share(element, text) < 0.5
+    if element.tag == "p" and len(element) >= 1 and not (element.text or "").strip():
+        bold = [child for child in element if child.tag in ("strong", "b")]
+        bold_chars = sum(len(_text(child)) for child in bold)
+        return bold_chars >= 0.9 * len(text) and not _outside_story(element)
+    return False
+
+
+def same_words(a: str, b: str, threshold: float = 0.6) -> bool:
+    """Whether two texts are versions of one headline (word Jaccard >= threshold)."""
+    words_a, words_b = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    if not words_a or not words_b:
+        return False
+    return len(words_a & words_b) / len(words_a | words_b) >= threshold
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _outside_story(element: etree._Element) -> bool:
+    return any(
+        ancestor.tag in _OUTSIDE_STORY or _ELSEWHERE_BOX.search(ancestor.get("class", ""))
+        for ancestor in element.iterancestors()
+    )
+
+
+def _link_share(element: etree._Element, text: str) -> float:
+    linked = sum(len(_text(a)) for a in element.iter("a"))
+    return linked / len(text) if text else 1.0
+
+
+def _text(element: etree._Element) -> str:
+    return " ".join("".join(element.itertext()).split())
