@@ -132,6 +132,14 @@ def test_title_site_suffixes() -> None:
     )
     assert clean_title("Brexit: what next - a guide", None, url, "") == "Brexit: what next - a guide"
     assert clean_title("Floods hit Spain | Live updates", None, url, "Floods hit Spain") == "Floods hit Spain"
+    # The headline printed on the page shows where the suffix begins, whatever the suffix says.
+    assert clean_title("Dax falls | Börsen-Zeitung", None, url, "", ["Dax falls"]) == "Dax falls"
+    assert clean_title("Kim meets Putin * The Daily * by Jo Doe", None, url, "", ["Kim meets Putin"]) == (
+        "Kim meets Putin"
+    )
+    assert clean_title("Brexit: what next", None, url, "", ["Brexit"]) == "Brexit: what next"
+    site_first = "Example News - Floods hit Spain"
+    assert clean_title(site_first, "Example News", url, "", ["Example News"]) == site_first
 
 
 def test_html_fragments_to_blocks() -> None:

@@ -16,7 +16,7 @@ from trafilatura.utils import load_html
 from feedd.article import Article, Block, ExtractionFailure, PageInput
 from feedd.charset import decode_html
 from feedd.metadata import read_metadata
-from feedd.page_header import find_standfirst, same_words
+from feedd.page_header import displayed_headlines, find_standfirst, same_words
 from feedd.parse import Entry
 from feedd.urls import canonical_url, is_web_url
 
@@ -76,7 +76,13 @@ def _from_page(html: str, page_url: str, entry: Entry) -> Article | None:
     blocks = _main_text(tree, page_url, fast=True)
     if _text_length(blocks) < _THIN_PAGE_CHARS:
         blocks = _main_text(tree, page_url, fast=False)
-    title = clean_title(_restore(metadata.title or ""), metadata.site_name, page_url, entry.title)
+    title = clean_title(
+        _restore(metadata.title or ""),
+        metadata.site_name,
+        page_url,
+        entry.title,
+        [_restore(h) for h in displayed_headlines(tree)],
+    )
     title = title or entry.title or _title_from(blocks)
     # The page's own <h1> often opens the extracted text; the title block already says it.
     while (
@@ -305,16 +311,19 @@ def _split_credit(blocks: list[Block]) -> tuple[list[Block], str | None]:
     return blocks, None
 
 
-_TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·•»/]\s+)")
+_TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·•»/*]\s+)")
 _DATE_LIKE = re.compile(r"^[\d./\-\s]+$")
 
 
-def clean_title(title: str, sitename: str | None, page_url: str, entry_title: str) -> str:
-    """Drop site suffixes such as " | DW | 19.01.2020" or " - BBC News" from a page title."""
+def clean_title(
+    title: str, sitename: str | None, page_url: str, entry_title: str, headlines: Sequence[str] = ()
+) -> str:
+    """Drop site suffixes such as " | DW | 19.01.2020" or " - BBC News" from a page title.
+
+    A suffix is recognised by the site's name or host, or because the feed's title or a headline
+    printed on the page (`headlines`) is the title without it ("Dax falls | Börsen-Zeitung")."""
     # Some sites escape their titles twice ("zerst&ouml;ren" after the parser's own unescaping).
     title = normalise_space(unescape(title) if "&" in title else title)
-    if entry_title and title.startswith(entry_title) and _TITLE_SEPARATOR.match(title[len(entry_title) :]):
-        return entry_title
     site_keys = {_squash(sitename or "")}
     if host := (urlsplit(page_url).hostname or "").removeprefix("www."):
         site_keys |= {_squash(host), _squash(host.split(".")[0])}
@@ -325,6 +334,17 @@ def clean_title(title: str, sitename: str | None, page_url: str, entry_title: st
         return bool(_DATE_LIKE.match(part)) or any(
             squashed == key or (len(key) >= 2 and squashed.startswith(key)) for key in site_keys
         )
+
+    shorter = [
+        known
+        for known in (entry_title, *headlines)
+        if known
+        and title.startswith(known)
+        and _TITLE_SEPARATOR.match(title[len(known) :])
+        and not is_site_suffix(known)  # a logo in an <h1> before "Site - Story" titles
+    ]
+    if shorter:
+        return min(shorter, key=len)
 
     pieces = _TITLE_SEPARATOR.split(title)  # [part, separator, part, separator, part, ...]
     while len(pieces) >= 3 and is_site_suffix(pieces[-1]):
