@@ -17,6 +17,7 @@ from pathlib import Path
 
 import trafilatura
 
+from feedd.article import SiteRule
 from feedd.extract import ExtractionFailure, PageInput, try_extract
 from feedd.parse import Entry
 from feedd.render import render
@@ -31,7 +32,9 @@ def _scorer():
     return module
 
 
-def page_alone(html: bytes, url: str, content_type: str = "text/html") -> PageInput:
+def page_alone(
+    html: bytes, url: str, content_type: str = "text/html", site_rule: SiteRule | None = None
+) -> PageInput:
     """The page as extraction gets it, with nothing from a feed (no title, date or text)."""
     entry = Entry(
         key="bench",
@@ -44,7 +47,7 @@ def page_alone(html: bytes, url: str, content_type: str = "text/html") -> PageIn
         content_html="",
         author=None,
     )
-    return PageInput(entry, html, content_type, url)
+    return PageInput(entry, html, content_type, url, site_rule=site_rule)
 
 
 def _feedd_body(html: bytes, url: str) -> tuple[str, float]:

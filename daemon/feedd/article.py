@@ -48,6 +48,23 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteRule:
+    """What to take from one publisher's pages, as XPath translated from the rule's CSS.
+
+    Small and picklable: it travels to the extraction worker with the page (see feedd.site_rules)."""
+
+    domains: tuple[str, ...]
+    #: The displayed headline; replaces the page's declared title.
+    title: str | None = None
+    #: The standfirst; replaces the one generic extraction would find.
+    lead: str | None = None
+    #: The body: the matched elements' paragraphs, headings and lists, in document order.
+    body: str | None = None
+    #: Elements dropped before anything else is read (promo boxes inside the body).
+    remove: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PageInput:
     """What extraction needs; small and picklable so it can cross to a worker process."""
 
@@ -61,6 +78,8 @@ class PageInput:
     fetch_problem: str | None = None
     #: The problem may pass (a timeout, a 5xx): worth fetching the page again later.
     fetch_transient: bool = False
+    #: The publisher's extraction rule, where one applies to the page's final URL.
+    site_rule: SiteRule | None = None
 
 
 @dataclass(frozen=True, slots=True)

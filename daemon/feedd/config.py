@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from feedd.errors import ConfigError
+from feedd.site_rules import SiteRules, load_site_rules
+from feedd.toml_lines import describe_validation_error, line_of
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -101,6 +103,8 @@ class ExtractConfig(_Section):
     workers: int | None = Field(default=None, ge=0, le=256)
     #: A page whose extraction takes longer fails (and its worker is replaced).
     timeout: Duration = 120.0
+    #: A file of per-site rules (CSS selectors) that add to and override the shipped ones.
+    site_rules: str | None = None
 
 
 class DedupConfig(_Section):
@@ -195,16 +199,19 @@ class Config:
     schedule: ScheduleConfig
     metrics: MetricsConfig
     feeds: tuple[FeedConfig, ...]
+    #: The shipped per-site extraction rules with the user's on top.
+    site_rules: SiteRules = field(default_factory=SiteRules)
 
     @property
     def output_dir(self) -> Path:
-        return self._resolve(self.storage.output_dir)
+        return self.resolve_path(self.storage.output_dir)
 
     @property
     def database(self) -> Path:
-        return self._resolve(self.storage.database)
+        return self.resolve_path(self.storage.database)
 
-    def _resolve(self, value: str) -> Path:
+    def resolve_path(self, value: str) -> Path:
+        """A path from the config, made absolute against the config file's folder."""
         path = Path(value).expanduser()
         return path if path.is_absolute() else (self.path.parent / path).resolve()
 
@@ -231,13 +238,13 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         document = _Document.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, text, path)) from None
+        raise ConfigError(describe_validation_error(exc, text, path)) from None
     _reject_duplicate_feeds(document.feeds, text, path)
     if document.schedule.min_interval > document.schedule.max_interval:
-        line = _line_of(text, ("schedule", "min_interval"))
+        line = line_of(text, ("schedule", "min_interval"))
         where = f"{path}:{line}" if line else str(path)
         raise ConfigError(f"{where}: schedule.min_interval: must not exceed schedule.max_interval")
-    return Config(
+    config = Config(
         path=path.resolve(),
         storage=document.storage,
         fetch=document.fetch,
@@ -247,73 +254,19 @@ def parse_config(text: str, path: Path) -> Config:
         metrics=document.metrics,
         feeds=tuple(document.feeds),
     )
+    rules_file = config.extract.site_rules
+    return replace(
+        config, site_rules=load_site_rules(config.resolve_path(rules_file) if rules_file else None)
+    )
 
 
 def _reject_duplicate_feeds(feeds: list[FeedConfig], text: str, path: Path) -> None:
     seen: dict[str, int] = {}
     for index, feed in enumerate(feeds):
         if feed.url in seen:
-            line = _line_of(text, ("feeds", index, "url"))
+            line = line_of(text, ("feeds", index, "url"))
             where = f"{path}:{line}" if line else str(path)
             raise ConfigError(
                 f"{where}: feeds[{index}].url: {feed.url} is already listed as feeds[{seen[feed.url]}]"
             )
         seen[feed.url] = index
-
-
-def _describe(exc: ValidationError, text: str, path: Path) -> str:
-    lines = []
-    for error in exc.errors():
-        loc = tuple(error["loc"])
-        key = _dotted(loc)
-        if error["type"] == "extra_forbidden":
-            problem = "unknown key"
-        elif error["type"] == "missing":
-            problem = "required key is missing"
-        else:
-            problem = error["msg"].removeprefix("Value error, ")
-            if "input" in error and not isinstance(error["input"], dict | list):
-                problem += f" (got {error['input']!r})"
-        line = _line_of(text, loc)
-        where = f"{path}:{line}" if line else str(path)
-        lines.append(f"{where}: {key}: {problem}")
-    return "\n".join(lines)
-
-
-def _dotted(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(?:#.*)?$")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
-
-
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line number where `loc` is written, e.g. ("feeds", 2, "url") -> 14.
-
-    tomllib keeps no positions, so walk the table headers: enough for feedd's flat layout.
-    """
-    table: tuple[Any, ...] = ()
-    array_counts: dict[str, int] = {}
-    header_line: dict[tuple[Any, ...], int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if header := _HEADER.match(line):
-            name = header.group(2).strip()
-            if header.group(1) == "[[":
-                index = array_counts.get(name, 0)
-                array_counts[name] = index + 1
-                table = (name, index)
-            else:
-                table = tuple(name.split("."))
-            header_line.setdefault(table, number)
-            continue
-        if (key := _KEY.match(line)) and table + (key.group(1).strip('"'),) == loc:
-            return number
-    # The key itself is not written (e.g. it is missing): point at its table.
-    for length in range(len(loc), 0, -1):
-        if loc[:length] in header_line:
-            return header_line[loc[:length]]
-    return None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from html import unescape
 from urllib.parse import urljoin, urlsplit
 
@@ -13,7 +15,7 @@ from lxml import etree
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
-from feedd.article import Article, Block, ExtractionFailure, PageInput
+from feedd.article import Article, Block, ExtractionFailure, PageInput, SiteRule
 from feedd.charset import decode_html
 from feedd.metadata import read_metadata
 from feedd.page_header import displayed_headlines, find_standfirst, same_words
@@ -48,7 +50,8 @@ def extract_article(page: PageInput) -> Article:
     entry = page.entry
     feed_blocks = html_to_blocks(entry.content_html or entry.summary_html)
     if page.html is not None and page.page_url is not None:
-        article = _from_page(decode_html(page.html, page.content_type), page.page_url, entry)
+        html = decode_html(page.html, page.content_type)
+        article = _from_page(html, page.page_url, entry, page.site_rule)
         if article is not None:
             page_chars = _text_length(article.blocks)
             if page_chars >= _THIN_PAGE_CHARS or page_chars >= _text_length(feed_blocks):
@@ -67,16 +70,17 @@ def _text_length(blocks: Sequence[Block]) -> int:
     return sum(len(block.text) + sum(map(len, block.items)) for block in blocks)
 
 
-def _from_page(html: str, page_url: str, entry: Entry) -> Article | None:
+def _from_page(html: str, page_url: str, entry: Entry, rule: SiteRule | None = None) -> Article | None:
     tree = load_html(_NBSP_SPELLINGS.sub(_NBSP_STAND_IN, html))
     if tree is None:
         return None
     links = _declared_links(tree, page_url)
     metadata = read_metadata(tree)
-    blocks = _main_text(tree, page_url, fast=True)
-    if _text_length(blocks) < _THIN_PAGE_CHARS:
+    ruled = _apply_rule(tree, rule) if rule else _Ruled()
+    blocks = ruled.blocks or _main_text(tree, page_url, fast=True)
+    if _text_length(blocks) < _THIN_PAGE_CHARS and not ruled.blocks:
         blocks = _main_text(tree, page_url, fast=False)
-    title = clean_title(
+    title = ruled.title or clean_title(
         _restore(metadata.title or ""),
         metadata.site_name,
         page_url,
@@ -91,7 +95,7 @@ def _from_page(html: str, page_url: str, entry: Entry) -> Article | None:
         and (same_words(blocks[0].text, title) or same_words(blocks[0].text, entry.title))
     ):
         blocks.pop(0)
-    standfirst = find_standfirst(tree, [b.text for b in blocks if b.kind == "paragraph"], title)
+    standfirst = ruled.lead or find_standfirst(tree, [b.text for b in blocks if b.kind == "paragraph"], title)
     if standfirst:
         lead: str | None = normalise_space(_restore(standfirst))
         while blocks and blocks[0].text and _squash(blocks[0].text) in _squash(lead):
@@ -112,6 +116,66 @@ def _from_page(html: str, page_url: str, entry: Entry) -> Article | None:
         language=metadata.language,
         source="page",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Ruled:
+    """What a site rule picked out of a page; empty fields are left to generic extraction."""
+
+    title: str = ""
+    lead: str = ""
+    blocks: list[Block] = field(default_factory=list)
+
+
+def _apply_rule(tree: lxml.html.HtmlElement, rule: SiteRule) -> _Ruled:
+    for expression in rule.remove:
+        for element in _select(tree, expression):
+            _drop_keeping_tail(element)
+    title = lead = ""
+    if rule.title and (found := _select(tree, rule.title)):
+        title = _selected_text(found[0])
+    if rule.lead and (found := _select(tree, rule.lead)):
+        lead = _selected_text(found[0])
+    blocks = []
+    if rule.body:
+        for element in _select(tree, rule.body):
+            blocks += [_restored(block) for block in _element_blocks(element)]
+    return _Ruled(title, lead, blocks)
+
+
+@lru_cache(maxsize=512)
+def _compiled(expression: str) -> etree.XPath:
+    return etree.XPath(expression)
+
+
+def _select(tree: lxml.html.HtmlElement, expression: str) -> list[lxml.html.HtmlElement]:
+    """The elements a rule's XPath matches, in document order."""
+    found = _compiled(expression)(tree)
+    return [element for element in found if isinstance(element, etree._Element)]  # type: ignore[union-attr]
+
+
+def _drop_keeping_tail(element: lxml.html.HtmlElement) -> None:
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _selected_text(element: lxml.html.HtmlElement) -> str:
+    # A rule may name a <meta> tag (og:title) when the page prints no better headline.
+    if element.tag == "meta":
+        return normalise_space(_restore(element.get("content", "")))
+    return _text(element)
+
+
+def _restored(block: Block) -> Block:
+    return Block(block.kind, _restore(block.text), tuple(map(_restore, block.items)), block.ordered)
 
 
 def _from_entry(entry: Entry, blocks: list[Block], reason: str) -> Article:
@@ -231,6 +295,11 @@ def html_to_blocks(html: str) -> list[Block]:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
         return [Block("paragraph", text=t)] if (t := normalise_space(html)) else []
+    return _element_blocks(root)
+
+
+def _element_blocks(root: lxml.html.HtmlElement) -> list[Block]:
+    """The paragraphs, headings and lists of one element's subtree, in document order."""
     blocks: list[Block] = []
     pending: list[str] = []
 

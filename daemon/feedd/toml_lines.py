@@ -1,0 +1,68 @@
+"""Where in a TOML file a validation error is: file, line and dotted key, for error messages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+
+def describe_validation_error(exc: ValidationError, text: str, path: Path) -> str:
+    """One line per problem: "file:line: dotted.key: what is wrong (got value)"."""
+    lines = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        key = _dotted(loc)
+        if error["type"] == "extra_forbidden":
+            problem = "unknown key"
+        elif error["type"] == "missing":
+            problem = "required key is missing"
+        else:
+            problem = error["msg"].removeprefix("Value error, ")
+            if "input" in error and not isinstance(error["input"], dict | list):
+                problem += f" (got {error['input']!r})"
+        line = line_of(text, loc)
+        where = f"{path}:{line}" if line else str(path)
+        lines.append(f"{where}: {key}: {problem}")
+    return "\n".join(lines)
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
+
+
+def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line number where `loc` is written, e.g. ("feeds", 2, "url") -> 14.
+
+    tomllib keeps no positions, so walk the table headers: enough for feedd's flat layout.
+    """
+    table: tuple[Any, ...] = ()
+    array_counts: dict[str, int] = {}
+    header_line: dict[tuple[Any, ...], int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if header := _HEADER.match(line):
+            name = header.group(2).strip()
+            if header.group(1) == "[[":
+                index = array_counts.get(name, 0)
+                array_counts[name] = index + 1
+                table = (name, index)
+            else:
+                table = tuple(name.split("."))
+            header_line.setdefault(table, number)
+            continue
+        if (key := _KEY.match(line)) and table + (key.group(1).strip('"'),) == loc:
+            return number
+    # The key itself is not written (e.g. it is missing): point at its table.
+    for length in range(len(loc), 0, -1):
+        if loc[:length] in header_line:
+            return header_line[loc[:length]]
+    return None
