@@ -256,3 +256,56 @@ def test_a_paragraph_marked_intro_deep_in_the_body_is_not_the_standfirst() -> No
     assert not isinstance(article, ExtractionFailure)
     assert article.lead is None
     assert STANDFIRST in article.body_text
+
+
+def _page_declaring(head: str, body: str) -> str:
+    return f"<html><head><title>Budget approved</title>{head}</head><body><main>{body}</main></body></html>"
+
+
+LISTING = "".join(
+    f"<article><h2><a href='/a/{n}'>Story {n}</a></h2><p>{p}</p></article>" for n, p in enumerate(PARAGRAPHS)
+)
+CONSENT = (
+    "<div><h2>We value your privacy</h2><p>We and our partners use cookies to store and access "
+    "information on your device. You can accept all cookies, reject all, or manage preferences. "
+    "Some partners rely on legitimate interest rather than your consent.</p></div>"
+)
+FEED_TEXT = " ".join(PARAGRAPHS)
+
+
+def test_pages_that_are_not_the_article_fall_back_to_the_feed_with_the_reason() -> None:
+    cases = {
+        "index page": _page_declaring(
+            '<script type="application/ld+json">{"@type": "CollectionPage", "name": "News"}</script>', LISTING
+        ),
+        "front or section page": _page_declaring('<meta property="og:type" content="website">', LISTING),
+        "video page": _page_declaring(
+            '<meta property="og:type" content="video.other">',
+            "<video src='/v.mp4'></video><p>Watch the debate.</p>",
+        ),
+        "consent wall": _page_declaring("", CONSENT),
+        "paywalled": _page_declaring(
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Budget approved", '
+            '"isAccessibleForFree": false}</script>',
+            f"<article><h1>Budget approved</h1><p>{PARAGRAPHS[0]} Subscribe to read on.</p></article>",
+        ),
+    }
+    for expected, html in cases.items():
+        url = "https://news.example/" if "front" in expected else "https://news.example/a/1"
+        article = try_extract(_page(html, _entry(content_html=FEED_TEXT), url))
+        assert not isinstance(article, ExtractionFailure), expected
+        assert article.source == "feed", expected
+        assert expected in (article.fallback_reason or ""), (expected, article.fallback_reason)
+        assert article.body_text == FEED_TEXT
+
+
+def test_a_paywalled_page_longer_than_the_feed_text_is_kept() -> None:
+    html = _page_declaring(
+        '<script type="application/ld+json">'
+        '{"@type": "NewsArticle", "isAccessibleForFree": "False"}</script>',
+        "<article><h1>Budget approved</h1>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</article>",
+    )
+    article = try_extract(_page(html, _entry(summary_html="Parliament approved the budget.")))
+    assert not isinstance(article, ExtractionFailure)
+    assert article.source == "page"
+    assert [b.text for b in article.blocks] == PARAGRAPHS

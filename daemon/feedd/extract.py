@@ -19,6 +19,7 @@ from feedd.article import Article, Block, ExtractionFailure, PageInput, SiteRule
 from feedd.charset import decode_html
 from feedd.metadata import read_metadata
 from feedd.page_header import displayed_headlines, find_standfirst, same_words
+from feedd.page_kind import not_an_article
 from feedd.parse import Entry
 from feedd.urls import canonical_url, is_web_url
 
@@ -51,14 +52,15 @@ def extract_article(page: PageInput) -> Article:
     feed_blocks = html_to_blocks(entry.content_html or entry.summary_html)
     if page.html is not None and page.page_url is not None:
         html = decode_html(page.html, page.content_type)
-        article = _from_page(html, page.page_url, entry, page.site_rule)
-        if article is not None:
+        feed_chars = _text_length(feed_blocks)
+        article = _from_page(html, page.page_url, entry, page.site_rule, feed_chars)
+        if isinstance(article, Article):
             page_chars = _text_length(article.blocks)
-            if page_chars >= _THIN_PAGE_CHARS or page_chars >= _text_length(feed_blocks):
+            if page_chars >= _THIN_PAGE_CHARS or page_chars >= feed_chars:
                 return article
             reason = f"page text too thin ({page_chars} characters)"
         else:
-            reason = "page yielded no article text"
+            reason = article
     else:
         reason = page.fetch_problem or "page not fetched"
     if not feed_blocks:
@@ -66,14 +68,21 @@ def extract_article(page: PageInput) -> Article:
     return _from_entry(entry, feed_blocks, reason)
 
 
+def _body_text(blocks: Sequence[Block]) -> str:
+    return "\n".join(block.text or "\n".join(block.items) for block in blocks)
+
+
 def _text_length(blocks: Sequence[Block]) -> int:
     return sum(len(block.text) + sum(map(len, block.items)) for block in blocks)
 
 
-def _from_page(html: str, page_url: str, entry: Entry, rule: SiteRule | None = None) -> Article | None:
+def _from_page(
+    html: str, page_url: str, entry: Entry, rule: SiteRule | None, feed_chars: int
+) -> Article | str:
+    """The article the page holds, or why the page does not hold it."""
     tree = load_html(_NBSP_SPELLINGS.sub(_NBSP_STAND_IN, html))
     if tree is None:
-        return None
+        return "page yielded no article text"
     links = _declared_links(tree, page_url)
     metadata = read_metadata(tree)
     ruled = _apply_rule(tree, rule) if rule else _Ruled()
@@ -104,7 +113,11 @@ def _from_page(html: str, page_url: str, entry: Entry, rule: SiteRule | None = N
         lead = _lead(_restore(metadata.description or ""), blocks)
     blocks, credit = _split_credit(blocks)
     if not blocks:
-        return None
+        return "page yielded no article text"
+    if not ruled.blocks and (reason := not_an_article(metadata, _body_text(blocks), page_url)):
+        return reason
+    if metadata.paywalled and _text_length(blocks) < feed_chars:
+        return "page is paywalled (only a teaser is public)"
     return Article(
         title=title,
         published=_publication_date(metadata.published, entry.published),

@@ -65,6 +65,12 @@ class PageMetadata:
     description: str | None = None
     site_name: str | None = None
     language: str | None = None
+    #: What the page says it is: og:type and every JSON-LD @type, lower-case ("article", "website").
+    kinds: frozenset[str] = frozenset()
+    #: The page declares an article (a JSON-LD article type, or og:type "article").
+    declares_article: bool = False
+    #: The article's JSON-LD says isAccessibleForFree: false (the page shows a paywall teaser).
+    paywalled: bool = False
 
 
 def read_metadata(tree: etree._Element) -> PageMetadata:
@@ -103,7 +109,14 @@ def read_metadata(tree: etree._Element) -> PageMetadata:
         _string(publisher.get("name")) if isinstance(publisher, dict) else None
     )
     language = (tree.get("lang") or meta.get("og:locale") or "").replace("_", "-").split("-")[0].lower()
+    kinds = set(_json_ld_types(tree))
+    if og_type := meta.get("og:type", "").lower():
+        kinds.add(og_type)
+    free = article.get("isAccessibleForFree")
     return PageMetadata(
+        kinds=frozenset(kinds),
+        declares_article=bool(article) or og_type == "article",
+        paywalled=free is False or (isinstance(free, str) and free.strip().lower() == "false"),
         title=title or None,
         published=published,
         description=description or None,
@@ -113,14 +126,33 @@ def read_metadata(tree: etree._Element) -> PageMetadata:
 
 
 def _json_ld_articles(tree: etree._Element) -> Iterator[dict[str, Any]]:
+    for data in _json_ld(tree):
+        yield from _articles_in(data)
+
+
+def _json_ld(tree: etree._Element) -> Iterator[Any]:
     for script in tree.iterfind(".//script[@type]"):
         if script.get("type", "").strip().lower() != "application/ld+json" or not script.text:
             continue
         try:
-            data = json.loads(script.text)
+            yield json.loads(script.text)
         except ValueError:
             continue
-        yield from _articles_in(data)
+
+
+def _json_ld_types(tree: etree._Element) -> Iterator[str]:
+    """Every @type named at the top of a JSON-LD block or its @graph."""
+    for data in _json_ld(tree):
+        nodes = data if isinstance(data, list) else [data]
+        for node in nodes:
+            if not isinstance(node, dict):
+                continue
+            graph = node.get("@graph")
+            for item in [node, *(graph if isinstance(graph, list) else [])]:
+                kinds = item.get("@type") if isinstance(item, dict) else None
+                for kind in kinds if isinstance(kinds, list) else [kinds]:
+                    if isinstance(kind, str):
+                        yield kind.lower()
 
 
 def _articles_in(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
