@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ _NBSP_SPELLINGS = re.compile(r"\xa0|&nbsp;|&#160;|&#[xX]0*[aA]0;")
 _SPACE_RUN = re.compile(r"[ \t\n\r\f\v\u2028\u2029]+")  # not \xa0: FORMAT.md keeps it
 #: Below this many characters a page's text is not trusted over a longer feed body.
 _THIN_PAGE_CHARS = 200
+_WHOLE_PAGE_CHARS = 2000
 
 
 class NoTextError(Exception):
@@ -86,9 +88,17 @@ def _from_page(
     links = _declared_links(tree, page_url)
     metadata = read_metadata(tree)
     ruled = _apply_rule(tree, rule) if rule else _Ruled()
-    blocks = ruled.blocks or _main_text(tree, page_url, fast=True)
-    if _text_length(blocks) < _THIN_PAGE_CHARS and not ruled.blocks:
-        blocks = _main_text(tree, page_url, fast=False)
+    blocks = ruled.blocks
+    if not blocks:
+        blocks = _main_text(tree, page_url, fast=True)
+        thin = _text_length(blocks) < _THIN_PAGE_CHARS
+        # One long run of text is trafilatura's last resort, the whole page's text: its
+        # fallback algorithms may still find the article in it.
+        if thin or (len(blocks) == 1 and len(blocks[0].text) > _WHOLE_PAGE_CHARS):
+            retried = _main_text(tree, page_url, fast=False)
+            if thin or _THIN_PAGE_CHARS <= _text_length(retried):
+                blocks = retried
+        blocks += _rest_of_split_body(tree, blocks)
     title = ruled.title or clean_title(
         _restore(metadata.title or ""),
         metadata.site_name,
@@ -226,6 +236,64 @@ def _main_text(tree: lxml.html.HtmlElement, page_url: str, *, fast: bool) -> lis
     if document is None or document.body is None:
         return []
     return _blocks_from_trafilatura(document.body)
+
+
+def _rest_of_split_body(tree: lxml.html.HtmlElement, blocks: list[Block]) -> list[Block]:
+    """Paragraphs trafilatura missed because the page splits its body into several containers of
+    one class (around ads or embeds); it keeps only the first. The rest follow, in page order."""
+    first = next((b.text for b in blocks if b.kind == "paragraph" and len(b.text) >= 80), None)
+    if first is None:
+        return []
+    probe = first[:60]
+    holder = next((p for p in tree.iter("p") if _text(p).startswith(probe)), None)
+    container = holder.getparent() if holder is not None else None
+    if container is None or not container.get("class"):
+        return []
+    # Chunks of one body sit side by side: under the same parent, or in same-class wrappers
+    # under the same grandparent.
+    parent = container.getparent()
+    grandparent = parent.getparent() if parent is not None else None
+    siblings = [
+        element
+        for element in tree.iter(container.tag)
+        if element is not container
+        and element.get("class") == container.get("class")
+        and (
+            element.getparent() is parent
+            or (
+                element.getparent() is not None
+                and element.getparent().getparent() is grandparent
+                and element.getparent().get("class") == parent.get("class")
+            )
+        )
+    ]
+    if not siblings:
+        return []
+    seen = {b.text for b in blocks}
+    order = {element: index for index, element in enumerate(tree.iter())}
+    rest: list[Block] = []
+    for element in siblings:
+        if order[element] < order[container] or _link_share(element) > _CHUNK_MAX_LINK_SHARE:
+            continue
+        element = copy.deepcopy(element)
+        for paragraph in list(element.iter("p", "li")):
+            if _link_share(paragraph) > 0.5:  # "See more: ...", "Read next: ..."
+                _drop_keeping_tail(paragraph)
+        chunk = [b for b in map(_restored, _element_blocks(element)) if b.text not in seen]
+        # A chunk of the story holds prose, not just a heading or a "See more:" line.
+        if any(b.kind == "paragraph" and len(b.text) >= 80 for b in chunk):
+            rest += chunk
+            seen.update(b.text for b in chunk)
+    return rest
+
+
+_CHUNK_MAX_LINK_SHARE = 0.3
+
+
+def _link_share(element: lxml.html.HtmlElement) -> float:
+    total = len(_text(element))
+    linked = sum(len(_text(a)) for a in element.iter("a"))
+    return linked / total if total else 1.0
 
 
 def _declared_links(tree: lxml.html.HtmlElement, page_url: str) -> dict[str, str]:
