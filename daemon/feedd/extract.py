@@ -17,6 +17,7 @@ from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
 from feedd.article import Article, Block, ExtractionFailure, PageInput, SiteRule
+from feedd.boilerplate import drop_boilerplate, link_texts
 from feedd.charset import decode_html
 from feedd.metadata import read_metadata
 from feedd.page_header import displayed_headlines, find_standfirst, same_words
@@ -107,6 +108,7 @@ def _from_page(
         [_restore(h) for h in displayed_headlines(tree)],
     )
     title = title or entry.title or _title_from(blocks)
+    blocks = drop_boilerplate(blocks, link_texts(tree), title)
     # The page's own <h1> often opens the extracted text; the title block already says it.
     while (
         blocks

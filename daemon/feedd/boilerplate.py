@@ -1,0 +1,82 @@
+"""What news sites print inside and around every story that is not the story: newsletter and
+subscription boxes, share, print and reprint prompts, and links to other stories.
+
+trafilatura removes most of it by markup; what slips through is recognised by what it says (a
+short line in the words of a sign-up box) or by being a link (a paragraph, heading or list whose
+text is the text of a link on the page: "related stories" lists, all-caps teaser links).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lxml import etree
+
+from feedd.article import Block
+
+#: Words of sign-up, share and reprint widgets. Matched against short paragraphs only.
+_WIDGET_LINE = re.compile(
+    r"^(?:"
+    r"thanks? (?:you )?for (?:signing up|subscribing|reading)|"
+    r"sign up (?:for|to|now)|subscribe (?:to|for|now)|"
+    r"get the latest .{0,60}(?:inbox|newsletter)|keep an eye on your inbox|"
+    r"(?:an|there was an) error (?:has )?(?:occurred|processing)|sorry!?$|thank you!?$|"
+    r"this (?:article|story) has been sent to|order reprints|print article|"
+    r"this copy is for your personal, non-commercial use|"
+    r"share (?:this|on) |click here (?:to|for) |see more:|don'?t miss\b|read more:|related:|"
+    r"follow (?:us|@\w+) on |advertisement$|"
+    r"(?:copyright|©)\s*(?:©\s*)?\d{4}.{0,80}all rights reserved|"
+    r"https?://\S+$"  # the page's address, printed for the print view
+    r")",
+    re.I,
+)
+#: ... and phrases that give a widget away wherever they stand in a short paragraph.
+_WIDGET_PHRASE = re.compile(
+    r"(?:sign up|subscribe)\b.{0,80}\bnewsletters?\b|delivered to your inbox|click here for more information",
+    re.I,
+)
+_WIDGET_MAX_CHARS = 400
+#: A link's text must be this long to identify a block: short ones ("Home", "More") are common
+#: words inside real paragraphs.
+_MIN_LINK_WORDS = 3
+
+
+def link_texts(tree: etree._Element) -> frozenset[str]:
+    """The normalised texts of the page's links that are long enough to identify a block."""
+    found = set()
+    for anchor in tree.iter("a"):
+        if anchor.get("href", "").startswith("#"):
+            continue  # a table of contents links the story's own subheadings
+        text = _key("".join(anchor.itertext()))
+        if text.count(" ") + 1 >= _MIN_LINK_WORDS:
+            found.add(text)
+    return frozenset(found)
+
+
+def drop_boilerplate(blocks: Iterable[Block], links: frozenset[str], title: str) -> list[Block]:
+    """The blocks without widget lines, repeats of the title, and blocks that are only links to
+    elsewhere."""
+    kept = []
+    title_key = _key(title)
+    for block in blocks:
+        if block.kind == "list":
+            items = tuple(item for item in block.items if not _is_widget(item))
+            keys = [_key(item) for item in items]
+            if not items or sum(key in links for key in keys) >= 0.6 * len(keys):
+                continue
+            block = Block(block.kind, block.text, items, block.ordered)
+        elif _is_widget(block.text):
+            continue
+        elif block.kind == "paragraph" and (_key(block.text) in links or _key(block.text) == title_key):
+            continue
+        kept.append(block)
+    return kept
+
+
+def _is_widget(text: str) -> bool:
+    return len(text) <= _WIDGET_MAX_CHARS and bool(_WIDGET_LINE.match(text) or _WIDGET_PHRASE.search(text))
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split()).lower()
