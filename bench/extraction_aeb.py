@@ -91,7 +91,7 @@ def main() -> None:
         metrics = scorer.evaluate(truth, prediction, n_bootstrap=0)
         label = "feedd extract+render" if name == "feedd" else "trafilatura.extract"
         print(
-            f"{label:<22} {metrics['f1']:6.3f} {metrics['precision']:10.3f} {metrics['recall']:8.3f} "
+            f"{label:<22} {metrics['f1']:6.4f} {metrics['precision']:10.4f} {metrics['recall']:8.4f} "
             f"{len(truth) / seconds[name]:18.1f}"
         )
     if args.worst:

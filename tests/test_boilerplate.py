@@ -37,13 +37,33 @@ def test_widgets_title_repeats_and_related_links_are_dropped() -> None:
         Block("paragraph", "Copyright ©2019 Example Media, Inc. All Rights Reserved"),
         Block("list", items=("Five things to know about the budget", "Floods hit the north")),
         Block("list", items=("Order Reprints", "Print Article")),
+        Block("paragraph", "Updated at 1:23 p.m."),
+        Block("paragraph", "Published 18 November 2019"),
+        Block("paragraph", "5:45 AM PST 11/19/2019 by Jane Doe"),
+        Block("heading", "Comments"),
+        Block("paragraph", "Tempo de leitura: 2 minutos"),
+        Block("paragraph", "Email Jane Doe at jdoe@news.example or follow her @janedoe."),
+        Block("paragraph", "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube."),
+        Block("paragraph", "You may also like..."),
+        Block("paragraph", "Copyright ⓒ News Example. All rights reserved."),
     ]
     blocks = [STORY[0], *junk[:5], STORY[1], STORY[2], *junk[5:], STORY[3]]
     assert drop_boilerplate(blocks, link_texts(PAGE), "Budget approved") == STORY
+
+
+def test_linked_headings_above_the_story_are_teasers() -> None:
+    teaser = Block("heading", "Minister resigns after budget row")
+    assert drop_boilerplate([teaser, *STORY], link_texts(PAGE), "Budget approved") == STORY
 
 
 def test_the_story_itself_is_kept() -> None:
     # Its subheading is linked from a table of contents; a one-word link is part of a sentence.
     assert drop_boilerplate(STORY, link_texts(PAGE), "Budget approved") == STORY
     long_subscribe = Block("paragraph", "Subscribers to the scheme " + "will pay less next year, " * 20)
-    assert drop_boilerplate([long_subscribe], frozenset(), "") == [long_subscribe]
+    dated = Block(
+        "paragraph",
+        "Published in 1998, the first report on the river found the water clean enough to swim in.",
+    )
+    linked_subheading = Block("heading", "Minister resigns after budget row")  # below a paragraph
+    blocks = [long_subscribe, dated, linked_subheading, STORY[0]]
+    assert drop_boilerplate(blocks, link_texts(PAGE), "") == blocks

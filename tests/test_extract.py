@@ -342,3 +342,15 @@ def test_when_trafilatura_returns_the_whole_page_its_fallback_finds_the_article(
     assert " ".join(item["articleBody"].split()) in " ".join(article.body_text.split())
     assert "Ouvidoria" not in article.body_text
     assert len(article.body_text) < 2 * len(item["articleBody"])
+
+
+def test_a_headline_repeated_as_the_opening_paragraph_is_dropped() -> None:
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    html = (
+        "<html><head><meta property='og:title' content='Budget approved'></head><body><article>"
+        "<h1>Regional parliament approves the budget</h1><div><p>Regional parliament approves budget</p>"
+        f"{body}</div></article></body></html>"
+    )
+    article = try_extract(_page(html, _entry(title="")))
+    assert not isinstance(article, ExtractionFailure)
+    assert [b.text for b in article.blocks] == PARAGRAPHS

@@ -15,19 +15,36 @@ from lxml import etree
 
 from feedd.article import Block
 
-#: Words of sign-up, share and reprint widgets. Matched against short paragraphs only.
+#: Words of sign-up, share, reprint, comment and "more stories" widgets, and of contact lines.
+#: Matched at the start of short paragraphs only.
 _WIDGET_LINE = re.compile(
     r"^(?:"
-    r"thanks? (?:you )?for (?:signing up|subscribing|reading)|"
-    r"sign up (?:for|to|now)|subscribe (?:to|for|now)|"
-    r"get the latest .{0,60}(?:inbox|newsletter)|keep an eye on your inbox|"
+    # newsletters and subscriptions
+    r"thanks? (?:you )?for (?:signing up|subscribing|reading)|sign up (?:for|to|now)|"
+    r"subscribe(?: (?:to|for|now)|!?$)|get the latest .{0,60}(?:inbox|newsletter)|keep an eye on your inbox|"
     r"(?:an|there was an) error (?:has )?(?:occurred|processing)|sorry!?$|thank you!?$|"
+    r"if you enjoyed this article|"
+    # share, print, reprint
     r"this (?:article|story) has been sent to|order reprints|print article|"
-    r"this copy is for your personal, non-commercial use|"
-    r"share (?:this|on) |click here (?:to|for) |see more:|don'?t miss\b|read more:|related:|"
-    r"follow (?:us|@\w+) on |advertisement$|"
-    r"(?:copyright|©)\s*(?:©\s*)?\d{4}.{0,80}all rights reserved|"
-    r"https?://\S+$"  # the page's address, printed for the print view
+    r"this copy is for your personal, non-commercial use|like this (?:story|article)\? share|"
+    r"share (?:this|on) |click here (?:to|for) |"
+    # other stories
+    r"see more:|don'?t miss\b|read more:|related(?: posts?| articles?| stories| coverage)?:|\[related:|"
+    r"also: see |you may also like|popular on |most read\b|explore further$|more great .{0,30} stories$|"
+    r"more:$|filed under:|leggi anche|lesen sie auch|lire aussi|leia também|lea también|"
+    # comments, reading time
+    r"(?:\d+ )?comments?$|"
+    r"(?:estimated )?(?:reading time|tempo de leitura|lesedauer|temps de lecture|tiempo de lectura):? ?\d|"
+    # follow and contact lines
+    r"follow (?:us|@\w+) on |follow .{1,40} on (?:facebook|twitter|instagram|youtube)|"
+    r"follow .{1,20}'s full coverage|listen to .{1,40} live|have a tip\?|"
+    r"email .{1,40} at \S+@|reach (?:the reporters?|.{1,40}) (?:on twitter )?at |"
+    r"\S+@\S+\.\w+$|(?:https?://)?(?:www\.)?twitter\.com/\S+$|advertisement$|"
+    # time stamps: "Updated at 1:23 p.m.", "Published 18 November 2019", "5:45 AM PST 11/19/2019"
+    r"(?=.{0,80}$)(?=.*\d)(?:(?:last )?(?:updated|published|posted|modified)|aktualisiert|veröffentlicht|"
+    r"publié|mis à jour|atualizado|publicado|actualizado|기사입력)\b|\d{1,2}:\d\d\s?(?:am|pm)\b.{0,60}$|"
+    # copyright lines and the page's own address, printed for the print view
+    r"(?:copyright\s*)?[©ⓒ]|copyright\b.{0,60}\b(?:19|20)\d\d\b|https?://\S+$"
     r")",
     re.I,
 )
@@ -56,10 +73,12 @@ def link_texts(tree: etree._Element) -> frozenset[str]:
 
 def drop_boilerplate(blocks: Iterable[Block], links: frozenset[str], title: str) -> list[Block]:
     """The blocks without widget lines, repeats of the title, and blocks that are only links to
-    elsewhere."""
-    kept = []
+    elsewhere (headings too, before the story's first paragraph: teasers above the article)."""
+    kept: list[Block] = []
     title_key = _key(title)
     for block in blocks:
+        if block.kind == "heading" and not kept and _key(block.text) in links:
+            continue
         if block.kind == "list":
             items = tuple(item for item in block.items if not _is_widget(item))
             keys = [_key(item) for item in items]

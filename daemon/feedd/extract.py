@@ -33,6 +33,7 @@ _SPACE_RUN = re.compile(r"[ \t\n\r\f\v\u2028\u2029]+")  # not \xa0: FORMAT.md ke
 #: Below this many characters a page's text is not trusted over a longer feed body.
 _THIN_PAGE_CHARS = 200
 _WHOLE_PAGE_CHARS = 2000
+_MAX_HEADLINE_CHARS = 200
 
 
 class NoTextError(Exception):
@@ -100,20 +101,19 @@ def _from_page(
             if thin or _THIN_PAGE_CHARS <= _text_length(retried):
                 blocks = retried
         blocks += _rest_of_split_body(tree, blocks)
+    printed_headlines = [_restore(h) for h in displayed_headlines(tree)]
     title = ruled.title or clean_title(
-        _restore(metadata.title or ""),
-        metadata.site_name,
-        page_url,
-        entry.title,
-        [_restore(h) for h in displayed_headlines(tree)],
+        _restore(metadata.title or ""), metadata.site_name, page_url, entry.title, printed_headlines
     )
     title = title or entry.title or _title_from(blocks)
     blocks = drop_boilerplate(blocks, link_texts(tree), title)
-    # The page's own <h1> often opens the extracted text; the title block already says it.
+    # The page's headline often opens the extracted text, as a heading or a short paragraph, in
+    # the words of the title or of another version of it; the title block already says it.
+    headlines = [title, entry.title, *printed_headlines]
     while (
         blocks
-        and blocks[0].kind == "heading"
-        and (same_words(blocks[0].text, title) or same_words(blocks[0].text, entry.title))
+        and (blocks[0].kind == "heading" or len(blocks[0].text) <= _MAX_HEADLINE_CHARS)
+        and any(same_words(blocks[0].text, headline) for headline in headlines)
     ):
         blocks.pop(0)
     standfirst = ruled.lead or find_standfirst(tree, [b.text for b in blocks if b.kind == "paragraph"], title)
