@@ -26,11 +26,18 @@ _ELSEWHERE_MARK = re.compile(
     re.I,
 )
 #: Boxes around other stories; a standfirst is never inside one.
-_ELSEWHERE_BOX = re.compile(r"related|recommend|newsletter|promo|teaser-?list|more-?stories|caption", re.I)
+_ELSEWHERE_BOX = re.compile(
+    r"related|recommend|newsletter|promo|teaser-?list|more-?stories|caption|"
+    # a class naming a media box: "image-text", "gallery__item" (not "has-image", "post_img_text")
+    r"(?:^|\s)(?:image|img|photo|gallery|slide|carousel|figure|media)(?:[-_]|\s|$)",
+    re.I,
+)
 #: A standfirst is text; an element holding these is a media box or a script's placeholder.
 _NOT_TEXT = ("script", "style", "noscript", "img", "picture", "figure", "video", "iframe", "svg")
 _STANDFIRST_TAGS = frozenset({"p", "div", "h2", "h3", "h4", "span", "section", "strong"})
-_OUTSIDE_STORY = frozenset({"nav", "aside", "footer", "a", "li", "figure", "figcaption", "button", "form"})
+_OUTSIDE_STORY = frozenset(
+    {"nav", "aside", "footer", "a", "li", "figure", "figcaption", "button", "form", "h1"}
+)
 #: Set in bold by utility CSS (font-bold, font-medium, fw-semibold) or a plain "bold" class.
 _BOLD_MARK = re.compile(r"(?:^|\s)(?:bold|font-(?:medium|semibold|bold)|fw-(?:medium|semibold|bold))(?:\s|$)")
 #: "By Jane Doe", "Von Hans Muster": a byline, not a standfirst.
