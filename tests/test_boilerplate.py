@@ -46,6 +46,7 @@ def test_widgets_title_repeats_and_related_links_are_dropped() -> None:
         Block("paragraph", "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube."),
         Block("paragraph", "You may also like..."),
         Block("paragraph", "Copyright ⓒ News Example. All rights reserved."),
+        Block("paragraph", "We use cookies to improve your experience. By continuing you accept them."),
     ]
     blocks = [STORY[0], *junk[:5], STORY[1], STORY[2], *junk[5:], STORY[3]]
     assert drop_boilerplate(blocks, link_texts(PAGE), "Budget approved") == STORY

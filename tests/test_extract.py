@@ -215,6 +215,7 @@ def test_standfirst_marked_by_class_is_the_lead_and_not_repeated_in_the_body() -
         f'<p class="article__standfirst">{STANDFIRST}</p>',
         f'<div class="intro"><p>{STANDFIRST}</p></div>',
         f'<h2 class="dek">{STANDFIRST}</h2>',
+        f'<div class="ContentHeaderDek-bIqFFZ">{STANDFIRST}</div>',  # generated CSS-in-JS names
         f'<p itemprop="description">{STANDFIRST}</p>',
         # Set wholly in bold: the standfirst on many news sites.
         f"<p><strong>{STANDFIRST}</strong></p>",

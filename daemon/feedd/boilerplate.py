@@ -32,6 +32,8 @@ _WIDGET_LINE = re.compile(
     r"see more:|don'?t miss\b|read more:|related(?: posts?| articles?| stories| coverage)?:|\[related:|"
     r"also: see |you may also like|popular on |most read\b|explore further$|more great .{0,30} stories$|"
     r"more:$|filed under:|leggi anche|lesen sie auch|lire aussi|leia também|lea también|"
+    # cookie notices
+    r"(?:we|this (?:web)?site) uses? cookies|we value your privacy|"
     # comments, reading time
     r"(?:\d+ )?comments?$|"
     r"(?:estimated )?(?:reading time|tempo de leitura|lesedauer|temps de lecture|tiempo de lectura):? ?\d|"

@@ -43,6 +43,7 @@ _BOLD_MARK = re.compile(r"(?:^|\s)(?:bold|font-(?:medium|semibold|bold)|fw-(?:me
 #: "By Jane Doe", "Von Hans Muster": a byline, not a standfirst.
 _BYLINE = re.compile(r"^(?:by|von|par|por|door|av|af)\s+\w", re.I)
 _MIN_CHARS, _MAX_CHARS = 40, 600
+_CAMEL_HUMP = re.compile(r"([a-z])([A-Z])")
 #: How far past the headline to look, in elements, before giving up.
 _SEARCH_SPAN = 400
 
@@ -89,6 +90,7 @@ def find_standfirst(tree: etree._Element, body: Sequence[str], headline: str) ->
 
 def _looks_like_standfirst(element: etree._Element, text: str) -> bool:
     marks = " ".join(element.get(name, "") for name in ("class", "id", "itemprop", "data-testid", "data-qa"))
+    marks = _CAMEL_HUMP.sub(r"\1 \2", marks)  # "ContentHeaderDek" -> "Content Header Dek"
     if _STANDFIRST_MARK.search(marks) and not _ELSEWHERE_MARK.search(marks):
         return not _outside_story(element) and _link_share(element, text) < 0.5
     # An opening paragraph set wholly in bold is the standfirst on many news sites.
