@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -10,12 +11,21 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from feedd.errors import ConfigError
 from feedd.site_rules import SiteRules, load_site_rules
 from feedd.toml_lines import describe_validation_error, line_of
 
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
@@ -93,7 +103,14 @@ class FetchConfig(_Section):
     timeout: Duration = 60.0
     max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_redirects: int = Field(default=5, ge=0, le=30)
+    #: The whole User-Agent header; by default "feedd/VERSION (+contact)".
     user_agent: str | None = None
+    #: A URL or e-mail address where publishers can reach whoever runs this feedd; it goes into
+    #: the default User-Agent.
+    contact: str | None = None
+    #: Also skip article pages whose robots.txt shuts out AI-training crawlers (GPTBot, CCBot,
+    #: Google-Extended, ...), saving the feed's own text instead.
+    respect_ai_optout: bool = False
 
 
 class ExtractConfig(_Section):
@@ -155,6 +172,21 @@ class MetricsConfig(_Section):
         return listen
 
 
+class BasicAuthConfig(_Section):
+    """Where a feed's basic-auth credentials ("user:password") are kept: never in the config."""
+
+    #: An environment variable holding "user:password".
+    env: str | None = None
+    #: A file whose first line is "user:password" (relative paths resolve against the config).
+    file: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BasicAuthConfig:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of env or file")
+        return self
+
+
 class FeedConfig(_Section):
     """One subscribed feed."""
 
@@ -162,6 +194,23 @@ class FeedConfig(_Section):
     name: str | None = None
     #: This feed's starting interval, instead of [schedule] interval.
     interval: Duration | None = None
+    #: A disabled feed stays in the config but is not polled.
+    enabled: bool = True
+    #: False: save the entry's own content instead of fetching the article page (full-content
+    #: feeds, sites that forbid fetching).
+    fetch_article: bool = True
+    #: Replaces [fetch] user_agent for this feed's requests.
+    user_agent: str | None = None
+    #: Sent with the feed's requests, and with article requests to the feed's own host.
+    headers: dict[str, str] = {}
+    basic_auth: BasicAuthConfig | None = None
+    #: Copied into the manifest line of every document from this feed.
+    tags: list[str] = []
+    #: Regular expressions over each entry's title, link and summary, applied before its page is
+    #: fetched: entries matching an `exclude` one are skipped; with `include` ones, entries
+    #: matching none of them are skipped too.
+    include: list[str] = []
+    exclude: list[str] = []
 
     @field_validator("url")
     @classmethod
@@ -170,6 +219,33 @@ class FeedConfig(_Section):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("expected an http:// or https:// URL")
         return url.strip()
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _check_patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+        return patterns
+
+    @field_validator("headers")
+    @classmethod
+    def _check_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"{name!r} is not a valid HTTP header name")
+            if "\r" in value or "\n" in value:
+                raise ValueError(f"the value of header {name!r} contains a line break")
+        return headers
+
+    @field_validator("user_agent")
+    @classmethod
+    def _check_user_agent(cls, user_agent: str | None) -> str | None:
+        if user_agent is not None and ("\r" in user_agent or "\n" in user_agent or not user_agent.strip()):
+            raise ValueError("expected a one-line, non-empty User-Agent")
+        return user_agent
 
     @property
     def label(self) -> str:
@@ -188,6 +264,14 @@ class _Document(_Section):
 
 
 @dataclass(frozen=True)
+class BasicCredentials:
+    """A feed's basic-auth user and password, read from where its config points."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated config with its paths resolved."""
 
@@ -201,6 +285,8 @@ class Config:
     feeds: tuple[FeedConfig, ...]
     #: The shipped per-site extraction rules with the user's on top.
     site_rules: SiteRules = field(default_factory=SiteRules)
+    #: Basic-auth credentials by feed URL, for feeds that have them.
+    credentials: dict[str, BasicCredentials] = field(default_factory=dict, repr=False)
 
     @property
     def output_dir(self) -> Path:
@@ -256,8 +342,41 @@ def parse_config(text: str, path: Path) -> Config:
     )
     rules_file = config.extract.site_rules
     return replace(
-        config, site_rules=load_site_rules(config.resolve_path(rules_file) if rules_file else None)
+        config,
+        site_rules=load_site_rules(config.resolve_path(rules_file) if rules_file else None),
+        credentials=_read_credentials(config, text, path),
     )
+
+
+def _read_credentials(config: Config, text: str, path: Path) -> dict[str, BasicCredentials]:
+    """Each feed's basic-auth credentials from its environment variable or file."""
+    found = {}
+    for index, feed in enumerate(config.feeds):
+        source = feed.basic_auth
+        if source is None:
+            continue
+        if source.env is not None:
+            key, value = "env", os.environ.get(source.env)
+            problem = f"environment variable {source.env} is not set" if value is None else ""
+        else:
+            assert source.file is not None
+            key, file = "file", config.resolve_path(source.file)
+            try:
+                value, problem = file.read_text(encoding="utf-8").splitlines()[0], ""
+            except (OSError, UnicodeDecodeError, IndexError) as exc:
+                value, problem = (
+                    None,
+                    f"cannot read {file}: {exc if not isinstance(exc, IndexError) else 'empty'}",
+                )
+        username, colon, password = (value or "").partition(":")
+        if not problem and not colon:
+            problem = 'expected "user:password"'  # the value itself is never repeated
+        if problem:
+            line = line_of(text, ("feeds", index, "basic_auth", key))
+            where = f"{path}:{line}" if line else str(path)
+            raise ConfigError(f"{where}: feeds[{index}].basic_auth.{key}: {problem}")
+        found[feed.url] = BasicCredentials(username, password)
+    return found
 
 
 def _reject_duplicate_feeds(feeds: list[FeedConfig], text: str, path: Path) -> None:

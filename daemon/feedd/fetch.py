@@ -4,6 +4,7 @@ a body cap enforced while streaming, per-host politeness and the SSRF guard."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import ipaddress
 import os
@@ -12,12 +13,12 @@ import socket
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from feedd.config import FetchConfig
+from feedd.config import BasicCredentials, FetchConfig
 from feedd.errors import (
     BlockedAddressError,
     FetchError,
@@ -32,6 +33,10 @@ FEED_ACCEPT = (
     "text/xml;q=0.9, */*;q=0.5"
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+#: The longest gap between requests to one host a Crawl-delay may impose: longer ones would
+#: hold a pass for hours, so they are capped (a page that then waits past the request timeout is
+#: deferred to the next pass).
+MAX_CRAWL_DELAY = 60.0
 #: The longest host-wide pause a Retry-After may impose.
 _MAX_HOST_PAUSE = 6 * 3600.0
 _PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
@@ -75,6 +80,26 @@ class FetchResult:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class RequestOptions:
+    """A feed's own request settings. Its headers and credentials go to `host` only: a redirect
+    or an article link to another host does not carry them along."""
+
+    host: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    credentials: BasicCredentials | None = field(default=None, repr=False)
+    user_agent: str | None = None
+
+    def for_host(self, host: str, base: dict[str, str]) -> dict[str, str]:
+        if host != self.host or not (self.headers or self.credentials):
+            return base
+        headers = {**base, **self.headers}
+        if self.credentials is not None:
+            pair = f"{self.credentials.username}:{self.credentials.password}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        return headers
+
+
 class Fetcher:
     """An HTTP client with feedd's limits. Use as `async with Fetcher(config, ua) as f:`."""
 
@@ -85,6 +110,8 @@ class Fetcher:
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         #: When each host may next be asked (monotonic clock): host_gap, Retry-After.
         self._host_ready: dict[str, float] = {}
+        #: Hosts that asked for a longer gap than host_gap (robots.txt Crawl-delay).
+        self._host_gap: dict[str, float] = {}
         self._proxied = any(os.environ.get(name) for name in _PROXY_VARIABLES)
         self._client: httpx.AsyncClient | None = None
 
@@ -118,6 +145,7 @@ class Fetcher:
         accept: str = PAGE_ACCEPT,
         etag: str | None = None,
         last_modified: str | None = None,
+        options: RequestOptions | None = None,
     ) -> FetchResult:
         """GET `url`, raising a FetchError subclass that says why when it cannot."""
         headers = {"Accept": accept}
@@ -126,7 +154,7 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         try:
-            return await self._follow(url, headers)
+            return await self._follow(url, headers, options or RequestOptions())
         except TimeoutError:
             raise FetchTimeoutError(url, f"no complete answer within {self._config.timeout:g}s") from None
         except httpx.TimeoutException as exc:
@@ -140,8 +168,10 @@ class Fetcher:
                 url, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             ) from None
 
-    async def _follow(self, url: str, headers: dict[str, str]) -> FetchResult:
+    async def _follow(self, url: str, headers: dict[str, str], options: RequestOptions) -> FetchResult:
         assert self._client is not None, "use Fetcher as an async context manager"
+        if options.user_agent:
+            headers = {**headers, "User-Agent": options.user_agent}
         current = url
         visited: set[str] = set()
         # httpx's timeouts are per operation; a slow trickle needs a cap on the whole. Time spent
@@ -156,7 +186,7 @@ class Fetcher:
             host = parts.hostname.lower()
             async with self._slot(host, url), asyncio.timeout(budget):
                 started = time.monotonic()
-                request = self._client.build_request("GET", current, headers=headers)
+                request = self._client.build_request("GET", current, headers=options.for_host(host, headers))
                 response = await self._client.send(request, stream=True)
                 try:
                     self._check_peer(response, current)
@@ -185,6 +215,11 @@ class Fetcher:
                     budget -= time.monotonic() - started
         raise TooManyRedirectsError(url, f"more than {self._config.max_redirects} redirects")
 
+    def slow_down(self, host: str, gap: float) -> None:
+        """Start requests to `host` at least `gap` seconds apart (a robots.txt Crawl-delay),
+        never less than host_gap and never more than MAX_CRAWL_DELAY."""
+        self._host_gap[host.lower()] = max(self._config.host_gap, min(gap, MAX_CRAWL_DELAY))
+
     @asynccontextmanager
     async def _slot(self, host: str, url: str) -> AsyncIterator[None]:
         """At most max_per_host requests at once per host, started host_gap apart, none while
@@ -198,7 +233,7 @@ class Fetcher:
             if start_at - now > self._config.timeout:
                 raise FetchError(url, f"{host} asked to wait {start_at - now:.0f}s (Retry-After); deferred")
             # Book this request's start before sleeping, so concurrent requests queue behind it.
-            self._host_ready[host] = start_at + self._config.host_gap
+            self._host_ready[host] = start_at + self._host_gap.get(host, self._config.host_gap)
             if start_at > now:
                 await asyncio.sleep(start_at - now)
             async with self._global_slots:

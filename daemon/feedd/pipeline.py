@@ -19,24 +19,34 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
+from urllib.parse import urlsplit
 
 from feedd import __version__
 from feedd.article import Article, ExtractionFailure, PageInput
-from feedd.config import Config, FeedConfig
+from feedd.config import Config, FeedConfig, FetchConfig
 from feedd.dedup import Candidate, Deduplicator, DuplicateDetector, ExactDetector
 from feedd.errors import FeedParseError, FetchError, HTTPStatusError
-from feedd.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
+from feedd.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, RequestOptions
+from feedd.filters import EntryFilter
 from feedd.fingerprint import Fingerprinter, NearParams, to_record
 from feedd.near import NearDuplicateDetector, NearIndex, Thresholds, load_index
 from feedd.parse import Entry, parse_feed
 from feedd.prepare import Prepared, prepare_entry
 from feedd.render import render
+from feedd.robots import RobotsPolicy
 from feedd.store import MAX_ENTRY_ATTEMPTS, NewDocument, Store
 from feedd.urls import document_id
 
 log = logging.getLogger("feedd")
 
-DEFAULT_USER_AGENT = f"feedd/{__version__} (feed ingestion daemon; +https://github.com/feedd/feedd)"
+PROJECT_URL = "https://github.com/feedd/feedd"
+
+
+def user_agent(fetch: FetchConfig) -> str:
+    """The User-Agent: [fetch] user_agent, else feedd's name and version with a contact."""
+    return fetch.user_agent or f"feedd/{__version__} (+{fetch.contact or PROJECT_URL})"
+
+
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
 FeedResult = Literal["ok", "not_modified", "failed"]
@@ -52,6 +62,8 @@ class FeedReport:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     new: int = 0
+    #: New entries skipped by the feed's include/exclude filters.
+    filtered: int = 0
     saved: int = 0
     duplicate: int = 0
     failed: int = 0
@@ -146,8 +158,7 @@ async def open_session(config: Config, observer: PassObserver | None = None) -> 
         log_duplicates=config.dedup.log_duplicates,
     )
     with store, _ExtractorPool(config.extract.workers, config.extract.timeout) as extractor:
-        user_agent = config.fetch.user_agent or DEFAULT_USER_AGENT
-        async with Fetcher(config.fetch, user_agent) as fetcher:
+        async with Fetcher(config.fetch, user_agent(config.fetch)) as fetcher:
             session = Session(config, store, fetcher, extractor, observer or _Quiet())
             try:
                 yield session
@@ -190,6 +201,9 @@ class Session:
             thresholds = Thresholds(config.dedup.jaccard, config.dedup.containment, config.dedup.min_shingles)
             detectors.append(NearDuplicateDetector(index, store, thresholds))
         self._dedup = Deduplicator(detectors)
+        self._robots = RobotsPolicy(fetcher, store, respect_ai_optout=config.fetch.respect_ai_optout)
+        #: Basic-auth credentials by feed URL; replaced when the daemon reloads its config.
+        self.credentials = config.credentials
         # Bounds the pages held in memory between fetch and extraction.
         self._pages_in_flight = asyncio.Semaphore(config.fetch.max_connections + 2 * extractor.workers)
         # One fetch per page even when several feeds link to it at once.
@@ -199,7 +213,7 @@ class Session:
 
     async def run_all(self) -> list[FeedReport]:
         """Poll every configured feed concurrently; commit in config order."""
-        polls = [asyncio.create_task(self._poll(feed)) for feed in self._config.feeds]
+        polls = [asyncio.create_task(self._poll(feed)) for feed in self._config.feeds if feed.enabled]
         self._pending.update(polls)
         return [await self._settle(await poll) for poll in polls]
 
@@ -269,7 +283,11 @@ class Session:
         try:
             started = time.monotonic()
             response = await self._fetcher.get(
-                feed.url, accept=FEED_ACCEPT, etag=state.etag, last_modified=state.last_modified
+                feed.url,
+                accept=FEED_ACCEPT,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                options=self._request_options(feed),
             )
             report.fetch_seconds = time.monotonic() - started
             parsed = (
@@ -302,27 +320,42 @@ class Session:
             log.warning("feed %s: %s", feed.label, warning)
         settled = self.store.settled_entry_keys(feed.url)
         failed_before = self.store.failed_attempts(feed.url)
+        entry_filter = EntryFilter.for_feed(feed)
         for entry in parsed.entries:
-            if entry.key not in settled:
-                report.new += 1
-                last_try = failed_before.get(entry.key, 0) + 1 >= MAX_ENTRY_ATTEMPTS
-                polled.work.append((entry, self._article_for(entry, last_try)))
+            if entry.key in settled:
+                continue
+            if reason := entry_filter.skip_reason(entry):
+                report.filtered += 1
+                log.debug("feed %s: %s skipped: %s", feed.label, entry.link or entry.key, reason)
+                continue
+            report.new += 1
+            last_try = failed_before.get(entry.key, 0) + 1 >= MAX_ENTRY_ATTEMPTS
+            polled.work.append((entry, self._article_for(feed, entry, last_try)))
         polled.etag, polled.last_modified = response.etag, response.last_modified
         self._observer.feed_finished(report, len(polled.work))
         return polled
 
-    def _article_for(self, entry: Entry, last_try: bool) -> Awaitable[Prepared]:
+    def _request_options(self, feed: FeedConfig) -> RequestOptions:
+        return RequestOptions(
+            host=(urlsplit(feed.url).hostname or "").lower(),
+            headers=feed.headers,
+            credentials=self.credentials.get(feed.url),
+            user_agent=feed.user_agent,
+        )
+
+    def _article_for(self, feed: FeedConfig, entry: Entry, last_try: bool) -> Awaitable[Prepared]:
         if entry.canonical_link is None:
-            task = asyncio.create_task(self._prepare(entry, last_try))
+            task = asyncio.create_task(self._prepare(feed, entry, last_try))
             self._pending.add(task)
             return task
         task = self._page_work.get(entry.canonical_link)
         # Share work in flight only: a finished task may hold the result of an abandoned poll.
         if task is None or task.done():
-            task = self._page_work[entry.canonical_link] = asyncio.create_task(self._prepare(entry, last_try))
+            task = asyncio.create_task(self._prepare(feed, entry, last_try))
+            self._page_work[entry.canonical_link] = task
         return asyncio.shield(task)
 
-    async def _prepare(self, entry: Entry, last_try: bool) -> Prepared:
+    async def _prepare(self, feed: FeedConfig, entry: Entry, last_try: bool) -> Prepared:
         """Fetch, extract and fingerprint one entry. A page that fails for a passing reason (a
         timeout, a 503) fails the entry, to be retried next pass, rather than settle for the
         feed's teaser; on the entry's last try the teaser is better than nothing."""
@@ -330,7 +363,7 @@ class Session:
             return ExtractionFailure("already saved"), None  # _commit records it as a duplicate
         try:
             async with self._pages_in_flight:
-                page = await self._fetch_page(entry)
+                page = await self._fetch_page(feed, entry)
                 if page.fetch_transient and not last_try:
                     return ExtractionFailure(f"{page.fetch_problem}; will retry"), None
                 return await self._extractor.run(prepare_entry, page, self._fingerprinter)
@@ -338,17 +371,34 @@ class Session:
             log.exception("entry %s: unexpected error", entry.link or entry.key)
             return ExtractionFailure(f"internal error: {type(exc).__name__}: {exc}"), None
 
-    async def _fetch_page(self, entry: Entry) -> PageInput:
+    async def _fetch_page(self, feed: FeedConfig, entry: Entry) -> PageInput:
+        if not feed.fetch_article:
+            return PageInput(entry, None, None, None, fetch_problem="feed has fetch_article = false")
         if entry.link is None:
             return PageInput(entry, None, None, None, fetch_problem="entry has no link")
         if entry.canonical_link is None:
             problem = "entry's link is shared by other entries of the feed"
             return PageInput(entry, None, None, None, fetch_problem=problem)
+        verdict = await self._robots.verdict(entry.link)
+        if not verdict.allowed:
+            return PageInput(
+                entry, None, None, None, fetch_problem=verdict.reason, fetch_transient=verdict.transient
+            )
         try:
-            response = await self._fetcher.get(entry.link, accept=PAGE_ACCEPT)
+            response = await self._fetcher.get(
+                entry.link, accept=PAGE_ACCEPT, options=self._request_options(feed)
+            )
         except FetchError as exc:
             problem = f"page fetch failed: {exc.reason}"
             return PageInput(entry, None, None, None, fetch_problem=problem, fetch_transient=exc.transient)
+        if urlsplit(response.final_url).netloc != urlsplit(entry.link).netloc:
+            # Redirected to another site: its robots.txt has a say too.
+            verdict = await self._robots.verdict(response.final_url)
+            if not verdict.allowed:
+                problem = f"redirected to {response.final_url}, where {verdict.reason}"
+                return PageInput(
+                    entry, None, None, None, fetch_problem=problem, fetch_transient=verdict.transient
+                )
         content_type = response.headers.get("content-type", "")
         if content_type.split(";")[0].strip().lower() not in _HTML_TYPES:
             return PageInput(entry, None, None, None, fetch_problem=f"page is {content_type}, not HTML")
@@ -438,6 +488,7 @@ class Session:
                     "fetched": fetched.isoformat(timespec="seconds"),
                     "feed": feed_url,
                     "feed_name": report.feed.name,
+                    "tags": report.feed.tags or None,
                     "guid": entry.guid,
                     "entry_link": entry.link,
                     "language": article.language,

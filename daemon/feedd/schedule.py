@@ -139,13 +139,15 @@ class Daemon:
         if changed:
             log.warning("reload: [%s] changes take effect at the next restart", "], [".join(changed))
         self.config = config
+        if self._session is not None:
+            self._session.credentials = config.credentials
         self._apply_feeds(config.feeds)
         log.info("reloaded %s: %d feed(s)", self._config_path, len(self._feeds))
         self._status()
 
     def _apply_feeds(self, feeds: tuple[FeedConfig, ...]) -> None:
         assert self._scheduler is not None
-        wanted = {feed.url: feed for feed in feeds}
+        wanted = {feed.url: feed for feed in feeds if feed.enabled}
         for url in set(self._feeds) - set(wanted):
             if self._scheduler.get_job(url):
                 self._scheduler.remove_job(url)

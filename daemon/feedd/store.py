@@ -86,6 +86,12 @@ CREATE TABLE IF NOT EXISTS fingerprints (
     minhash BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS fingerprints_saved_at ON fingerprints (saved_at);
+CREATE TABLE IF NOT EXISTS robots (
+    origin TEXT PRIMARY KEY,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    expires TEXT NOT NULL
+);
 """
 # Statements that bring a database of schema version N-1 to N.
 _MIGRATIONS = {
@@ -330,6 +336,22 @@ class Store:
             FROM feeds f ORDER BY f.url
             """
         ).fetchall()
+
+    # -- robots.txt ---------------------------------------------------------------------------
+
+    def cached_robots(self, origin: str, now: datetime) -> tuple[int, str, datetime] | None:
+        """The status, body and expiry of `origin`'s robots.txt as last fetched, unless expired."""
+        row = self.db.execute(
+            "SELECT status, body, expires FROM robots WHERE origin = ? AND expires > ?",
+            (origin, now.isoformat(timespec="seconds")),
+        ).fetchone()
+        return (row["status"], row["body"], datetime.fromisoformat(row["expires"])) if row else None
+
+    def cache_robots(self, origin: str, status: int, body: str, expires: datetime) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO robots VALUES (?, ?, ?, ?)",
+            (origin, status, body, expires.isoformat(timespec="seconds")),
+        )
 
     # -- entries ------------------------------------------------------------------------------
 

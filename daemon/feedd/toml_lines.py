@@ -43,24 +43,36 @@ _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
 def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     """Best-effort line number where `loc` is written, e.g. ("feeds", 2, "url") -> 14.
 
-    tomllib keeps no positions, so walk the table headers: enough for feedd's flat layout.
+    tomllib keeps no positions, so walk the table headers: enough for feedd's flat layout,
+    including sub-tables of array entries (`[feeds.basic_auth]` after the third `[[feeds]]` is
+    ("feeds", 2, "basic_auth")) and inline tables (`basic_auth = { env = "X" }`).
     """
     table: tuple[Any, ...] = ()
     array_counts: dict[str, int] = {}
     header_line: dict[tuple[Any, ...], int] = {}
+    enclosing: int | None = None  # the line of an inline table or array holding `loc`
     for number, line in enumerate(text.splitlines(), start=1):
         if header := _HEADER.match(line):
             name = header.group(2).strip()
+            parts = tuple(part.strip().strip('"') for part in name.split("."))
             if header.group(1) == "[[":
                 index = array_counts.get(name, 0)
                 array_counts[name] = index + 1
-                table = (name, index)
+                table = (*parts, index)
+            elif parts[0] in array_counts:
+                table = (parts[0], array_counts[parts[0]] - 1, *parts[1:])
             else:
-                table = tuple(name.split("."))
+                table = parts
             header_line.setdefault(table, number)
             continue
-        if (key := _KEY.match(line)) and table + (key.group(1).strip('"'),) == loc:
-            return number
+        if key := _KEY.match(line):
+            written = (*table, key.group(1).strip('"'))
+            if written == loc:
+                return number
+            if enclosing is None and written == loc[: len(written)]:
+                enclosing = number
+    if enclosing is not None:
+        return enclosing
     # The key itself is not written (e.g. it is missing): point at its table.
     for length in range(len(loc), 0, -1):
         if loc[:length] in header_line:
