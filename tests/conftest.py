@@ -45,6 +45,8 @@ class LoopbackServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        #: When each request arrived (time.monotonic()), in the order of `requests`.
+        self.request_times: list[float] = []
         self.active = 0
         #: Most requests in progress at once (every request here is to one host).
         self.max_active = 0
@@ -60,6 +62,7 @@ class LoopbackServer:
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 with server._lock:
                     server.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                    server.request_times.append(time.monotonic())
                     server.active += 1
                     server.max_active = max(server.max_active, server.active)
                 try:

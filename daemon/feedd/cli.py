@@ -15,8 +15,10 @@ from typing import Annotated, Optional, TypeVar
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from feedd import __version__
 from feedd.config import Config, load_config
@@ -62,7 +64,9 @@ def _load(path: Path | None) -> Config:
     try:
         return load_config(path or default_config_path())
     except ConfigError as exc:
-        err.print(f"[bold red]config error[/]: {exc}", highlight=False, markup=True, soft_wrap=True)
+        err.print(
+            f"[bold red]config error[/]: {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True
+        )
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -121,6 +125,7 @@ def check_config(config: ConfigOption = None) -> None:
         f"{loaded.path}: OK, {len(loaded.feeds)} feed(s); documents in {loaded.output_dir}, "
         f"state in {loaded.database}",
         highlight=False,
+        markup=False,
     )
 
 
@@ -133,11 +138,12 @@ def run_once_command(config: ConfigOption = None) -> None:
             summary = run_once(loaded, view)
     except DocumentWriteError as exc:
         err.print(
-            f"[bold red]error[/]: {exc}; the document is kept and saved by the next pass", highlight=False
+            f"[bold red]error[/]: {escape(str(exc))}; the document is kept and saved by the next pass",
+            highlight=False,
         )
         raise typer.Exit(EXIT_ALL_FEEDS_FAILED) from None
     except StateError as exc:
-        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
     _print_summary(summary)
     raise typer.Exit(EXIT_ALL_FEEDS_FAILED if summary.every_feed_failed else EXIT_OK)
@@ -153,7 +159,7 @@ def run_command(config: ConfigOption = None) -> None:
     try:
         run_daemon(loaded.path, loaded)
     except StateError as exc:
-        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(
             EXIT_USAGE if not isinstance(exc, DocumentWriteError) else EXIT_ALL_FEEDS_FAILED
         ) from None
@@ -174,12 +180,14 @@ def status_command(
     table = Table("feed", "last poll", "result", "next poll", "interval", "why", "saved", "dropped", "errors")
     for status in statuses:
         table.add_row(
-            status.name or status.url,
+            Text(status.name or status.url),
             status.last_polled or "-",
-            status.last_result if not status.last_error else f"{status.last_result}: {status.last_error}",
+            Text(
+                status.last_result if not status.last_error else f"{status.last_result}: {status.last_error}"
+            ),
             status.next_poll or "-",
             f"{status.interval:.0f}s" if status.interval else "-",
-            status.interval_reason or "-",
+            Text(status.interval_reason or "-"),
             str(status.saved),
             str(status.dropped),
             f"[bold red]{status.consecutive_errors}[/]" if status.consecutive_errors else "0",
@@ -197,11 +205,13 @@ def import_opml_command(
     try:
         added = add_to_config(loaded.path, read_opml(opml_file))
     except OpmlError as exc:
-        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
     for feed in added:
-        out.print(f"added {feed.url}" + (f" ({feed.title})" if feed.title else ""), highlight=False)
-    out.print(f"{len(added)} feed(s) added to {loaded.path}", highlight=False)
+        out.print(
+            f"added {feed.url}" + (f" ({feed.title})" if feed.title else ""), highlight=False, markup=False
+        )
+    out.print(f"{len(added)} feed(s) added to {loaded.path}", highlight=False, markup=False)
 
 
 @app.command("export-opml")
@@ -237,11 +247,11 @@ def dups_command(
     for drop in drops:
         table.add_row(
             drop.detected,
-            f"{drop.title or ''}\n{drop.link or drop.canonical_url or ''}",
-            drop.kept_file or drop.duplicate_of,
+            Text(f"{drop.title or ''}\n{drop.link or drop.canonical_url or ''}"),
+            Text(drop.kept_file or drop.duplicate_of),
             _ratio(drop.jaccard),
             _ratio(drop.containment),
-            drop.reason,
+            Text(drop.reason),
         )
     out.print(table)
 
@@ -261,7 +271,7 @@ def explain_command(
         out.print_json(json.dumps(asdict(explanation), ensure_ascii=False))
         return
     if explanation.kept is None and not explanation.drops:
-        out.print(f"feedd has no document or entry {ident!r}", highlight=False)
+        out.print(f"feedd has no document or entry {ident!r}", highlight=False, markup=False)
         raise typer.Exit(EXIT_ALL_FEEDS_FAILED)
     dedup = loaded.dedup
     if kept := explanation.kept:
@@ -271,6 +281,7 @@ def explain_command(
             f"{dedup.window / 86400:g}-day window) Jaccard >= {dedup.jaccard} "
             f"or containment >= {dedup.containment}.",
             highlight=False,
+            markup=False,
         )
     for drop in explanation.drops:
         kept_as = drop.kept_file or drop.duplicate_of
@@ -279,6 +290,7 @@ def explain_command(
             f"  {drop.reason} of {kept_as}; "
             f"Jaccard {_ratio(drop.jaccard)}, containment {_ratio(drop.containment)}",
             highlight=False,
+            markup=False,
         )
 
 
@@ -287,7 +299,7 @@ def _read_state(query: Callable[..., T], *args: object) -> T:
     try:
         return query(*args)
     except StateError as exc:
-        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -332,7 +344,9 @@ def _print_summary(summary: PassSummary) -> None:
     out.print(
         f"feeds: {summary.feeds_polled} polled, {summary.feeds_not_modified} not modified, "
         f"{summary.feeds_failed} failed; entries: {summary.entries_new} new, {summary.saved} saved, "
-        f"{summary.duplicate} duplicate, {summary.failed} failed ({seconds:.1f}s)",
+        f"{summary.duplicate} duplicate, {summary.failed} failed"
+        + (f", {summary.filtered} filtered out" if summary.filtered else "")
+        + f" ({seconds:.1f}s)",
         highlight=False,
     )
     problems = [r for r in summary.feeds if r.error or r.failures or r.warnings]
@@ -341,11 +355,11 @@ def _print_summary(summary: PassSummary) -> None:
     table = Table("feed", "problem", title="problems", title_justify="left", show_lines=False)
     for report in problems:
         if report.error:
-            table.add_row(report.feed.label, f"feed failed: {report.error}")
+            table.add_row(Text(report.feed.label), Text(f"feed failed: {report.error}"))
         for warning in report.warnings:
-            table.add_row(report.feed.label, f"warning: {warning}")
+            table.add_row(Text(report.feed.label), Text(f"warning: {warning}"))
         for where, reason in report.failures:
-            table.add_row(report.feed.label, f"{where}: {reason}")
+            table.add_row(Text(report.feed.label), Text(f"{where}: {reason}"))
     out.print(table)
 
 

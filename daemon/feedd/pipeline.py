@@ -103,6 +103,10 @@ class PassSummary:
         return sum(r.new for r in self.feeds)
 
     @property
+    def filtered(self) -> int:
+        return sum(r.filtered for r in self.feeds)
+
+    @property
     def saved(self) -> int:
         return sum(r.saved for r in self.feeds)
 
