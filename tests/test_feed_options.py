@@ -17,6 +17,7 @@ import pytest
 from conftest import LoopbackServer, article_page, rss, story, write_config
 from feedd import load_config, run_once
 from feedd.errors import ConfigError
+from feedd.history import feed_statuses
 
 RSS = {"Content-Type": "application/rss+xml"}
 
@@ -55,6 +56,9 @@ def test_a_disabled_feed_is_not_polled(server: LoopbackServer, tmp_path: Path) -
     summary = run_once(load_config(config))
     assert summary.feeds_polled == 1 and summary.saved == 1
     assert server.hits("/off/feed") == 0
+    statuses = {status.url: status for status in feed_statuses(load_config(config))}
+    assert statuses[off].interval_reason == "disabled in the config" and statuses[off].next_poll is None
+    assert statuses[on].last_result == "ok"
 
 
 def test_fetch_article_false_saves_the_entry_s_own_content(server: LoopbackServer, tmp_path: Path) -> None:

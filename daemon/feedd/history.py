@@ -72,12 +72,11 @@ class FeedStatus:
 
 def feed_statuses(config: Config) -> list[FeedStatus]:
     """The configured feeds, in config order, with what the state knows of them."""
-    names = {feed.url: feed.name for feed in config.feeds}
     with _store(config) as store:
         rows = {row["url"]: row for row in store.feed_statuses()}
     statuses = []
-    for url, name in names.items():
-        row = rows.get(url)
+    for feed in config.feeds:
+        url, name, row = feed.url, feed.name, rows.get(feed.url)
 
         def known(column: str, default: object = None, row: sqlite3.Row | None = row) -> Any:
             return row[column] if row is not None else default
@@ -90,9 +89,9 @@ def feed_statuses(config: Config) -> list[FeedStatus]:
                 last_result=known("last_result", "never polled"),
                 last_error=known("last_error"),
                 consecutive_errors=known("consecutive_errors", 0),
-                next_poll=known("next_poll"),
-                interval=known("interval"),
-                interval_reason=known("interval_reason"),
+                next_poll=known("next_poll") if feed.enabled else None,
+                interval=known("interval") if feed.enabled else None,
+                interval_reason=known("interval_reason") if feed.enabled else "disabled in the config",
                 saved=known("saved", 0),
                 dropped=known("dropped", 0),
                 failed=known("failed", 0),
