@@ -162,9 +162,16 @@ def test_daemon_polls_reloads_and_stops_cleanly(server: LoopbackServer, tmp_path
         # SIGHUP with a second feed: picked up without a restart.
         third = server.add("/b/3", article_page("Third story", story(3)))
         feed_two = server.add("/two.xml", rss([{"title": "Third", "link": third, "guid": "3"}]))
-        config.write_text(config.read_text() + f'[[feeds]]\nurl = "{feed_two}"\n')
+        # ... and a disabled one, which is never polled.
+        disabled = server.add("/off.xml", rss([{"title": "Off", "link": server.url("/off"), "guid": "x"}]))
+        config.write_text(
+            config.read_text()
+            + f'[[feeds]]\nurl = "{feed_two}"\n[[feeds]]\nurl = "{disabled}"\nenabled = false\n'
+        )
         daemon.send_signal(signal.SIGHUP)
         _wait(lambda: len(list(out.glob("*.txt"))) == 3)
+        time.sleep(3)  # an enabled third feed would have started 2 s after the reload
+        assert server.hits("/off.xml") == 0
 
         # An invalid config is refused; the daemon keeps running the old one.
         config.write_text(config.read_text() + "[fetch]\nmax_per_host = -1\n")
