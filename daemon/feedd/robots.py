@@ -52,6 +52,9 @@ AI_TRAINING_AGENTS = (
 )
 _MAX_AGE = timedelta(hours=24)
 _RETRY_UNREACHABLE = timedelta(minutes=10)
+_MIN_MEMORY_AGE = timedelta(minutes=10)
+#: Only the first 500 KiB of a robots.txt count, as with Google's crawler (RFC 9309 2.5).
+_MAX_ROBOTS_BYTES = 500 * 1024
 _ROBOTS_ACCEPT = "text/plain, */*;q=0.5"
 #: Allows everything: what a missing robots.txt means.
 _ALLOW_ALL = ""
@@ -130,9 +133,11 @@ class RobotsPolicy:
                 return _unreachable(f"robots.txt unreachable: {exc.reason}", now)
             else:
                 status, max_age = response.status_code, response.fresh_for()
-                body = response.content.decode("utf-8", "replace")
+                body = response.content[:_MAX_ROBOTS_BYTES].decode("utf-8", "replace")
             expires = now + (min(_MAX_AGE, timedelta(seconds=max_age)) if max_age is not None else _MAX_AGE)
             self._store.cache_robots(origin, status, body, expires)
+        # However short the file's own lifetime, one pass asks once.
+        expires = max(expires, now + _MIN_MEMORY_AGE)
         if status in (401, 403):
             why = f"robots.txt is forbidden ({status}): the site wants no robots"
             return _Rules(Protego.parse(_DISALLOW_ALL), expires, why)
