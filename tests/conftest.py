@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import os
 import random
+import shutil
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -210,3 +214,70 @@ def story(seed: int, paragraphs: int = 4, words: int = 40) -> list[str]:
 
 def gzipped(data: bytes) -> bytes:
     return gzip.compress(data)
+
+
+class RedisServer:
+    """A real redis-server on a free loopback port, with its data in `folder` (append-only file,
+    so a restart keeps what was written)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.folder),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as connection:
+                    connection.sendall(b"PING\r\n")
+                    if connection.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            self._process = None
+
+
+REDIS_SERVER = shutil.which("redis-server") or ""
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A running redis-server; skips where the binary is missing, unless FEEDD_REQUIRE_REDIS is
+    set (CI sets it, and installs Debian's redis-server)."""
+    if not REDIS_SERVER:
+        if os.environ.get("FEEDD_REQUIRE_REDIS"):
+            pytest.fail("redis-server not found, and FEEDD_REQUIRE_REDIS is set")
+        pytest.skip("redis-server not found (Debian: apt-get install redis-server)")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()

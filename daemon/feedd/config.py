@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
@@ -139,6 +140,49 @@ class DedupConfig(_Section):
     window: Duration = 30 * 86400.0
     #: Also append every drop to duplicates.jsonl beside the documents.
     log_duplicates: bool = False
+    #: "local" (the state database), or "redis://host:6379/0": an index shared by several feedd
+    #: instances, each saving a story only if no instance has saved it.
+    backend: str = "local"
+    #: Prefix of every Redis key, so that separate corpora can share one Redis.
+    namespace: str = Field(default="feedd", pattern=r"^[A-Za-z0-9_.\-]+$")
+
+    @field_validator("backend")
+    @classmethod
+    def _check_backend(cls, backend: str) -> str:
+        if backend != "local" and urlsplit(backend).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError('expected "local" or a Redis URL such as "redis://127.0.0.1:6379/0"')
+        return backend
+
+    @property
+    def shared(self) -> str | None:
+        """The Redis URL of a shared index, or None for the local one."""
+        return None if self.backend == "local" else self.backend
+
+
+class ClusterConfig(_Section):
+    """Several instances splitting one feed list (with a shared [dedup] backend)."""
+
+    #: "K/N": this instance polls the K-th of N disjoint shares of the feeds (by a hash of each
+    #: feed's URL, so adding or removing other feeds does not move a feed between instances).
+    shard: str | None = None
+
+    @field_validator("shard")
+    @classmethod
+    def _check_shard(cls, shard: str | None) -> str | None:
+        if shard is None:
+            return None
+        part, _, total = shard.partition("/")
+        if not (part.isdigit() and total.isdigit() and 1 <= int(part) <= int(total)):
+            raise ValueError('expected "K/N" with 1 <= K <= N, such as "2/5"')
+        return shard
+
+    def owns(self, feed_url: str) -> bool:
+        """Whether this instance polls `feed_url`."""
+        if self.shard is None:
+            return True
+        part, total = (int(n) for n in self.shard.split("/"))
+        digest = hashlib.sha256(feed_url.encode("utf-8")).digest()
+        return int.from_bytes(digest[:8], "big") % total == part - 1
 
 
 class ScheduleConfig(_Section):
@@ -260,6 +304,7 @@ class _Document(_Section):
     dedup: DedupConfig = DedupConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     metrics: MetricsConfig = MetricsConfig()
+    cluster: ClusterConfig = ClusterConfig()
     feeds: list[FeedConfig] = Field(min_length=1)
 
 
@@ -283,10 +328,16 @@ class Config:
     schedule: ScheduleConfig
     metrics: MetricsConfig
     feeds: tuple[FeedConfig, ...]
+    cluster: ClusterConfig = ClusterConfig()
     #: The shipped per-site extraction rules with the user's on top.
     site_rules: SiteRules = field(default_factory=SiteRules)
     #: Basic-auth credentials by feed URL, for feeds that have them.
     credentials: dict[str, BasicCredentials] = field(default_factory=dict, repr=False)
+
+    @property
+    def active_feeds(self) -> tuple[FeedConfig, ...]:
+        """The feeds this instance polls: enabled, and in its [cluster] shard."""
+        return tuple(feed for feed in self.feeds if feed.enabled and self.cluster.owns(feed.url))
 
     @property
     def output_dir(self) -> Path:
@@ -339,6 +390,7 @@ def parse_config(text: str, path: Path) -> Config:
         schedule=document.schedule,
         metrics=document.metrics,
         feeds=tuple(document.feeds),
+        cluster=document.cluster,
     )
     rules_file = config.extract.site_rules
     return replace(

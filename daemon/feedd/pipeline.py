@@ -34,6 +34,7 @@ from feedd.parse import Entry, parse_feed
 from feedd.prepare import Prepared, prepare_entry
 from feedd.render import render
 from feedd.robots import RobotsPolicy
+from feedd.shared_index import SharedIndex, SharedIndexError
 from feedd.store import MAX_ENTRY_ATTEMPTS, NewDocument, Store
 from feedd.urls import document_id
 
@@ -161,13 +162,24 @@ async def open_session(config: Config, observer: PassObserver | None = None) -> 
         config.storage.filename,
         log_duplicates=config.dedup.log_duplicates,
     )
+    shared = None
+    if config.dedup.shared:
+        thresholds = Thresholds(config.dedup.jaccard, config.dedup.containment, config.dedup.min_shingles)
+        shared = SharedIndex(config.dedup.shared, thresholds, namespace=config.dedup.namespace)
     with store, _ExtractorPool(config.extract.workers, config.extract.timeout) as extractor:
         async with Fetcher(config.fetch, user_agent(config.fetch)) as fetcher:
-            session = Session(config, store, fetcher, extractor, observer or _Quiet())
+            session = Session(config, store, fetcher, extractor, observer or _Quiet(), shared)
+            if shared is not None:
+                try:
+                    session.evict_expired()
+                except SharedIndexError as exc:
+                    log.error("%s: documents wait until it answers", exc)
             try:
                 yield session
             finally:
                 await session.cancel_pending()
+                if shared is not None:
+                    shared.close()
 
 
 @dataclass
@@ -190,6 +202,7 @@ class Session:
         fetcher: Fetcher,
         extractor: _ExtractorPool,
         observer: PassObserver,
+        shared: SharedIndex | None = None,
     ) -> None:
         self._config = config
         self.store = store
@@ -199,7 +212,12 @@ class Session:
         detectors: list[DuplicateDetector] = [ExactDetector(store)]
         self._fingerprinter: Fingerprinter | None = None
         self._near_index: NearIndex | None = None
-        if config.dedup.near_duplicates:
+        self._shared = shared
+        if shared is not None:
+            # The shared index decides near duplicates for every instance; the local exact
+            # check still spares it the stories this instance saved itself.
+            self._fingerprinter = shared.fingerprinter
+        elif config.dedup.near_duplicates:
             index = self._near_index = load_index(store, NearParams(), self._window_start())
             self._fingerprinter = index.fingerprinter
             thresholds = Thresholds(config.dedup.jaccard, config.dedup.containment, config.dedup.min_shingles)
@@ -217,7 +235,7 @@ class Session:
 
     async def run_all(self) -> list[FeedReport]:
         """Poll every configured feed concurrently; commit in config order."""
-        polls = [asyncio.create_task(self._poll(feed)) for feed in self._config.feeds if feed.enabled]
+        polls = [asyncio.create_task(self._poll(feed)) for feed in self._config.active_feeds]
         self._pending.update(polls)
         return [await self._settle(await poll) for poll in polls]
 
@@ -227,6 +245,8 @@ class Session:
 
     def evict_expired(self) -> int:
         """Forget fingerprints older than the dedup window (a long-lived index grows otherwise)."""
+        if self._shared is not None:
+            return self._shared.evict(time.time() - self._config.dedup.window)
         if self._near_index is None:
             return 0
         seqs = self.store.forget_fingerprints_before(self._window_start())
@@ -439,7 +459,20 @@ class Session:
             return "failed"
         article = outcome
         assert candidate is not None, "prepare_entry pairs every article with its candidate"
-        if match := self._dedup.find(candidate):
+        doc_id = document_id(article.canonical_url or f"{feed_url}#{entry.key}")
+        match = self._dedup.find(candidate)
+        if match is None and self._shared is not None:
+            try:
+                match = self._shared.claim(candidate, doc_id)
+            except SharedIndexError as exc:
+                # No dedup decision, no save: the entry waits, and does not use up its tries.
+                reason = f"waiting for the shared dedup index ({exc}); will retry"
+                self.store.record_failure(feed_url, entry.key, entry.link, reason, count_attempt=False)
+                report.failed += 1
+                report.failures.append((entry.link or entry.key, reason))
+                log.error("feed %s: entry %s: %s", report.feed.label, entry.link or entry.key, reason)
+                return "failed"
+        if match:
             self.store.record_duplicate(
                 feed_url,
                 entry.key,
@@ -468,7 +501,6 @@ class Session:
                 article.fallback_reason,
             )
         fetched = datetime.now(UTC)
-        doc_id = document_id(article.canonical_url or f"{feed_url}#{entry.key}")
         published = entry.published or (
             datetime(article.published.year, article.published.month, article.published.day, tzinfo=UTC)
             if article.published

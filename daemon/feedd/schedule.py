@@ -147,7 +147,7 @@ class Daemon:
 
     def _apply_feeds(self, feeds: tuple[FeedConfig, ...]) -> None:
         assert self._scheduler is not None
-        wanted = {feed.url: feed for feed in feeds if feed.enabled}
+        wanted = {feed.url: feed for feed in feeds if feed.enabled and self.config.cluster.owns(feed.url)}
         for url in set(self._feeds) - set(wanted):
             if self._scheduler.get_job(url):
                 self._scheduler.remove_job(url)

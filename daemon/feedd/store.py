@@ -406,8 +406,12 @@ class Store:
             }
             _append_line(self.output_dir / DUPLICATES_LOG, json.dumps(line, ensure_ascii=False))
 
-    def record_failure(self, feed_url: str, entry_key: str, link: str | None, reason: str) -> None:
-        self._record_entry(feed_url, entry_key, link, "failed", None, reason)
+    def record_failure(
+        self, feed_url: str, entry_key: str, link: str | None, reason: str, *, count_attempt: bool = True
+    ) -> None:
+        """Record a failed entry; with count_attempt=False the failure is not the entry's fault
+        (a shared index down) and does not bring it closer to being given up."""
+        self._record_entry(feed_url, entry_key, link, "failed", None, reason, count_attempt=count_attempt)
 
     def _record_entry(
         self,
@@ -417,18 +421,21 @@ class Store:
         status: str,
         document_id: str | None,
         reason: str | None,
+        *,
+        count_attempt: bool = True,
     ) -> None:
         now = _now()
+        attempt = 1 if count_attempt else 0
         self.db.execute(
             """
             INSERT INTO entries (feed_url, entry_key, link, status, document_id, reason, attempts,
                                  first_seen, last_seen)
-            VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (feed_url, entry_key) DO UPDATE SET
                 status = excluded.status, document_id = excluded.document_id,
-                reason = excluded.reason, attempts = entries.attempts + 1, last_seen = excluded.last_seen
+                reason = excluded.reason, attempts = entries.attempts + ?, last_seen = excluded.last_seen
             """,
-            (feed_url, key, link, status, document_id, reason, now, now),
+            (feed_url, key, link, status, document_id, reason, attempt, now, now, attempt),
         )
 
     # -- documents ----------------------------------------------------------------------------

@@ -1,0 +1,253 @@
+"""The duplicate index in Redis, shared by several feedd instances that split one feed list.
+
+Every instance asks the same index before it saves: same canonical URL, same normalised body, or
+a near duplicate (datasketch's MinHashLSH with Redis storage for candidates, then the exact
+Jaccard/containment check on shingle sets kept in Redis). Asking and recording the answer is one
+step under a Redis lock (`claim`), so two instances given copies of one story in the same
+instant save exactly one of them.
+
+Keys, under the namespace (default "feedd"):
+- `{ns}:url:<canonical URL>`, `{ns}:body:<body hash>`: the document id that claimed them;
+- `{ns}:doc:<id>`: its shingles and when it was claimed;
+- `{ns}:claimed`: a sorted set of document ids by claim time: the time window is enforced by
+  deleting what falls out of it (datasketch has no expiry of its own);
+- `{ns}:lsh:docs`, `{ns}:lsh:leads`: the two MinHashLSH indexes (see feedd.near);
+- `{ns}:params`: the fingerprint parameters every instance must share;
+- `{ns}:lock`: the claim lock.
+
+A claim is keyed by the document id, so an instance that claimed a story and crashed before
+saving it finds its own claim on the next pass and saves it then.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import numpy as np
+import redis
+from datasketch import LeanMinHash, MinHashLSH
+
+from feedd.dedup import MIN_WORDS_FOR_BODY_MATCH, Candidate, DuplicateMatch
+from feedd.errors import FeeddError
+from feedd.fingerprint import Fingerprint, NearParams, shingles_from_record
+from feedd.near import Thresholds, best_match, describe, fingerprinter
+
+#: How long one claim may hold the lock before Redis frees it (a crashed holder).
+_LOCK_TIMEOUT = 10.0
+#: How long a claim waits for the lock before it fails (and its entry waits for a later pass).
+_LOCK_WAIT = 30.0
+#: After Redis fails to answer, how long claims fail at once before it is asked again.
+_RETRY_AFTER = 10.0
+
+
+class SharedIndexError(FeeddError):
+    """The shared index cannot be used (Redis down, or another instance's parameters)."""
+
+
+class SharedIndex:
+    """Claims on documents, decided against every instance's documents within the window."""
+
+    def __init__(
+        self, url: str, thresholds: Thresholds, *, namespace: str = "feedd", params: NearParams | None = None
+    ) -> None:
+        self.params = params or NearParams()
+        self.fingerprinter = fingerprinter(self.params)
+        self._thresholds = thresholds
+        self._ns = namespace
+        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        location = urlsplit(url)
+        storage = {
+            "type": "redis",
+            "redis": {
+                "host": location.hostname or "localhost",
+                "port": location.port or 6379,
+                "db": int(location.path.strip("/") or 0),
+                "password": location.password,
+                "socket_timeout": 5,
+                "socket_connect_timeout": 5,
+            },
+        }
+        p = self.params
+        try:
+            # Keys are document ids as bytes, stored as they are (prepickle=False), so the
+            # buckets this module reads directly hold plain ids.
+            self.documents = MinHashLSH(
+                num_perm=p.num_perm,
+                params=(p.bands, p.rows),
+                storage_config={**storage, "basename": f"{namespace}:lsh:docs".encode()},
+                prepickle=False,
+            )
+            self.leads = MinHashLSH(
+                num_perm=p.num_perm,
+                params=(p.lead_bands, p.lead_rows),
+                storage_config={**storage, "basename": f"{namespace}:lsh:leads".encode()},
+                prepickle=False,
+            )
+        except redis.RedisError as exc:
+            raise SharedIndexError(f"shared dedup index at {_redacted(url)}: {exc}") from None
+        #: Redis round trips made, for the benchmark.
+        self.round_trips = 0
+        self._params_checked = False
+        #: After a failure, claims fail at once until then (monotonic time), instead of each
+        #: waiting for its own connection timeout.
+        self._down_until = 0.0
+        self._down_reason = ""
+
+    def _check_params(self) -> None:
+        key = f"{self._ns}:params"
+        recorded = self.params.recorded()
+        self._redis.set(key, recorded, nx=True)
+        stored = self._redis.get(key)
+        if stored is not None and stored.decode() != recorded:
+            raise SharedIndexError(
+                f"the shared dedup index {key} was built with other fingerprint parameters"
+            )
+
+    def claim(self, candidate: Candidate, document_id: str) -> DuplicateMatch | None:
+        """The saved document `candidate` duplicates; else record it as `document_id`'s and
+        return None. Atomic across instances. Raises SharedIndexError when Redis cannot answer."""
+        if time.monotonic() < self._down_until:
+            raise SharedIndexError(self._down_reason)
+        try:
+            if not self._params_checked:
+                self._check_params()
+                self._params_checked = True
+            with self._redis.lock(f"{self._ns}:lock", timeout=_LOCK_TIMEOUT, blocking_timeout=_LOCK_WAIT):
+                self.round_trips += 2  # taking and releasing the lock
+                match = self._find(candidate, document_id)
+                if match is None:
+                    self._record(candidate, document_id)
+                return match
+        except redis.exceptions.LockError as exc:
+            raise SharedIndexError(f"shared dedup index: lock not obtained: {exc}") from None
+        except redis.RedisError as exc:
+            self._down_reason = f"shared dedup index unavailable: {exc}"
+            self._down_until = time.monotonic() + _RETRY_AFTER
+            raise SharedIndexError(self._down_reason) from None
+
+    def _find(self, candidate: Candidate, document_id: str) -> DuplicateMatch | None:
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.get(self._url_key(candidate.canonical_url) if candidate.canonical_url else self._ns)
+        pipe.get(self._body_key(candidate.body_hash))
+        by_url, by_body = pipe.execute()
+        self.round_trips += 1
+        own = document_id.encode()
+        if candidate.canonical_url and by_url and by_url != own:
+            return DuplicateMatch(by_url.decode(), "same canonical URL")
+        if candidate.body_words >= MIN_WORDS_FOR_BODY_MATCH and by_body and by_body != own:
+            return DuplicateMatch(by_body.decode(), "same normalised body", jaccard=1.0, containment=1.0)
+        fingerprint = candidate.fingerprint
+        if fingerprint is None or len(fingerprint.shingles) == 0:
+            return None
+        found = self._candidates(fingerprint) - {own}
+        if not found:
+            return None
+        ids = sorted(found)
+        pipe = self._redis.pipeline(transaction=False)
+        for doc in ids:
+            pipe.hget(self._doc_key(doc), "shingles")
+        blobs = pipe.execute()
+        self.round_trips += 1
+        stored = (
+            (0, doc.decode(), shingles_from_record(blob))
+            for doc, blob in zip(ids, blobs, strict=True)
+            if blob
+        )
+        match = best_match(fingerprint, stored, self._thresholds)
+        return describe(match) if match else None
+
+    def _candidates(self, fingerprint: Fingerprint) -> set[bytes]:
+        """Document ids from both LSH indexes, in one pipelined round trip."""
+        queries = [(self.documents, s) for s in (fingerprint.minhash, *fingerprint.window_minhashes)]
+        queries.append((self.leads, fingerprint.minhash))
+        pipe = self._redis.pipeline(transaction=False)
+        for lsh, sketch in queries:
+            # datasketch's own query asks Redis once per band; its band keys and storage names
+            # are used here to ask for every band of every sketch at once.
+            minhash = LeanMinHash(seed=self.params.seed, hashvalues=sketch, scheme=self.params.scheme)
+            for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True):
+                pipe.smembers(table.redis_key(lsh._H(minhash.hashvalues[start:end])))
+        found: set[bytes] = set()
+        for members in pipe.execute():
+            found.update(members)
+        self.round_trips += 1
+        return found
+
+    def _record(self, candidate: Candidate, document_id: str) -> None:
+        now = time.time()
+        pipe = self._redis.pipeline(transaction=True)
+        if candidate.canonical_url:
+            pipe.set(self._url_key(candidate.canonical_url), document_id)
+        if candidate.body_words >= MIN_WORDS_FOR_BODY_MATCH:
+            pipe.set(self._body_key(candidate.body_hash), document_id)
+        fields: dict[str, bytes | str | float] = {
+            "claimed": now,
+            "url": candidate.canonical_url,
+            "body": candidate.body_hash,
+        }
+        if candidate.fingerprint is not None:
+            fields["shingles"] = candidate.fingerprint.shingles.astype("<u4").tobytes()
+        pipe.hset(self._doc_key(document_id.encode()), mapping=fields)
+        pipe.zadd(f"{self._ns}:claimed", {document_id: now})
+        pipe.execute()
+        self.round_trips += 1
+        fingerprint = candidate.fingerprint
+        key = document_id.encode()
+        if fingerprint is not None and not self.documents.keys.has_key(key):
+            sketch = self._sketch
+            with self.documents.insertion_session() as documents, self.leads.insertion_session() as leads:
+                documents.insert(key, sketch(fingerprint.minhash), check_duplication=False)
+                leads.insert(key, sketch(fingerprint.lead_minhash), check_duplication=False)
+            self.round_trips += 3
+
+    def _sketch(self, hashvalues: np.ndarray) -> LeanMinHash:
+        return LeanMinHash(seed=self.params.seed, hashvalues=hashvalues, scheme=self.params.scheme)
+
+    def evict(self, older_than: float) -> int:
+        """Forget documents claimed before `older_than` (a Unix time): the dedup window."""
+        try:
+            with self._redis.lock(f"{self._ns}:lock", timeout=_LOCK_TIMEOUT, blocking_timeout=_LOCK_WAIT):
+                expired = self._redis.zrangebyscore(f"{self._ns}:claimed", "-inf", older_than)
+                self._forget(expired)
+                return len(expired)
+        except redis.RedisError as exc:
+            raise SharedIndexError(f"shared dedup index unavailable: {exc}") from None
+
+    def _forget(self, ids: Iterable[bytes]) -> None:
+        for doc in ids:
+            fields = self._redis.hmget(self._doc_key(doc), ["url", "body"])
+            if self.documents.keys.has_key(doc):
+                self.documents.remove(doc)
+                self.leads.remove(doc)
+            pipe = self._redis.pipeline(transaction=True)
+            url, body = (value.decode() if value else "" for value in fields)
+            if url:
+                pipe.delete(self._url_key(url))
+            if body:
+                pipe.delete(self._body_key(body))
+            pipe.delete(self._doc_key(doc))
+            pipe.zrem(f"{self._ns}:claimed", doc)
+            pipe.execute()
+
+    def close(self) -> None:
+        self._redis.close()
+
+    def _url_key(self, url: str) -> str:
+        return f"{self._ns}:url:{url}"
+
+    def _body_key(self, body_hash: str) -> str:
+        return f"{self._ns}:body:{body_hash}"
+
+    def _doc_key(self, doc: bytes) -> bytes:
+        return f"{self._ns}:doc:".encode() + doc
+
+
+def _redacted(url: str) -> str:
+    """The Redis URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()

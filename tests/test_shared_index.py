@@ -1,0 +1,196 @@
+"""Several feedd instances, one dedup index in Redis: each story saved exactly once, nothing lost
+when Redis is down or restarts, and the feed list split between instances without overlap."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import LoopbackServer, RedisServer, article_page, rss, story, write_config
+from feedd import load_config, run_once
+from feedd.article import Article, Block
+from feedd.config import ClusterConfig
+from feedd.dedup import Candidate
+from feedd.errors import ConfigError
+from feedd.near import Thresholds
+from feedd.shared_index import SharedIndex, SharedIndexError
+
+THRESHOLDS = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20)
+RSS = {"Content-Type": "application/rss+xml"}
+
+
+def _article(url: str, paragraphs: list[str], title: str = "A story") -> Article:
+    blocks = tuple(Block("paragraph", text) for text in paragraphs)
+    return Article(title=title, published=None, lead=None, url=url, canonical_url=url, blocks=blocks)
+
+
+def test_claims_decide_once_across_instances(redis_server: RedisServer) -> None:
+    one = SharedIndex(redis_server.url, THRESHOLDS, namespace="claims")
+    two = SharedIndex(redis_server.url, THRESHOLDS, namespace="claims")  # another instance
+    original = Candidate.from_article(_article("https://a.example/1", story(1, 6)), one.fingerprinter)
+    rewritten = story(1, 6)[:5] + ["A closing sentence the second outlet added to the wire copy."]
+    copy = Candidate.from_article(_article("https://b.example/9", rewritten, "Retitled"), two.fingerprinter)
+    other = Candidate.from_article(_article("https://c.example/2", story(2, 6)), two.fingerprinter)
+    assert one.claim(original, "doc-a") is None
+    match = two.claim(copy, "doc-b")
+    assert match is not None and match.document_id == "doc-a" and match.reason == "near duplicate"
+    assert match.containment is not None and match.containment > 0.8
+    assert two.claim(other, "doc-c") is None
+    same_url = Candidate.from_article(_article("https://a.example/1", story(3, 6)), two.fingerprinter)
+    assert two.claim(same_url, "doc-x").reason == "same canonical URL"  # type: ignore[union-attr]
+    # An instance that claimed and crashed before saving finds its own claim, not a duplicate.
+    assert one.claim(original, "doc-a") is None
+    # Out of the window, forgotten: the copy is new again.
+    assert one.evict(time.time() + 1) == 2
+    assert two.claim(copy, "doc-b") is None
+
+
+def test_instances_with_other_fingerprint_parameters_are_refused(redis_server: RedisServer) -> None:
+    from feedd.fingerprint import NearParams
+
+    first = SharedIndex(redis_server.url, THRESHOLDS, namespace="params")
+    candidate = Candidate.from_article(_article("https://a.example/1", story(1)), first.fingerprinter)
+    assert first.claim(candidate, "doc-a") is None
+    other = SharedIndex(redis_server.url, THRESHOLDS, namespace="params", params=NearParams(num_perm=64))
+    with pytest.raises(SharedIndexError, match="other fingerprint parameters"):
+        other.claim(candidate, "doc-b")
+
+
+def test_shards_split_the_feeds_without_overlap() -> None:
+    urls = [f"https://outlet{n}.example/feed.xml" for n in range(200)]
+    shares = [[url for url in urls if ClusterConfig(shard=f"{k}/3").owns(url)] for k in (1, 2, 3)]
+    assert sorted(url for share in shares for url in share) == sorted(urls)
+    assert all(40 < len(share) < 95 for share in shares)
+    for bad in ("0/3", "4/3", "2", "a/b", "2/0"):
+        with pytest.raises(ValueError):
+            ClusterConfig(shard=bad)
+
+
+def _shard_of(url: str, total: int) -> int:
+    return next(k for k in range(1, total + 1) if ClusterConfig(shard=f"{k}/{total}").owns(url))
+
+
+def _racing_world(server: LoopbackServer, stories: int) -> list[str]:
+    """Three outlets per story, each outlet's feed in a different one of 3 shards; every outlet
+    republishes every story (lightly edited), so each story reaches all three instances."""
+    feeds: dict[int, str] = {}
+    candidate = 0
+    while len(feeds) < 3:  # one feed path per shard, on this server's port
+        path = f"/outlet{candidate}/feed.xml"
+        feeds.setdefault(_shard_of(server.url(path), 3), path)
+        candidate += 1
+    urls = []
+    for outlet, path in enumerate(feeds.values()):
+        prefix = path.rsplit("/", 1)[0]
+        items = []
+        for n in range(stories):
+            paragraphs = story(n, 5)
+            paragraphs[-1] = f"Outlet {outlet} adds a last line of its own to story {n}."
+            link = server.add(
+                f"{prefix}/story/{n}", article_page(f"Story {n} at outlet {outlet}", paragraphs)
+            )
+            items.append({"title": f"Story {n}", "link": link, "guid": f"{prefix}-{n}"})
+        urls.append(server.add(path, rss(items), headers=RSS))
+    return urls
+
+
+def _instance_config(folder: Path, feeds: list[str], redis_url: str, shard: str) -> Path:
+    folder.mkdir()
+    config = write_config(folder, [{"url": url} for url in feeds])
+    extra = f'backend = "{redis_url}"\nnamespace = "race"\n'
+    config.write_text(
+        config.read_text().replace(
+            "[extract]\n", f'[dedup]\n{extra}[cluster]\nshard = "{shard}"\n[extract]\n'
+        )
+    )
+    return config
+
+
+def _saved_texts(folders: list[Path]) -> list[str]:
+    return [path.read_text() for folder in folders for path in sorted((folder / "out").glob("*.txt"))]
+
+
+def test_three_instances_racing_save_every_story_exactly_once(
+    server: LoopbackServer, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    stories = 12
+    feeds = _racing_world(server, stories)
+    folders = [tmp_path / f"instance{k}" for k in (1, 2, 3)]
+    configs = [
+        _instance_config(folder, feeds, redis_server.url, f"{k}/3") for k, folder in enumerate(folders, 1)
+    ]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "feedd", "run-once", "-c", str(config)], stdout=subprocess.PIPE, text=True
+        )
+        for config in configs
+    ]
+    outputs = [process.communicate(timeout=300)[0] for process in processes]
+    assert all(process.returncode == 0 for process in processes), outputs
+    # Each instance polled its own feed only.
+    assert [server.hits(urlsplit(url).path) for url in feeds] == [1, 1, 1]
+    texts = _saved_texts(folders)
+    assert len(texts) == stories, outputs
+    for n in range(stories):
+        assert sum(f"Story {n} at outlet" in text for text in texts) == 1, n
+    # One id per story across all instances (an instance may have saved none: the others were
+    # quicker to claim every story).
+    manifests = [folder / "out" / "manifest.jsonl" for folder in folders]
+    ids = [
+        json.loads(line)["id"]
+        for path in manifests
+        if path.exists()
+        for line in path.read_text().splitlines()
+    ]
+    assert len(ids) == len(set(ids)) == stories
+
+
+def test_redis_down_documents_wait_and_are_saved_when_it_is_back(
+    server: LoopbackServer, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    feeds = _racing_world(server, 4)
+    config = _instance_config(tmp_path / "one", feeds[:1], redis_server.url, "1/1")
+    redis_server.stop()
+    started = time.monotonic()
+    down = run_once(load_config(config))
+    assert time.monotonic() - started < 30  # claims fail fast once Redis is known to be down
+    assert down.saved == 0 and down.failed == 4
+    reasons = {reason for report in down.feeds for _, reason in report.failures}
+    assert all(reason.startswith("waiting for the shared dedup index") for reason in reasons)
+    # Waiting does not use up an entry's tries: after many passes it is still saved.
+    for _ in range(3):
+        assert run_once(load_config(config)).saved == 0
+    redis_server.start()
+    back = run_once(load_config(config))
+    assert back.saved == 4 and back.failed == 0
+
+
+def test_redis_restart_between_passes_loses_nothing(
+    server: LoopbackServer, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    feeds = _racing_world(server, 6)
+    first = _instance_config(tmp_path / "first", feeds[:1], redis_server.url, "1/1")
+    assert run_once(load_config(first)).saved == 6
+    redis_server.stop()
+    redis_server.start()  # the append-only file brings the index back
+    second = _instance_config(tmp_path / "second", feeds[1:2], redis_server.url, "1/1")
+    summary = run_once(load_config(second))
+    assert summary.saved == 0 and summary.duplicate == 6
+
+
+def test_backend_and_shard_are_validated(tmp_path: Path) -> None:
+    for section, line, message in (
+        ("dedup", 'backend = "postgres://db"', 'expected "local" or a Redis URL'),
+        ("cluster", 'shard = "3/2"', 'expected "K/N" with 1 <= K <= N'),
+        ("dedup", 'namespace = "has space"', "dedup.namespace"),
+    ):
+        config = write_config(tmp_path, [{"url": "https://news.example/feed"}])
+        config.write_text(config.read_text().replace("[extract]\n", f"[{section}]\n{line}\n[extract]\n"))
+        with pytest.raises(ConfigError, match=message):
+            load_config(config)
