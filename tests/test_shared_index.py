@@ -166,9 +166,18 @@ def test_redis_down_documents_wait_and_are_saved_when_it_is_back(
     # Waiting does not use up an entry's tries: after many passes it is still saved.
     for _ in range(3):
         assert run_once(load_config(config)).saved == 0
+    status = subprocess.run(
+        [sys.executable, "-m", "feedd", "status", "-c", str(config)], capture_output=True, text=True
+    )
+    assert "shared dedup index" in status.stdout and "unavailable" in status.stdout
+    assert "documents wait" in status.stdout
     redis_server.start()
     back = run_once(load_config(config))
     assert back.saved == 4 and back.failed == 0
+    status = subprocess.run(
+        [sys.executable, "-m", "feedd", "status", "-c", str(config)], capture_output=True, text=True
+    )
+    assert f"shared dedup index {redis_server.url}: OK" in " ".join(status.stdout.split())
 
 
 def test_redis_restart_between_passes_loses_nothing(

@@ -193,6 +193,17 @@ def status_command(
             f"[bold red]{status.consecutive_errors}[/]" if status.consecutive_errors else "0",
         )
     out.print(table)
+    if loaded.dedup.shared:
+        from feedd.shared_index import check_reachable, redacted  # only where one is configured
+
+        problem = check_reachable(loaded.dedup.shared)
+        where = escape(redacted(loaded.dedup.shared))
+        if problem:
+            out.print(
+                f"shared dedup index {where}: [bold red]unavailable[/]: {escape(problem)}; documents wait"
+            )
+        else:
+            out.print(f"shared dedup index {where}: OK", highlight=False)
 
 
 @app.command("import-opml")

@@ -86,7 +86,7 @@ class SharedIndex:
                 prepickle=False,
             )
         except redis.RedisError as exc:
-            raise SharedIndexError(f"shared dedup index at {_redacted(url)}: {exc}") from None
+            raise SharedIndexError(f"shared dedup index at {redacted(url)}: {exc}") from None
         #: Redis round trips made, for the benchmark.
         self.round_trips = 0
         self._params_checked = False
@@ -244,7 +244,19 @@ class SharedIndex:
         return f"{self._ns}:doc:".encode() + doc
 
 
-def _redacted(url: str) -> str:
+def check_reachable(url: str) -> str | None:
+    """Why the Redis at `url` does not answer, or None when it does."""
+    client = redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        return str(exc) or type(exc).__name__
+    finally:
+        client.close()
+    return None
+
+
+def redacted(url: str) -> str:
     """The Redis URL without its password, for messages."""
     parts = urlsplit(url)
     if parts.password is None:
