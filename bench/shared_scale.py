@@ -92,7 +92,7 @@ def _cluster_pass(root: Path, feed_urls: list[str], redis_url: str, instances: i
 
 
 def _claim_costs(redis_url: str) -> None:
-    index = SharedIndex(redis_url, THRESHOLDS, namespace="claims")
+    index = SharedIndex(redis_url, THRESHOLDS, owner="bench", namespace="claims")
     entry = Entry("k", None, "https://x.example/a", None, "", None, "", "", None)
     candidates = []
     for n, html in enumerate(real_pages()[:200]):

@@ -31,8 +31,8 @@ def _article(url: str, paragraphs: list[str], title: str = "A story") -> Article
 
 
 def test_claims_decide_once_across_instances(redis_server: RedisServer) -> None:
-    one = SharedIndex(redis_server.url, THRESHOLDS, namespace="claims")
-    two = SharedIndex(redis_server.url, THRESHOLDS, namespace="claims")  # another instance
+    one = SharedIndex(redis_server.url, THRESHOLDS, owner="one", namespace="claims")
+    two = SharedIndex(redis_server.url, THRESHOLDS, owner="two", namespace="claims")  # another instance
     original = Candidate.from_article(_article("https://a.example/1", story(1, 6)), one.fingerprinter)
     rewritten = story(1, 6)[:5] + ["A closing sentence the second outlet added to the wire copy."]
     copy = Candidate.from_article(_article("https://b.example/9", rewritten, "Retitled"), two.fingerprinter)
@@ -44,8 +44,10 @@ def test_claims_decide_once_across_instances(redis_server: RedisServer) -> None:
     assert two.claim(other, "doc-c") is None
     same_url = Candidate.from_article(_article("https://a.example/1", story(3, 6)), two.fingerprinter)
     assert two.claim(same_url, "doc-x").reason == "same canonical URL"  # type: ignore[union-attr]
-    # An instance that claimed and crashed before saving finds its own claim, not a duplicate.
+    # An instance that claimed and crashed before saving finds its own claim, not a duplicate;
+    # the same document id from another instance (one canonical URL in two feeds) is a duplicate.
     assert one.claim(original, "doc-a") is None
+    assert two.claim(original, "doc-a").reason == "same canonical URL"  # type: ignore[union-attr]
     # Out of the window, forgotten: the copy is new again.
     assert one.evict(time.time() + 1) == 2
     assert two.claim(copy, "doc-b") is None
@@ -54,10 +56,12 @@ def test_claims_decide_once_across_instances(redis_server: RedisServer) -> None:
 def test_instances_with_other_fingerprint_parameters_are_refused(redis_server: RedisServer) -> None:
     from feedd.fingerprint import NearParams
 
-    first = SharedIndex(redis_server.url, THRESHOLDS, namespace="params")
+    first = SharedIndex(redis_server.url, THRESHOLDS, owner="one", namespace="params")
     candidate = Candidate.from_article(_article("https://a.example/1", story(1)), first.fingerprinter)
     assert first.claim(candidate, "doc-a") is None
-    other = SharedIndex(redis_server.url, THRESHOLDS, namespace="params", params=NearParams(num_perm=64))
+    other = SharedIndex(
+        redis_server.url, THRESHOLDS, owner="two", namespace="params", params=NearParams(num_perm=64)
+    )
     with pytest.raises(SharedIndexError, match="other fingerprint parameters"):
         other.claim(candidate, "doc-b")
 
@@ -86,15 +90,17 @@ def _racing_world(server: LoopbackServer, stories: int) -> list[str]:
         feeds.setdefault(_shard_of(server.url(path), 3), path)
         candidate += 1
     urls = []
+    first_prefix = next(iter(feeds.values())).rsplit("/", 1)[0]
     for outlet, path in enumerate(feeds.values()):
         prefix = path.rsplit("/", 1)[0]
         items = []
         for n in range(stories):
             paragraphs = story(n, 5)
             paragraphs[-1] = f"Outlet {outlet} adds a last line of its own to story {n}."
-            link = server.add(
-                f"{prefix}/story/{n}", article_page(f"Story {n} at outlet {outlet}", paragraphs)
-            )
+            # Syndicated copies of every other story declare the original as their canonical URL.
+            canonical = server.url(f"{first_prefix}/story/{n}") if n % 2 == 0 else None
+            page = article_page(f"Story {n} at outlet {outlet}", paragraphs, canonical=canonical)
+            link = server.add(f"{prefix}/story/{n}", page)
             items.append({"title": f"Story {n}", "link": link, "guid": f"{prefix}-{n}"})
         urls.append(server.add(path, rss(items), headers=RSS))
     return urls

@@ -162,11 +162,13 @@ async def open_session(config: Config, observer: PassObserver | None = None) -> 
         config.storage.filename,
         log_duplicates=config.dedup.log_duplicates,
     )
-    shared = None
-    if config.dedup.shared:
-        thresholds = Thresholds(config.dedup.jaccard, config.dedup.containment, config.dedup.min_shingles)
-        shared = SharedIndex(config.dedup.shared, thresholds, namespace=config.dedup.namespace)
     with store, _ExtractorPool(config.extract.workers, config.extract.timeout) as extractor:
+        shared = None
+        if config.dedup.shared:
+            thresholds = Thresholds(config.dedup.jaccard, config.dedup.containment, config.dedup.min_shingles)
+            shared = SharedIndex(
+                config.dedup.shared, thresholds, owner=store.instance_id(), namespace=config.dedup.namespace
+            )
         async with Fetcher(config.fetch, user_agent(config.fetch)) as fetcher:
             session = Session(config, store, fetcher, extractor, observer or _Quiet(), shared)
             if shared is not None:

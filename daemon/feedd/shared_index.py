@@ -50,8 +50,18 @@ class SharedIndex:
     """Claims on documents, decided against every instance's documents within the window."""
 
     def __init__(
-        self, url: str, thresholds: Thresholds, *, namespace: str = "feedd", params: NearParams | None = None
+        self,
+        url: str,
+        thresholds: Thresholds,
+        *,
+        owner: str,
+        namespace: str = "feedd",
+        params: NearParams | None = None,
     ) -> None:
+        #: This instance's identity (kept in its state): a claim of its own, left by a crash
+        #: before the save, is its to finish; the same document id claimed by another instance
+        #: (two feeds of one canonical URL) is a duplicate.
+        self.owner = owner
         self.params = params or NearParams()
         self.fingerprinter = fingerprinter(self.params)
         self._thresholds = thresholds
@@ -134,14 +144,17 @@ class SharedIndex:
         by_url, by_body = pipe.execute()
         self.round_trips += 1
         own = document_id.encode()
-        if candidate.canonical_url and by_url and by_url != own:
+        mine = self._owned_by_me(own) if own in (by_url, by_body) else False
+        if candidate.canonical_url and by_url and not (by_url == own and mine):
             return DuplicateMatch(by_url.decode(), "same canonical URL")
-        if candidate.body_words >= MIN_WORDS_FOR_BODY_MATCH and by_body and by_body != own:
+        if candidate.body_words >= MIN_WORDS_FOR_BODY_MATCH and by_body and not (by_body == own and mine):
             return DuplicateMatch(by_body.decode(), "same normalised body", jaccard=1.0, containment=1.0)
         fingerprint = candidate.fingerprint
         if fingerprint is None or len(fingerprint.shingles) == 0:
             return None
-        found = self._candidates(fingerprint) - {own}
+        found = self._candidates(fingerprint)
+        if own in found and (mine or self._owned_by_me(own)):
+            found.discard(own)
         if not found:
             return None
         ids = sorted(found)
@@ -157,6 +170,10 @@ class SharedIndex:
         )
         match = best_match(fingerprint, stored, self._thresholds)
         return describe(match) if match else None
+
+    def _owned_by_me(self, doc: bytes) -> bool:
+        self.round_trips += 1
+        return self._redis.hget(self._doc_key(doc), "owner") == self.owner.encode()
 
     def _candidates(self, fingerprint: Fingerprint) -> set[bytes]:
         """Document ids from both LSH indexes, in one pipelined round trip."""
@@ -184,6 +201,7 @@ class SharedIndex:
             pipe.set(self._body_key(candidate.body_hash), document_id)
         fields: dict[str, bytes | str | float] = {
             "claimed": now,
+            "owner": self.owner,
             "url": candidate.canonical_url,
             "body": candidate.body_hash,
         }

@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -587,6 +588,13 @@ class Store:
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
+
+    def instance_id(self) -> str:
+        """This state's identity, made on first use: which feedd instance claimed a story."""
+        if (known := self.meta("instance_id")) is None:
+            known = uuid.uuid4().hex
+            self.set_meta("instance_id", known)
+        return known
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute(
