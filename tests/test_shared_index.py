@@ -53,6 +53,26 @@ def test_claims_decide_once_across_instances(redis_server: RedisServer) -> None:
     assert two.claim(copy, "doc-b") is None
 
 
+def test_claimed_documents_are_in_datasketch_s_own_layout(redis_server: RedisServer) -> None:
+    """The index is written in one pipeline rather than through datasketch's insertion session:
+    datasketch's own query must still find what was written, and its remove must undo it."""
+    from datasketch import LeanMinHash
+
+    index = SharedIndex(redis_server.url, THRESHOLDS, owner="one", namespace="layout")
+    candidate = Candidate.from_article(_article("https://a.example/1", story(5, 6)), index.fingerprinter)
+    assert index.claim(candidate, "doc-a") is None
+    assert candidate.fingerprint is not None
+    params = index.params
+    for lsh, values in (
+        (index.documents, candidate.fingerprint.minhash),
+        (index.leads, candidate.fingerprint.lead_minhash),
+    ):
+        sketch = LeanMinHash(seed=params.seed, hashvalues=values, scheme=params.scheme)
+        assert lsh.query(sketch) == [b"doc-a"]
+        lsh.remove(b"doc-a")
+        assert lsh.query(sketch) == []
+
+
 def test_instances_with_other_fingerprint_parameters_are_refused(redis_server: RedisServer) -> None:
     from feedd.fingerprint import NearParams
 

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import redis
-from datasketch import LeanMinHash, MinHashLSH
+from datasketch import MinHashLSH
 
 from feedd.dedup import MIN_WORDS_FOR_BODY_MATCH, Candidate, DuplicateMatch
 from feedd.errors import FeeddError
@@ -183,9 +183,8 @@ class SharedIndex:
         for lsh, sketch in queries:
             # datasketch's own query asks Redis once per band; its band keys and storage names
             # are used here to ask for every band of every sketch at once.
-            minhash = LeanMinHash(seed=self.params.seed, hashvalues=sketch, scheme=self.params.scheme)
             for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True):
-                pipe.smembers(table.redis_key(lsh._H(minhash.hashvalues[start:end])))
+                pipe.smembers(table.redis_key(lsh._H(sketch[start:end])))
         found: set[bytes] = set()
         for members in pipe.execute():
             found.update(members)
@@ -207,21 +206,27 @@ class SharedIndex:
         }
         if candidate.fingerprint is not None:
             fields["shingles"] = candidate.fingerprint.shingles.astype("<u4").tobytes()
-        pipe.hset(self._doc_key(document_id.encode()), mapping=fields)
+        key = document_id.encode()
+        fingerprint = candidate.fingerprint
+        if fingerprint is not None and not self.documents.keys.has_key(key):
+            self._index(pipe, self.documents, key, fingerprint.minhash)
+            self._index(pipe, self.leads, key, fingerprint.lead_minhash)
+        pipe.hset(self._doc_key(key), mapping=fields)
         pipe.zadd(f"{self._ns}:claimed", {document_id: now})
         pipe.execute()
-        self.round_trips += 1
-        fingerprint = candidate.fingerprint
-        key = document_id.encode()
-        if fingerprint is not None and not self.documents.keys.has_key(key):
-            sketch = self._sketch
-            with self.documents.insertion_session() as documents, self.leads.insertion_session() as leads:
-                documents.insert(key, sketch(fingerprint.minhash), check_duplication=False)
-                leads.insert(key, sketch(fingerprint.lead_minhash), check_duplication=False)
-            self.round_trips += 3
+        self.round_trips += 2
 
-    def _sketch(self, hashvalues: np.ndarray) -> LeanMinHash:
-        return LeanMinHash(seed=self.params.seed, hashvalues=hashvalues, scheme=self.params.scheme)
+    @staticmethod
+    def _index(pipe: redis.client.Pipeline, lsh: MinHashLSH, key: bytes, hashvalues: np.ndarray) -> None:
+        """MinHashLSH.insert, written into `pipe` in datasketch's own Redis layout (so its query
+        and remove work on it). datasketch's insertion session would open a client per bucket
+        table on every flush: 60 ms per document. tests/test_shared_index.py checks the layout."""
+        bands = [lsh._H(hashvalues[start:end]) for start, end in lsh.hashranges]
+        pipe.hset(lsh.keys._name, key, lsh.keys.redis_key(key))
+        pipe.rpush(lsh.keys.redis_key(key), *bands)
+        for band, table in zip(bands, lsh.hashtables, strict=True):
+            pipe.hset(table._name, band, table.redis_key(band))
+            pipe.sadd(table.redis_key(band), key)
 
     def evict(self, older_than: float) -> int:
         """Forget documents claimed before `older_than` (a Unix time): the dedup window."""
