@@ -182,16 +182,20 @@ def test_redis_down_documents_wait_and_are_saved_when_it_is_back(
 ) -> None:
     feeds = _racing_world(server, 4)
     config = _instance_config(tmp_path / "one", feeds[:1], redis_server.url, "1/1")
+    out = tmp_path / "one" / "out"
     redis_server.stop()
     started = time.monotonic()
     down = run_once(load_config(config))
     assert time.monotonic() - started < 30  # claims fail fast once Redis is known to be down
-    assert down.saved == 0 and down.failed == 4
-    reasons = {reason for report in down.feeds for _, reason in report.failures}
-    assert all(reason.startswith("waiting for the shared dedup index") for reason in reasons)
-    # Waiting does not use up an entry's tries: after many passes it is still saved.
+    assert down.saved == 0 and down.failed == 0 and down.waiting == 4
+    assert not list(out.glob("*.txt"))
+    pages = sum(server.hits(f"{urlsplit(feeds[0]).path.rsplit('/', 1)[0]}/story/{n}") for n in range(4))
+    assert pages == 4
+    # The rendered documents wait in the state: later passes fetch no page again.
     for _ in range(3):
-        assert run_once(load_config(config)).saved == 0
+        again = run_once(load_config(config))
+        assert again.saved == again.waiting == again.entries_new == 0
+    assert sum(server.hits(f"{urlsplit(feeds[0]).path.rsplit('/', 1)[0]}/story/{n}") for n in range(4)) == 4
     status = subprocess.run(
         [sys.executable, "-m", "feedd", "status", "-c", str(config)], capture_output=True, text=True
     )
@@ -199,24 +203,19 @@ def test_redis_down_documents_wait_and_are_saved_when_it_is_back(
     assert "documents wait" in status.stdout
     redis_server.start()
     back = run_once(load_config(config))
-    assert back.saved == 4 and back.failed == 0
+    assert back.waited_saved == 4 and back.waited_dropped == 0
+    assert len(list(out.glob("*.txt"))) == 4
     status = subprocess.run(
         [sys.executable, "-m", "feedd", "status", "-c", str(config)], capture_output=True, text=True
     )
     assert f"shared dedup index {redis_server.url}: OK" in " ".join(status.stdout.split())
-
-
-def test_redis_restart_between_passes_loses_nothing(
-    server: LoopbackServer, redis_server: RedisServer, tmp_path: Path
-) -> None:
-    feeds = _racing_world(server, 6)
-    first = _instance_config(tmp_path / "first", feeds[:1], redis_server.url, "1/1")
-    assert run_once(load_config(first)).saved == 6
+    # A copy waiting while another instance saved the story is dropped, not saved twice.
+    other = _instance_config(tmp_path / "two", feeds[1:2], redis_server.url, "1/1")
     redis_server.stop()
-    redis_server.start()  # the append-only file brings the index back
-    second = _instance_config(tmp_path / "second", feeds[1:2], redis_server.url, "1/1")
-    summary = run_once(load_config(second))
-    assert summary.saved == 0 and summary.duplicate == 6
+    assert run_once(load_config(other)).waiting == 4
+    redis_server.start()
+    drained = run_once(load_config(other))
+    assert drained.waited_saved == 0 and drained.waited_dropped == 4
 
 
 def test_redis_restarted_mid_run_loses_nothing(
@@ -236,7 +235,8 @@ def test_redis_restarted_mid_run_loses_nothing(
     assert process.wait(timeout=120) in (0, 1)
     saved_during = len(list(out.glob("*.txt")))
     assert 3 <= saved_during <= stories
-    # The next pass saves what waited; nothing is lost, nothing saved twice.
+    # The next pass saves what waited (or, if Redis was back in time, what failed); nothing is
+    # lost, nothing saved twice.
     run_once(load_config(config))
     texts = _saved_texts([tmp_path / "one"])
     assert sorted(int(text.split("Story ", 1)[1].split(" ", 1)[0]) for text in texts) == list(range(stories))
@@ -244,6 +244,19 @@ def test_redis_restarted_mid_run_loses_nothing(
     other = _instance_config(tmp_path / "two", feeds[1:2], redis_server.url, "1/1")
     summary = run_once(load_config(other))
     assert summary.saved == 0 and summary.duplicate == stories
+
+
+def test_redis_restart_between_passes_loses_nothing(
+    server: LoopbackServer, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    feeds = _racing_world(server, 6)
+    first = _instance_config(tmp_path / "first", feeds[:1], redis_server.url, "1/1")
+    assert run_once(load_config(first)).saved == 6
+    redis_server.stop()
+    redis_server.start()  # the append-only file brings the index back
+    second = _instance_config(tmp_path / "second", feeds[1:2], redis_server.url, "1/1")
+    summary = run_once(load_config(second))
+    assert summary.saved == 0 and summary.duplicate == 6
 
 
 def test_backend_and_shard_are_validated(tmp_path: Path) -> None:

@@ -357,6 +357,12 @@ def _print_summary(summary: PassSummary) -> None:
         f"{summary.feeds_failed} failed; entries: {summary.entries_new} new, {summary.saved} saved, "
         f"{summary.duplicate} duplicate, {summary.failed} failed"
         + (f", {summary.filtered} filtered out" if summary.filtered else "")
+        + (f", {summary.waiting} waiting for the shared dedup index" if summary.waiting else "")
+        + (
+            f"; {summary.waited_saved} saved and {summary.waited_dropped} dropped after waiting"
+            if summary.waited_saved or summary.waited_dropped
+            else ""
+        )
         + f" ({seconds:.1f}s)",
         highlight=False,
     )

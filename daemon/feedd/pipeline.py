@@ -24,11 +24,11 @@ from urllib.parse import urlsplit
 from feedd import __version__
 from feedd.article import Article, ExtractionFailure, PageInput
 from feedd.config import Config, FeedConfig, FetchConfig
-from feedd.dedup import Candidate, Deduplicator, DuplicateDetector, ExactDetector
+from feedd.dedup import Candidate, Deduplicator, DuplicateDetector, DuplicateMatch, ExactDetector
 from feedd.errors import FeedParseError, FetchError, HTTPStatusError
 from feedd.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, RequestOptions
 from feedd.filters import EntryFilter
-from feedd.fingerprint import Fingerprinter, NearParams, to_record
+from feedd.fingerprint import Fingerprinter, NearParams, text_from_record, to_record
 from feedd.near import NearDuplicateDetector, NearIndex, Thresholds, load_index
 from feedd.parse import Entry, parse_feed
 from feedd.prepare import Prepared, prepare_entry
@@ -51,7 +51,7 @@ def user_agent(fetch: FetchConfig) -> str:
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
 FeedResult = Literal["ok", "not_modified", "failed"]
-EntryStatus = Literal["saved", "duplicate", "failed"]
+EntryStatus = Literal["saved", "duplicate", "failed", "waiting"]
 
 
 @dataclass
@@ -68,6 +68,8 @@ class FeedReport:
     saved: int = 0
     duplicate: int = 0
     failed: int = 0
+    #: Rendered documents that wait for the shared dedup index (Redis down).
+    waiting: int = 0
     #: (entry link or key, reason) for each entry that failed.
     failures: list[tuple[str, str]] = field(default_factory=list)
     #: What the server and the feed said about polling again: {source: seconds}.
@@ -83,6 +85,9 @@ class PassSummary:
     feeds: list[FeedReport]
     started: datetime
     finished: datetime
+    #: Documents that had waited for the shared dedup index, decided at the start of the pass.
+    waited_saved: int = 0
+    waited_dropped: int = 0
 
     def _count(self, result: FeedResult) -> int:
         return sum(1 for report in self.feeds if report.result == result)
@@ -102,6 +107,10 @@ class PassSummary:
     @property
     def entries_new(self) -> int:
         return sum(r.new for r in self.feeds)
+
+    @property
+    def waiting(self) -> int:
+        return sum(r.waiting for r in self.feeds)
 
     @property
     def filtered(self) -> int:
@@ -149,8 +158,9 @@ async def run_pass(config: Config, observer: PassObserver | None = None) -> Pass
     """run_once for callers that already have an event loop."""
     started = datetime.now(UTC)
     async with open_session(config, observer) as session:
+        waited_saved, waited_dropped = session.drain_waiting()
         reports = await session.run_all()
-    return PassSummary(feeds=reports, started=started, finished=datetime.now(UTC))
+    return PassSummary(reports, started, datetime.now(UTC), waited_saved, waited_dropped)
 
 
 @asynccontextmanager
@@ -461,38 +471,22 @@ class Session:
             return "failed"
         article = outcome
         assert candidate is not None, "prepare_entry pairs every article with its candidate"
-        doc_id = document_id(article.canonical_url or f"{feed_url}#{entry.key}")
+        document = self._new_document(report, entry, article, candidate)
         match = self._dedup.find(candidate)
         if match is None and self._shared is not None:
             try:
-                match = self._shared.claim(candidate, doc_id)
+                match = self._shared.claim(candidate, document.doc_id)
             except SharedIndexError as exc:
-                # No dedup decision, no save: the entry waits, and does not use up its tries.
-                reason = f"waiting for the shared dedup index ({exc}); will retry"
+                # No dedup decision, no save: the rendered document waits in the state, and the
+                # entry is not fetched again nor does it use up its tries.
+                reason = f"waiting for the shared dedup index ({exc})"
+                self.store.queue_waiting(document, candidate.body_words)
                 self.store.record_failure(feed_url, entry.key, entry.link, reason, count_attempt=False)
-                report.failed += 1
-                report.failures.append((entry.link or entry.key, reason))
+                report.waiting += 1
                 log.error("feed %s: entry %s: %s", report.feed.label, entry.link or entry.key, reason)
-                return "failed"
+                return "waiting"
         if match:
-            self.store.record_duplicate(
-                feed_url,
-                entry.key,
-                entry.link,
-                match.document_id,
-                match.reason,
-                title=article.title,
-                canonical_url=article.canonical_url,
-                jaccard=match.jaccard,
-                containment=match.containment,
-            )
-            log.info(
-                "feed %s: %s dropped: %s of %s",
-                report.feed.label,
-                entry.link,
-                match.reason,
-                match.document_id,
-            )
+            self._record_drop(feed_url, entry.key, entry.link, article.title, article.canonical_url, match)
             report.duplicate += 1
             return "duplicate"
         if article.source == "feed":
@@ -502,44 +496,109 @@ class Session:
                 entry.link,
                 article.fallback_reason,
             )
+        saved = self.store.save_document(document)
+        self._dedup.remember(candidate, saved.doc_id, saved.seq)
+        report.saved += 1
+        return "saved"
+
+    def _new_document(
+        self, report: FeedReport, entry: Entry, article: Article, candidate: Candidate
+    ) -> NewDocument:
+        feed_url = report.feed.url
         fetched = datetime.now(UTC)
         published = entry.published or (
             datetime(article.published.year, article.published.month, article.published.day, tzinfo=UTC)
             if article.published
             else None
         )
-        saved = self.store.save_document(
-            NewDocument(
-                doc_id=doc_id,
-                canonical_url=article.canonical_url,
-                body_hash=candidate.body_hash,
-                text=render(article),
-                filename_date=published or fetched,
-                feed_url=feed_url,
-                entry_key=entry.key,
-                entry_link=entry.link,
-                metadata={
-                    "url": article.url,
-                    "canonical_url": article.canonical_url or None,
-                    "title": article.title,
-                    "published": published.isoformat() if published else None,
-                    "fetched": fetched.isoformat(timespec="seconds"),
-                    "feed": feed_url,
-                    "feed_name": report.feed.name,
-                    "tags": report.feed.tags or None,
-                    "guid": entry.guid,
-                    "entry_link": entry.link,
-                    "language": article.language,
-                    "source": article.source,
-                    "fallback_reason": article.fallback_reason,
-                    "body_sha256": candidate.body_hash,
-                },
-                fingerprint=to_record(candidate.fingerprint) if candidate.fingerprint is not None else None,
-            )
+        return NewDocument(
+            doc_id=document_id(article.canonical_url or f"{feed_url}#{entry.key}"),
+            canonical_url=article.canonical_url,
+            body_hash=candidate.body_hash,
+            text=render(article),
+            filename_date=published or fetched,
+            feed_url=feed_url,
+            entry_key=entry.key,
+            entry_link=entry.link,
+            metadata={
+                "url": article.url,
+                "canonical_url": article.canonical_url or None,
+                "title": article.title,
+                "published": published.isoformat() if published else None,
+                "fetched": fetched.isoformat(timespec="seconds"),
+                "feed": feed_url,
+                "feed_name": report.feed.name,
+                "tags": report.feed.tags or None,
+                "guid": entry.guid,
+                "entry_link": entry.link,
+                "language": article.language,
+                "source": article.source,
+                "fallback_reason": article.fallback_reason,
+                "body_sha256": candidate.body_hash,
+            },
+            fingerprint=to_record(candidate.fingerprint) if candidate.fingerprint is not None else None,
         )
-        self._dedup.remember(candidate, saved.doc_id, saved.seq)
-        report.saved += 1
-        return "saved"
+
+    def _record_drop(
+        self,
+        feed_url: str,
+        entry_key: str,
+        link: str | None,
+        title: str | None,
+        canonical_url: str,
+        match: DuplicateMatch,
+    ) -> None:
+        self.store.record_duplicate(
+            feed_url,
+            entry_key,
+            link,
+            match.document_id,
+            match.reason,
+            title=title,
+            canonical_url=canonical_url,
+            jaccard=match.jaccard,
+            containment=match.containment,
+        )
+        log.info("feed %s: %s dropped: %s of %s", feed_url, link, match.reason, match.document_id)
+
+    def drain_waiting(self) -> tuple[int, int]:
+        """Decide on the documents that waited for the shared index: (saved, dropped). Stops at
+        the first claim Redis cannot answer; the rest wait on."""
+        if self._shared is None:
+            return 0, 0
+        saved = dropped = 0
+        for document, body_words in list(self.store.waiting()):
+            fingerprint = None
+            if document.fingerprint is not None:
+                text = text_from_record(document.fingerprint[0])
+                fingerprint = self._shared.fingerprinter.fingerprint(text)
+            candidate = Candidate(document.canonical_url, document.body_hash, body_words, fingerprint)
+            match = self._dedup.find(candidate)
+            if match is None:
+                try:
+                    match = self._shared.claim(candidate, document.doc_id)
+                except SharedIndexError as exc:
+                    log.warning("%d document(s) still wait: %s", len(list(self.store.waiting())), exc)
+                    break
+            if match:
+                title = document.metadata.get("title")
+                self._record_drop(
+                    document.feed_url,
+                    document.entry_key,
+                    document.entry_link,
+                    title,
+                    document.canonical_url,
+                    match,
+                )
+                dropped += 1
+            else:
+                saved_document = self.store.save_document(document)
+                self._dedup.remember(candidate, saved_document.doc_id, saved_document.seq)
+                saved += 1
+            self.store.unqueue_waiting(document.feed_url, document.entry_key)
+        if saved or dropped:
+            log.info("documents that waited for the shared index: %d saved, %d dropped", saved, dropped)
+        return saved, dropped
 
 
 class _ExtractorPool:

@@ -105,6 +105,10 @@ class Daemon:
             )
             self._scheduler.start()
             self._scheduler.add_job(self._evict, "interval", hours=1, id="evict-expired-fingerprints")
+            if self.config.dedup.shared:
+                # Documents that waited for the shared index are decided once it answers again,
+                # whatever their feeds' schedules.
+                self._scheduler.add_job(self._drain, "interval", minutes=1, id="drain-waiting")
             self._apply_feeds(self.config.feeds)
             notify("READY=1")
             self._status()
@@ -231,6 +235,10 @@ class Daemon:
         if not self._stop.is_set() and url in self._feeds:
             self._schedule(url, when)
         self._status()
+
+    def _drain(self) -> None:
+        if self._session is not None:
+            self._session.drain_waiting()
 
     def _evict(self) -> None:
         if self._session is not None and (count := self._session.evict_expired()):

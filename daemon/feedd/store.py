@@ -87,6 +87,17 @@ CREATE TABLE IF NOT EXISTS fingerprints (
     minhash BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS fingerprints_saved_at ON fingerprints (saved_at);
+CREATE TABLE IF NOT EXISTS waiting (
+    feed_url TEXT NOT NULL,
+    entry_key TEXT NOT NULL,
+    queued_at TEXT NOT NULL,
+    body_words INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    fingerprint_text BLOB,
+    fingerprint_shingles BLOB,
+    fingerprint_minhash BLOB,
+    PRIMARY KEY (feed_url, entry_key)
+);
 CREATE TABLE IF NOT EXISTS robots (
     origin TEXT PRIMARY KEY,
     status INTEGER NOT NULL,
@@ -338,6 +349,57 @@ class Store:
             """
         ).fetchall()
 
+    # -- documents waiting for the shared dedup index ------------------------------------------
+
+    def queue_waiting(self, document: NewDocument, body_words: int) -> None:
+        """Keep a rendered document until the shared index can decide on it (Redis down)."""
+        fields = {
+            "doc_id": document.doc_id,
+            "canonical_url": document.canonical_url,
+            "body_hash": document.body_hash,
+            "text": document.text,
+            "filename_date": document.filename_date.isoformat(),
+            "entry_link": document.entry_link,
+            "metadata": document.metadata,
+        }
+        fingerprint = document.fingerprint or (None, None, None)
+        self.db.execute(
+            "INSERT OR REPLACE INTO waiting VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                document.feed_url,
+                document.entry_key,
+                _now(),
+                body_words,
+                json.dumps(fields, ensure_ascii=False),
+                *fingerprint,
+            ),
+        )
+
+    def waiting(self) -> Iterator[tuple[NewDocument, int]]:
+        """The documents waiting, oldest first, with their body word counts."""
+        rows = self.db.execute("SELECT * FROM waiting ORDER BY queued_at, rowid").fetchall()
+        for row in rows:
+            fields = json.loads(row["document"])
+            blobs = (row["fingerprint_text"], row["fingerprint_shingles"], row["fingerprint_minhash"])
+            yield (
+                NewDocument(
+                    doc_id=fields["doc_id"],
+                    canonical_url=fields["canonical_url"],
+                    body_hash=fields["body_hash"],
+                    text=fields["text"],
+                    filename_date=datetime.fromisoformat(fields["filename_date"]),
+                    feed_url=row["feed_url"],
+                    entry_key=row["entry_key"],
+                    entry_link=fields["entry_link"],
+                    metadata=fields["metadata"],
+                    fingerprint=blobs if blobs[0] is not None else None,
+                ),
+                row["body_words"],
+            )
+
+    def unqueue_waiting(self, feed_url: str, entry_key: str) -> None:
+        self.db.execute("DELETE FROM waiting WHERE feed_url = ? AND entry_key = ?", (feed_url, entry_key))
+
     # -- robots.txt ---------------------------------------------------------------------------
 
     def cached_robots(self, origin: str, now: datetime) -> tuple[int, str, datetime] | None:
@@ -357,10 +419,12 @@ class Store:
     # -- entries ------------------------------------------------------------------------------
 
     def settled_entry_keys(self, feed_url: str) -> set[str]:
-        """Keys of this feed's entries that need no more work (saved, duplicate, given up)."""
+        """Keys of this feed's entries that need no more work from a poll (saved, duplicate,
+        given up, or rendered and waiting for the shared dedup index)."""
         rows = self.db.execute(
-            "SELECT entry_key FROM entries WHERE feed_url = ? AND (status != 'failed' OR attempts >= ?)",
-            (feed_url, MAX_ENTRY_ATTEMPTS),
+            "SELECT entry_key FROM entries WHERE feed_url = ? AND (status != 'failed' OR attempts >= ?)"
+            " UNION SELECT entry_key FROM waiting WHERE feed_url = ?",
+            (feed_url, MAX_ENTRY_ATTEMPTS, feed_url),
         )
         return {row[0] for row in rows}
 
