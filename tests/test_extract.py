@@ -314,13 +314,18 @@ def test_a_paywalled_page_longer_than_the_feed_text_is_kept() -> None:
     assert [b.text for b in article.blocks] == PARAGRAPHS
 
 
+def _aeb_page(url_part: str) -> tuple[bytes, dict[str, str]]:
+    """The AEB page whose URL contains `url_part`, and its ground truth."""
+    aeb = shared_data("extraction", "aeb")
+    truth = json.loads((aeb / "ground-truth.json").read_text(encoding="utf-8"))
+    key, item = next((k, v) for k, v in truth.items() if url_part in v["url"])
+    return gzip.decompress((aeb / "html" / f"{key}.html.gz").read_bytes()), item
+
+
 def test_a_body_split_into_same_class_chunks_is_read_whole() -> None:
     # Wired splits the story into several containers of one class around ads; trafilatura keeps the
     # first only (AEB recall 0.35 before).
-    aeb = shared_data("extraction", "aeb")
-    truth = json.loads((aeb / "ground-truth.json").read_text(encoding="utf-8"))
-    key, item = next((k, v) for k, v in truth.items() if "instagram-business-accounts" in v["url"])
-    html = gzip.decompress((aeb / "html" / f"{key}.html.gz").read_bytes())
+    html, item = _aeb_page("instagram-business-accounts")
     article = try_extract(_page(html, _entry(title=""), item["url"]))
     assert not isinstance(article, ExtractionFailure)
     expected = [" ".join(line.split()) for line in item["articleBody"].split("\n") if len(line) > 80]
@@ -334,10 +339,7 @@ def test_a_body_split_into_same_class_chunks_is_read_whole() -> None:
 def test_when_trafilatura_returns_the_whole_page_its_fallback_finds_the_article() -> None:
     # A page whose text sits directly in a <div>: fast extraction gives up and returns the whole
     # page's text, menus first, as one block (AEB precision 0.07 before).
-    aeb = shared_data("extraction", "aeb")
-    truth = json.loads((aeb / "ground-truth.json").read_text(encoding="utf-8"))
-    key, item = next((k, v) for k, v in truth.items() if "jaraguadosul.com.br" in v["url"])
-    html = gzip.decompress((aeb / "html" / f"{key}.html.gz").read_bytes())
+    html, item = _aeb_page("jaraguadosul.com.br")
     article = try_extract(_page(html, _entry(title=""), item["url"]))
     assert not isinstance(article, ExtractionFailure)
     assert " ".join(item["articleBody"].split()) in " ".join(article.body_text.split())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -17,14 +16,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from feedd.errors import ConfigError
 from feedd.site_rules import SiteRules, load_site_rules
-from feedd.toml_lines import describe_validation_error, line_of
+from feedd.toml_lines import line_of, validate_toml
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -367,15 +365,7 @@ def load_config(path: str | Path) -> Config:
 
 def parse_config(text: str, path: Path) -> Config:
     """Validate config text; `path` names it in errors and anchors relative paths."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib's message already ends with "(at line N, column M)".
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    try:
-        document = _Document.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, text, path)) from None
+    document = validate_toml(text, path, _Document)
     _reject_duplicate_feeds(document.feeds, text, path)
     if document.schedule.min_interval > document.schedule.max_interval:
         line = line_of(text, ("schedule", "min_interval"))

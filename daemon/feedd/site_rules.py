@@ -12,18 +12,17 @@ reports a bad one by file and line, and workers only evaluate XPath.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from cssselect import HTMLTranslator, SelectorError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from feedd.article import SiteRule
 from feedd.errors import ConfigError
-from feedd.toml_lines import describe_validation_error
+from feedd.toml_lines import validate_toml
 
 SHIPPED_RULES = "site_rules.toml"
 
@@ -72,14 +71,7 @@ def load_site_rules(user_file: Path | None = None) -> SiteRules:
 
 def parse_site_rules(text: str, path: Path) -> list[SiteRule]:
     """Validate a rules file; errors name the file, the line and the rule's key."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    try:
-        document = _RulesFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, text, path)) from None
+    document = validate_toml(text, path, _RulesFile)
     return [
         SiteRule(
             domains=tuple(rule.domains),

@@ -1,12 +1,30 @@
-"""Where in a TOML file a validation error is: file, line and dotted key, for error messages."""
+"""TOML files validated by pydantic models, with errors that name the file, line and key."""
 
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+from feedd.errors import ConfigError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validate_toml(text: str, path: Path, model: type[Model]) -> Model:
+    """`text` parsed and validated as `model`; a ConfigError names `path`, the line and the key."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already ends with "(at line N, column M)".
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, text, path)) from None
 
 
 def describe_validation_error(exc: ValidationError, text: str, path: Path) -> str:
