@@ -471,16 +471,18 @@ class Session:
             return "failed"
         article = outcome
         assert candidate is not None, "prepare_entry pairs every article with its candidate"
-        document = self._new_document(report, entry, article, candidate)
+        doc_id = _document_id(feed_url, entry, article)
         match = self._dedup.find(candidate)
         if match is None and self._shared is not None:
             try:
-                match = self._shared.claim(candidate, document.doc_id)
+                match = self._shared.claim(candidate, doc_id)
             except SharedIndexError as exc:
                 # No dedup decision, no save: the rendered document waits in the state, and the
                 # entry is not fetched again nor does it use up its tries.
                 reason = f"waiting for the shared dedup index ({exc})"
-                self.store.queue_waiting(document, candidate.body_words)
+                self.store.queue_waiting(
+                    self._new_document(report, entry, article, candidate), candidate.body_words
+                )
                 self.store.record_failure(feed_url, entry.key, entry.link, reason, count_attempt=False)
                 report.waiting += 1
                 log.error("feed %s: entry %s: %s", report.feed.label, entry.link or entry.key, reason)
@@ -496,7 +498,7 @@ class Session:
                 entry.link,
                 article.fallback_reason,
             )
-        saved = self.store.save_document(document)
+        saved = self.store.save_document(self._new_document(report, entry, article, candidate))
         self._dedup.remember(candidate, saved.doc_id, saved.seq)
         report.saved += 1
         return "saved"
@@ -512,7 +514,7 @@ class Session:
             else None
         )
         return NewDocument(
-            doc_id=document_id(article.canonical_url or f"{feed_url}#{entry.key}"),
+            doc_id=_document_id(feed_url, entry, article),
             canonical_url=article.canonical_url,
             body_hash=candidate.body_hash,
             text=render(article),
@@ -599,6 +601,10 @@ class Session:
         if saved or dropped:
             log.info("documents that waited for the shared index: %d saved, %d dropped", saved, dropped)
         return saved, dropped
+
+
+def _document_id(feed_url: str, entry: Entry, article: Article) -> str:
+    return document_id(article.canonical_url or f"{feed_url}#{entry.key}")
 
 
 class _ExtractorPool:
