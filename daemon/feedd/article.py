@@ -4,6 +4,7 @@ them along (render, dedup, the event loop) never load trafilatura."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -44,7 +45,12 @@ class Article:
 
     @property
     def body_text(self) -> str:
-        return "\n".join(block.text or "\n".join(block.items) for block in self.blocks)
+        return blocks_text(self.blocks)
+
+
+def blocks_text(blocks: Iterable[Block]) -> str:
+    """The blocks' text, one line per paragraph, heading, list item or table row."""
+    return "\n".join(block.text or "\n".join(block.items) for block in blocks)
 
 
 @dataclass(frozen=True, slots=True)

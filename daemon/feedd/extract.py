@@ -16,7 +16,7 @@ from lxml import etree
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
-from feedd.article import Article, Block, ExtractionFailure, PageInput, SiteRule
+from feedd.article import Article, Block, ExtractionFailure, PageInput, SiteRule, blocks_text
 from feedd.boilerplate import drop_boilerplate, link_texts
 from feedd.charset import decode_html
 from feedd.metadata import read_metadata
@@ -72,10 +72,6 @@ def extract_article(page: PageInput) -> Article:
     return _from_entry(entry, feed_blocks, reason)
 
 
-def _body_text(blocks: Sequence[Block]) -> str:
-    return "\n".join(block.text or "\n".join(block.items) for block in blocks)
-
-
 def _text_length(blocks: Sequence[Block]) -> int:
     return sum(len(block.text) + sum(map(len, block.items)) for block in blocks)
 
@@ -126,7 +122,7 @@ def _from_page(
     blocks, credit = _split_credit(blocks)
     if not blocks:
         return "page yielded no article text"
-    if not ruled.blocks and (reason := not_an_article(metadata, _body_text(blocks), page_url)):
+    if not ruled.blocks and (reason := not_an_article(metadata, blocks_text(blocks), page_url)):
         return reason
     if metadata.paywalled and _text_length(blocks) < feed_chars:
         return "page is paywalled (only a teaser is public)"
