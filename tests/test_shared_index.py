@@ -218,6 +218,40 @@ def test_redis_down_documents_wait_and_are_saved_when_it_is_back(
     assert drained.waited_saved == 0 and drained.waited_dropped == 4
 
 
+def test_the_daemon_saves_waiting_documents_once_redis_answers(
+    server: LoopbackServer, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    feeds = _racing_world(server, 3)
+    config = _instance_config(tmp_path / "daemon", feeds[:1], redis_server.url, "1/1")
+    config.write_text(
+        config.read_text() + '[schedule]\ninterval = "1h"\nmin_interval = "1s"\nmax_interval = "2h"\n'
+    )
+    out, log_path = tmp_path / "daemon" / "out", tmp_path / "daemon.log"
+    redis_server.stop()
+    with open(log_path, "w") as log:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "feedd", "--log-format", "json", "run", "-c", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while log_path.read_text().count("waiting for the shared dedup index") < 3:
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.05)
+        redis_server.start()
+        # The feed is not due for an hour: the documents are decided by the drain alone (once
+        # the index's 10 s pause after a failure has run out).
+        deadline = time.monotonic() + 40
+        while len(list(out.glob("*.txt"))) < 3:
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.05)
+        assert server.hits(urlsplit(feeds[0]).path) == 1
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=15)
+
+
 def test_redis_restarted_mid_run_loses_nothing(
     server: LoopbackServer, redis_server: RedisServer, tmp_path: Path
 ) -> None:

@@ -107,8 +107,9 @@ class Daemon:
             self._scheduler.add_job(self._evict, "interval", hours=1, id="evict-expired-fingerprints")
             if self.config.dedup.shared:
                 # Documents that waited for the shared index are decided once it answers again,
-                # whatever their feeds' schedules.
-                self._scheduler.add_job(self._drain, "interval", minutes=1, id="drain-waiting")
+                # whatever their feeds' schedules: tried as often as a feed may be polled.
+                every = self.config.schedule.min_interval
+                self._scheduler.add_job(self._drain, "interval", seconds=every, id="drain-waiting")
             self._apply_feeds(self.config.feeds)
             notify("READY=1")
             self._status()
@@ -236,11 +237,13 @@ class Daemon:
             self._schedule(url, when)
         self._status()
 
-    def _drain(self) -> None:
+    # Jobs are coroutines so that APScheduler runs them on the event loop, which owns the state's
+    # SQLite connection; a plain function would run in a worker thread.
+    async def _drain(self) -> None:
         if self._session is not None:
             self._session.drain_waiting()
 
-    def _evict(self) -> None:
+    async def _evict(self) -> None:
         if self._session is not None and (count := self._session.evict_expired()):
             log.info("forgot %d fingerprint(s) older than the dedup window", count)
 
