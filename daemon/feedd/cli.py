@@ -183,7 +183,9 @@ def status_command(
             Text(status.name or status.url),
             status.last_polled or "-",
             Text(
-                status.last_result if not status.last_error else f"{status.last_result}: {status.last_error}"
+                f"{status.last_result}: {status.last_error}"
+                if status.last_error
+                else status.last_result or "-"
             ),
             status.next_poll or "-",
             f"{status.interval:.0f}s" if status.interval else "-",

@@ -113,9 +113,11 @@ def _from_page(
     ):
         blocks.pop(0)
     standfirst = ruled.lead or find_standfirst(tree, [b.text for b in blocks if b.kind == "paragraph"], title)
+    lead: str | None
     if standfirst:
-        lead: str | None = normalise_space(_restore(standfirst))
-        while blocks and blocks[0].text and _squash(blocks[0].text) in _squash(lead):
+        lead = normalise_space(_restore(standfirst))
+        squashed_lead = _squash(lead)
+        while blocks and blocks[0].text and _squash(blocks[0].text) in squashed_lead:
             blocks.pop(0)
     else:
         lead = _lead(_restore(metadata.description or ""), blocks)

@@ -384,12 +384,12 @@ class Session:
             task = asyncio.create_task(self._prepare(feed, entry, last_try))
             self._pending.add(task)
             return task
-        task = self._page_work.get(entry.canonical_link)
+        shared = self._page_work.get(entry.canonical_link)
         # Share work in flight only: a finished task may hold the result of an abandoned poll.
-        if task is None or task.done():
-            task = asyncio.create_task(self._prepare(feed, entry, last_try))
-            self._page_work[entry.canonical_link] = task
-        return asyncio.shield(task)
+        if shared is None or shared.done():
+            shared = asyncio.create_task(self._prepare(feed, entry, last_try))
+            self._page_work[entry.canonical_link] = shared
+        return asyncio.shield(shared)
 
     async def _prepare(self, feed: FeedConfig, entry: Entry, last_try: bool) -> Prepared:
         """Fetch, extract and fingerprint one entry. A page that fails for a passing reason (a

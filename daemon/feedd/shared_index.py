@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import cast
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -109,7 +110,7 @@ class SharedIndex:
         key = f"{self._ns}:params"
         recorded = self.params.recorded()
         self._redis.set(key, recorded, nx=True)
-        stored = self._redis.get(key)
+        stored = cast(bytes | None, self._redis.get(key))
         if stored is not None and stored.decode() != recorded:
             raise SharedIndexError(
                 f"the shared dedup index {key} was built with other fingerprint parameters"
@@ -198,7 +199,7 @@ class SharedIndex:
             pipe.set(self._url_key(candidate.canonical_url), document_id)
         if candidate.body_words >= MIN_WORDS_FOR_BODY_MATCH:
             pipe.set(self._body_key(candidate.body_hash), document_id)
-        fields: dict[str, bytes | str | float] = {
+        fields: dict[str | bytes, bytes | str | float] = {
             "claimed": now,
             "owner": self.owner,
             "url": candidate.canonical_url,
@@ -232,7 +233,9 @@ class SharedIndex:
         """Forget documents claimed before `older_than` (a Unix time): the dedup window."""
         try:
             with self._redis.lock(f"{self._ns}:lock", timeout=_LOCK_TIMEOUT, blocking_timeout=_LOCK_WAIT):
-                expired = self._redis.zrangebyscore(f"{self._ns}:claimed", "-inf", older_than)
+                expired = cast(
+                    list[bytes], self._redis.zrangebyscore(f"{self._ns}:claimed", "-inf", older_than)
+                )
                 self._forget(expired)
                 return len(expired)
         except redis.RedisError as exc:
@@ -240,7 +243,7 @@ class SharedIndex:
 
     def _forget(self, ids: Iterable[bytes]) -> None:
         for doc in ids:
-            fields = self._redis.hmget(self._doc_key(doc), ["url", "body"])
+            fields = cast(list[bytes | None], self._redis.hmget(self._doc_key(doc), ["url", "body"]))
             if self.documents.keys.has_key(doc):
                 self.documents.remove(doc)
                 self.leads.remove(doc)
