@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feedd.dedup import Candidate, Deduplicator, ExactDetector, normalise_text
+from feedd.dedup import Candidate, Deduplicator, ExactDetector, Verdict, normalise_text
 from feedd.extract import Article, Block
 from feedd.store import NewDocument, Store
 from feedd.urls import canonical_url, document_id
@@ -56,27 +56,26 @@ def test_same_url_and_same_body_are_duplicates(tmp_path: Path) -> None:
         saved = _save(store, _article("https://a.example/1", LONG_BODY))
         same_url = dedup.find(
             Candidate.from_article(_article("https://a.example/1", "Edited text entirely."))
-        )
+        ).duplicate_of
         assert same_url is not None and (same_url.document_id, same_url.reason) == (
             saved,
             "same canonical URL",
         )
         restyled = _article("https://b.example/9", "“" + LONG_BODY.upper() + "”", title="Another title")
-        same_body = dedup.find(Candidate.from_article(restyled))
+        same_body = dedup.find(Candidate.from_article(restyled)).duplicate_of
         assert same_body is not None and (same_body.document_id, same_body.reason) == (
             saved,
             "same normalised body",
         )
-        assert (
-            dedup.find(Candidate.from_article(_article("https://b.example/2", LONG_BODY + " more"))) is None
-        )
+        longer = Candidate.from_article(_article("https://b.example/2", LONG_BODY + " more"))
+        assert dedup.find(longer) == Verdict()
 
 
 def test_short_identical_teasers_are_not_duplicates(tmp_path: Path) -> None:
     with Store(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
         _save(store, _article("https://a.example/1", "Read more on our website."))
         other = Candidate.from_article(_article("https://a.example/2", "Read more on our website."))
-        assert ExactDetector(store).find(other) is None
+        assert ExactDetector(store).find(other) == Verdict()
 
 
 def test_canonical_urls() -> None:

@@ -11,7 +11,7 @@ from datasketch import MinHash
 from conftest import story
 from feedd.dedup import normalise_text
 from feedd.fingerprint import Fingerprinter, NearParams, shingle_hashes, to_record
-from feedd.near import NearIndex, Thresholds, fingerprinter, judge, load_index, overlap
+from feedd.near import NearIndex, SavedFingerprint, Thresholds, Verifier, fingerprinter, load_index, overlap
 from feedd.store import NewDocument, Store
 
 PARAMS = NearParams()
@@ -66,17 +66,21 @@ def test_brief_inside_a_long_story_is_found_both_ways() -> None:
         assert index.candidates(second) == {0}
 
 
-def test_judge_by_jaccard_or_containment_with_a_floor() -> None:
+def test_both_verifications_find_a_trimmed_copy_but_not_a_teaser_or_another_story() -> None:
     make = fingerprinter(PARAMS)
     long_story = story(5, paragraphs=10)
-    full = make.fingerprint(" ".join(long_story))
-    thresholds = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20)
-    trimmed = make.fingerprint(" ".join(long_story[:3]))
-    assert judge(trimmed, full.shingles, thresholds) is not None  # contained
+    full = make.fingerprint("\n".join(long_story))
+    saved = SavedFingerprint("full", full.shingles, to_record(full)[0])
+    trimmed = make.fingerprint("\n".join(long_story[:3]))
     teaser = make.fingerprint(" ".join(long_story[0].split()[:12]))
-    assert judge(teaser, full.shingles, thresholds) is None  # too short to count as contained
-    other = make.fingerprint(" ".join(story(6, paragraphs=10)))
-    assert judge(other, full.shingles, thresholds) is None
+    other = make.fingerprint("\n".join(story(6, paragraphs=10)))
+    for method in ("shared-runs", "overlap"):
+        thresholds = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20, method=method)
+        assert Verifier(trimmed, thresholds).check(saved).copy, method  # contained
+        assert not Verifier(teaser, thresholds).check(saved).copy, method  # too short to count
+        assert not Verifier(other, thresholds).check(saved).copy, method
+    evidence = Verifier(trimmed, Thresholds(0.5, 0.6, 20)).check(saved).evidence
+    assert evidence is not None and evidence.copied_share == 1.0 and evidence.shorter == "new"
 
 
 def test_removal_keeps_the_index_consistent() -> None:

@@ -16,7 +16,7 @@ from conftest import LoopbackServer, RedisServer, article_page, rss, story, writ
 from feedd import load_config, run_once
 from feedd.article import Article, Block
 from feedd.config import ClusterConfig
-from feedd.dedup import Candidate
+from feedd.dedup import Candidate, DuplicateMatch
 from feedd.errors import ConfigError
 from feedd.near import Thresholds
 from feedd.shared_index import SharedIndex, SharedIndexError
@@ -37,20 +37,21 @@ def test_claims_decide_once_across_instances(redis_server: RedisServer) -> None:
     rewritten = story(1, 6)[:5] + ["A closing sentence the second outlet added to the wire copy."]
     copy = Candidate.from_article(_article("https://b.example/9", rewritten, "Retitled"), two.fingerprinter)
     other = Candidate.from_article(_article("https://c.example/2", story(2, 6)), two.fingerprinter)
-    assert one.claim(original, "doc-a") is None
-    match = two.claim(copy, "doc-b")
+    assert one.claim(original, "doc-a").duplicate_of is None
+    match = two.claim(copy, "doc-b").duplicate_of
     assert match is not None and match.document_id == "doc-a" and match.reason == "near duplicate"
     assert match.containment is not None and match.containment > 0.8
-    assert two.claim(other, "doc-c") is None
+    assert match.evidence is not None and match.evidence.copied_share > 0.8  # the text is in Redis too
+    assert two.claim(other, "doc-c").duplicate_of is None
     same_url = Candidate.from_article(_article("https://a.example/1", story(3, 6)), two.fingerprinter)
-    assert two.claim(same_url, "doc-x").reason == "same canonical URL"  # type: ignore[union-attr]
+    assert two.claim(same_url, "doc-x").duplicate_of == DuplicateMatch("doc-a", "same canonical URL")
     # An instance that claimed and crashed before saving finds its own claim, not a duplicate;
     # the same document id from another instance (one canonical URL in two feeds) is a duplicate.
-    assert one.claim(original, "doc-a") is None
-    assert two.claim(original, "doc-a").reason == "same canonical URL"  # type: ignore[union-attr]
+    assert one.claim(original, "doc-a").duplicate_of is None
+    assert two.claim(original, "doc-a").duplicate_of == DuplicateMatch("doc-a", "same canonical URL")
     # Out of the window, forgotten: the copy is new again.
     assert one.evict(time.time() + 1) == 2
-    assert two.claim(copy, "doc-b") is None
+    assert two.claim(copy, "doc-b").duplicate_of is None
 
 
 def test_claimed_documents_are_in_datasketch_s_own_layout(redis_server: RedisServer) -> None:
@@ -60,7 +61,7 @@ def test_claimed_documents_are_in_datasketch_s_own_layout(redis_server: RedisSer
 
     index = SharedIndex(redis_server.url, THRESHOLDS, owner="one", namespace="layout")
     candidate = Candidate.from_article(_article("https://a.example/1", story(5, 6)), index.fingerprinter)
-    assert index.claim(candidate, "doc-a") is None
+    assert index.claim(candidate, "doc-a").duplicate_of is None
     assert candidate.fingerprint is not None
     params = index.params
     for lsh, values in (
@@ -78,7 +79,7 @@ def test_instances_with_other_fingerprint_parameters_are_refused(redis_server: R
 
     first = SharedIndex(redis_server.url, THRESHOLDS, owner="one", namespace="params")
     candidate = Candidate.from_article(_article("https://a.example/1", story(1)), first.fingerprinter)
-    assert first.claim(candidate, "doc-a") is None
+    assert first.claim(candidate, "doc-a").duplicate_of is None
     other = SharedIndex(
         redis_server.url, THRESHOLDS, owner="two", namespace="params", params=NearParams(num_perm=64)
     )

@@ -166,14 +166,18 @@ def test_failed_entries_are_retried_a_few_times(tmp_path: Path) -> None:
 def test_schema_1_state_is_upgraded(tmp_path: Path) -> None:
     with _store(tmp_path) as store:
         store.save_document(_doc(1))
-        for column in ("title", "canonical_url", "jaccard", "containment"):
+        for column in ("title", "canonical_url", "jaccard", "containment", "evidence"):
             store.db.execute(f"ALTER TABLE entries DROP COLUMN {column}")
         for column in ("next_poll", "interval", "interval_reason"):
             store.db.execute(f"ALTER TABLE feeds DROP COLUMN {column}")
+        store.db.execute("ALTER TABLE documents DROP COLUMN nearest")
         store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with _store(tmp_path) as store:
-        assert store.meta("schema_version") == "3"
+        assert store.meta("schema_version") == "4"
         store.record_duplicate(
-            "f", "k", None, "0000000000000001", "near duplicate", jaccard=0.9, containment=1.0
+            "f", "k", None, "0000000000000001", "near duplicate", jaccard=0.9, containment=1.0, evidence="{}"
         )
         assert store.recent_duplicates(5)[0]["jaccard"] == 0.9
+        assert store.recent_duplicates(5)[0]["evidence"] == "{}"
+        store.save_document(_doc(2), nearest='{"document_id": "x"}')
+        assert store.find_document(_doc(2).doc_id)["nearest"] == '{"document_id": "x"}'

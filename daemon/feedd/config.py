@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -128,11 +128,19 @@ class DedupConfig(_Section):
 
     #: Near-duplicate detection (MinHash LSH) on top of the exact checks.
     near_duplicates: bool = True
-    #: A candidate whose word-5-gram Jaccard with a saved document reaches this is a duplicate.
+    #: How a near-duplicate candidate is decided: "shared-runs" (copy or independent write-up,
+    #: on the share of the shorter text in runs of words shared with the other, quotes counted
+    #: at a quarter) or "overlap" (on word-5-gram containment alone).
+    verification: Literal["shared-runs", "overlap"] = "shared-runs"
+    #: Under "shared-runs", a candidate whose copied share reaches this is a copy.
+    copied_share: float = Field(default=0.44, gt=0, le=1)
+    #: A candidate whose word-5-gram Jaccard with a saved document reaches this is a duplicate,
+    #: whatever the verification says.
     jaccard: float = Field(default=0.5, gt=0, le=1)
-    #: ... or whose containment (shared shingles over the smaller document's) reaches this.
+    #: Under "overlap", a candidate whose containment (shared shingles over the smaller
+    #: document's) reaches this is a duplicate.
     containment: float = Field(default=0.6, gt=0, le=1)
-    #: Containment counts only when the smaller document has at least this many shingles.
+    #: Anything but Jaccard counts only when the smaller document has this many shingles.
     min_shingles: int = Field(default=20, ge=1)
     #: Documents saved within this window are compared against; older ones are forgotten.
     window: Duration = 30 * 86400.0

@@ -1,5 +1,5 @@
-"""Duplicate detection: exact (canonical URL, normalised body hash) now; near-duplicate
-detectors plug in behind the same `DuplicateDetector` interface."""
+"""Duplicate detection: exact (canonical URL, normalised body hash) here; the near-duplicate
+detector (feedd.near) plugs in behind the same `DuplicateDetector` interface."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from feedd.article import Article
 
 if TYPE_CHECKING:
     from feedd.fingerprint import Fingerprint, Fingerprinter
+    from feedd.verify import Evidence
 
 _QUOTES = str.maketrans(
     {c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u00b4`"}
@@ -29,9 +30,13 @@ MIN_WORDS_FOR_BODY_MATCH = 25
 def normalise_text(text: str) -> str:
     """Text as duplicate detection sees it: NFKC, case-folded, quote and dash styles unified,
     punctuation and whitespace folded to single spaces."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
-    text = _DASHES.sub("-", text)
+    text = fold_quotes_and_dashes(unicodedata.normalize("NFKC", text).casefold())
     return _NON_WORD.sub(" ", text).strip()
+
+
+def fold_quotes_and_dashes(text: str) -> str:
+    """Every style of quotation mark as ' or ", every dash as -."""
+    return _DASHES.sub("-", text.translate(_QUOTES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,19 +64,31 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class DuplicateMatch:
-    """Which saved document a candidate duplicates, and on what evidence."""
+    """A saved document a candidate was compared with, and on what evidence."""
 
     document_id: str
     reason: str
     #: Shingle-set overlap with that document, where it was measured.
     jaccard: float | None = None
     containment: float | None = None
+    #: The shared runs of text, where they were verified (feedd.verify).
+    evidence: Evidence | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What duplicate detection found for one candidate."""
+
+    #: The saved document it duplicates; None when it is to be kept.
+    duplicate_of: DuplicateMatch | None = None
+    #: For a document kept: the nearest saved document verified as an independent write-up.
+    nearest: DuplicateMatch | None = None
 
 
 class DuplicateDetector(Protocol):
     """One way of recognising an already-saved document."""
 
-    def find(self, candidate: Candidate) -> DuplicateMatch | None: ...
+    def find(self, candidate: Candidate) -> Verdict: ...
 
     def remember(self, candidate: Candidate, document_id: str, seq: int) -> None: ...
 
@@ -90,30 +107,33 @@ class ExactDetector:
     def __init__(self, saved: SavedDocuments) -> None:
         self._saved = saved
 
-    def find(self, candidate: Candidate) -> DuplicateMatch | None:
+    def find(self, candidate: Candidate) -> Verdict:
         if candidate.canonical_url and (doc := self._saved.document_id_by_url(candidate.canonical_url)):
-            return DuplicateMatch(doc, "same canonical URL")
+            return Verdict(DuplicateMatch(doc, "same canonical URL"))
         if candidate.body_words < MIN_WORDS_FOR_BODY_MATCH:
-            return None
+            return Verdict()
         if doc := self._saved.document_id_by_body_hash(candidate.body_hash):
-            return DuplicateMatch(doc, "same normalised body", jaccard=1.0, containment=1.0)
-        return None
+            return Verdict(DuplicateMatch(doc, "same normalised body", jaccard=1.0, containment=1.0))
+        return Verdict()
 
     def remember(self, candidate: Candidate, document_id: str, seq: int) -> None:
         """Nothing to do: the store indexes every saved document's URL and body hash."""
 
 
 class Deduplicator:
-    """Asks each detector in turn, cheapest first; the first match wins."""
+    """Asks each detector in turn, cheapest first; the first duplicate found wins."""
 
     def __init__(self, detectors: Sequence[DuplicateDetector]) -> None:
         self._detectors = tuple(detectors)
 
-    def find(self, candidate: Candidate) -> DuplicateMatch | None:
+    def find(self, candidate: Candidate) -> Verdict:
+        nearest = None
         for detector in self._detectors:
-            if match := detector.find(candidate):
-                return match
-        return None
+            verdict = detector.find(candidate)
+            if verdict.duplicate_of is not None:
+                return verdict
+            nearest = nearest or verdict.nearest
+        return Verdict(nearest=nearest)
 
     def remember(self, candidate: Candidate, document_id: str, seq: int) -> None:
         for detector in self._detectors:

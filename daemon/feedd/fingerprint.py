@@ -66,7 +66,9 @@ class Fingerprint:
     lead_minhash: np.ndarray
     #: MinHash hash values of windows of the document, for containment queries.
     window_minhashes: tuple[np.ndarray, ...]
-    #: The normalised text, kept so that a change of parameters can re-shingle.
+    #: The text as given (title, lead, body), kept so that a change of parameters can re-shingle
+    #: and verification can read its runs and quotation marks. States written before feedd
+    #: kept it as given hold it normalised: verification then sees no quotation marks.
     text: str
 
 
@@ -111,7 +113,7 @@ class Fingerprinter:
         ordered, unique = shingle_hashes(normalised, self.params.shingle_words)
         if len(ordered) == 0:
             full = np.full(self.params.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
-            return Fingerprint(unique, full, full, (), normalised)
+            return Fingerprint(unique, full, full, (), text)
         with np.errstate(over="ignore"):
             permuted = _fmix32(ordered).reshape(-1, 1) * self._a + self._b  # (shingles, perms)
         full = permuted.min(axis=0)
@@ -123,7 +125,7 @@ class Fingerprinter:
             # Windows of `size` shingles every size/2: the union of two neighbouring halves.
             halves = np.minimum.reduceat(permuted, np.arange(0, len(ordered), size // 2), axis=0)
             windows.extend(np.minimum(halves[:-1], halves[1:]))
-        return Fingerprint(unique, full, lead, tuple(windows), normalised)
+        return Fingerprint(unique, full, lead, tuple(windows), text)
 
 
 def to_record(fingerprint: Fingerprint) -> tuple[bytes, bytes, bytes]:

@@ -1,12 +1,12 @@
-"""Near-duplicate detection: MinHashLSH candidates (datasketch) over fingerprints, and an exact
-verification of every candidate on the stored shingle sets, by Jaccard and containment.
+"""Near-duplicate detection: MinHashLSH candidates (datasketch) over fingerprints, then the
+verification of every candidate: exact Jaccard on the stored shingle sets, and the evidence of
+shared runs of text (feedd.verify) that tells a copy from an independent write-up.
 
-Candidates come from MinHashLSH tuned for recall; the decision is the exact check. Containment
-(shared shingles over the smaller set) catches what Jaccard cannot: a trimmed copy of a longer
-original, or a brief inside a write-through. For a new document longer than an indexed brief, the
-new document's windows are queried too, since a window the size of the brief resembles it far
-more than the whole document does; for a brief arriving after its longer story, a second index
-holds every document's lead.
+Candidates come from MinHashLSH tuned for recall, and need only resemble the new document
+somewhere: a trimmed copy of a longer original, a brief inside a write-through. For a new
+document longer than an indexed brief, the new document's windows are queried too, since a
+window the size of the brief resembles it far more than the whole document does; for a brief
+arriving after its longer story, a second index holds every document's lead.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 from datasketch.storage import DictSetStorage
 
-from feedd.dedup import Candidate, DuplicateMatch
+from feedd.config import DedupConfig
+from feedd.dedup import Candidate, DuplicateMatch, Verdict
 from feedd.fingerprint import (
     Fingerprint,
     Fingerprinter,
@@ -29,6 +30,7 @@ from feedd.fingerprint import (
     text_from_record,
     to_record,
 )
+from feedd.verify import Evidence, VerifyParams, Words, compare
 
 
 def fingerprinter(params: NearParams) -> Fingerprinter:
@@ -153,81 +155,136 @@ class NearIndex:
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """When a verified overlap makes a duplicate."""
+    """When a verified candidate makes a duplicate."""
 
+    #: Shingle-set Jaccard at which two documents are the same text, whatever else is found.
     jaccard: float
+    #: Containment (shared shingles over the smaller set) that makes a copy under "overlap".
     containment: float
-    #: The smaller document must have at least this many shingles for containment to count:
-    #: a two-line teaser is "contained" in many stories.
+    #: The smaller document must have at least this many shingles for anything but Jaccard to
+    #: count: a two-line teaser is "contained" in many stories.
     min_shingles: int
+    #: "shared-runs" decides on verify.Evidence; "overlap" on containment alone (before issue 9).
+    method: str = "shared-runs"
+    #: Under "shared-runs", the copied share (verify.Evidence.copied_share) that makes a copy.
+    copied_share: float = 0.44
+    verify: VerifyParams = VerifyParams()
+
+    @classmethod
+    def of(cls, config: DedupConfig) -> Thresholds:
+        return cls(
+            config.jaccard,
+            config.containment,
+            config.min_shingles,
+            method=config.verification,
+            copied_share=config.copied_share,
+        )
 
 
-def judge(fingerprint: Fingerprint, stored: np.ndarray, thresholds: Thresholds) -> Overlap | None:
-    """The overlap, if it makes `fingerprint` a duplicate of the stored set; else None."""
-    found = overlap(fingerprint.shingles, stored)
-    if found.jaccard >= thresholds.jaccard:
-        return found
-    if (
-        found.containment >= thresholds.containment
-        and min(len(fingerprint.shingles), len(stored)) >= thresholds.min_shingles
-    ):
-        return found
-    return None
+@dataclass(frozen=True, slots=True)
+class SavedFingerprint:
+    """A saved document as verification reads it."""
+
+    doc_id: str
+    shingles: np.ndarray
+    #: Its dedup text, compressed (fingerprint.to_record); None where it was not kept.
+    text: bytes | None
 
 
-def best_match(
-    fingerprint: Fingerprint,
-    candidates: Iterator[tuple[int, str, np.ndarray]],
-    thresholds: Thresholds,
-) -> tuple[str, Overlap] | None:
-    """The candidate (doc id, overlap) with the highest containment that passes the thresholds."""
-    best: tuple[str, Overlap] | None = None
-    for _seq, doc_id, stored in candidates:
-        found = judge(fingerprint, stored, thresholds)
-        if found and (
-            best is None or (found.containment, found.jaccard) > (best[1].containment, best[1].jaccard)
-        ):
-            best = (doc_id, found)
-    return best
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """One candidate, verified."""
+
+    doc_id: str
+    copy: bool
+    overlap: Overlap
+    evidence: Evidence | None
+
+    def rank(self) -> tuple[float, float, float]:
+        share = self.evidence.copied_share if self.evidence else self.overlap.containment
+        return (share, self.overlap.containment, self.overlap.jaccard)
+
+    def as_match(self) -> DuplicateMatch:
+        return DuplicateMatch(
+            self.doc_id,
+            "near duplicate" if self.copy else "independent write-up",
+            jaccard=self.overlap.jaccard,
+            containment=self.overlap.containment,
+            evidence=self.evidence,
+        )
 
 
-def describe(match: tuple[str, Overlap]) -> DuplicateMatch:
-    doc_id, found = match
-    return DuplicateMatch(
-        doc_id,
-        "near duplicate",
-        jaccard=found.jaccard,
-        containment=found.containment,
-    )
+class Verifier:
+    """Checks the LSH candidates of one new document against the saved documents' shingles and,
+    under "shared-runs", their text."""
+
+    def __init__(self, fingerprint: Fingerprint, thresholds: Thresholds) -> None:
+        self._fingerprint = fingerprint
+        self._thresholds = thresholds
+        self._words: Words | None = None
+
+    def check(self, saved: SavedFingerprint) -> Checked:
+        rules = self._thresholds
+        found = overlap(self._fingerprint.shingles, saved.shingles)
+        big_enough = min(len(self._fingerprint.shingles), len(saved.shingles)) >= rules.min_shingles
+        evidence = None
+        if rules.method == "shared-runs" and saved.text is not None and found.shared:
+            if self._words is None:
+                self._words = Words.of(self._fingerprint.text)
+            evidence = compare(self._words, Words.of(text_from_record(saved.text)), rules.verify)
+            copied = big_enough and evidence.copied_share >= rules.copied_share
+        else:
+            # The overlap rule, also for documents kept without their text.
+            copied = big_enough and found.containment >= rules.containment
+        return Checked(saved.doc_id, found.jaccard >= rules.jaccard or copied, found, evidence)
+
+
+def decide(
+    fingerprint: Fingerprint, candidates: Iterable[SavedFingerprint], thresholds: Thresholds
+) -> Verdict:
+    """The candidate this document copies (the one with most evidence), or else the nearest one
+    found to be an independent write-up, for `feedd explain`."""
+    verifier = Verifier(fingerprint, thresholds)
+    best_copy: Checked | None = None
+    nearest: Checked | None = None
+    for saved in candidates:
+        checked = verifier.check(saved)
+        if checked.copy:
+            if best_copy is None or checked.rank() > best_copy.rank():
+                best_copy = checked
+        elif checked.overlap.shared and (nearest is None or checked.rank() > nearest.rank()):
+            nearest = checked
+    if best_copy is not None:
+        return Verdict(duplicate_of=best_copy.as_match())
+    return Verdict(nearest=nearest.as_match() if nearest else None)
 
 
 class StoredFingerprints(Protocol):
     """What the detector needs from the store."""
 
-    def fingerprint_shingles(self, seqs: Iterable[int]) -> Iterator[tuple[int, str, bytes]]: ...
+    def fingerprint_shingles(self, seqs: Iterable[int]) -> Iterator[tuple[int, str, bytes, bytes]]: ...
 
 
 class NearDuplicateDetector:
-    """A DuplicateDetector: LSH candidates, then the exact check on their stored shingles."""
+    """A DuplicateDetector: LSH candidates, then their verification (`Verifier`)."""
 
     def __init__(self, index: NearIndex, saved: StoredFingerprints, thresholds: Thresholds) -> None:
         self.index = index
         self._saved = saved
         self._thresholds = thresholds
 
-    def find(self, candidate: Candidate) -> DuplicateMatch | None:
+    def find(self, candidate: Candidate) -> Verdict:
         fingerprint = candidate.fingerprint
         if fingerprint is None or len(fingerprint.shingles) == 0:
-            return None
+            return Verdict()
         seqs = self.index.candidates(fingerprint)
         if not seqs:
-            return None
+            return Verdict()
         stored = (
-            (seq, doc_id, shingles_from_record(blob))
-            for seq, doc_id, blob in self._saved.fingerprint_shingles(seqs)
+            SavedFingerprint(doc_id, shingles_from_record(shingles), text)
+            for _seq, doc_id, shingles, text in self._saved.fingerprint_shingles(seqs)
         )
-        match = best_match(fingerprint, stored, self._thresholds)
-        return describe(match) if match else None
+        return decide(fingerprint, stored, self._thresholds)
 
     def remember(self, candidate: Candidate, document_id: str, seq: int) -> None:
         if candidate.fingerprint is not None:

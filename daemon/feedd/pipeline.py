@@ -8,6 +8,7 @@ the first copy of a story is the one seen first in that order.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import multiprocessing
 import os
@@ -24,7 +25,7 @@ from urllib.parse import urlsplit
 from feedd import __version__
 from feedd.article import Article, ExtractionFailure, PageInput
 from feedd.config import Config, FeedConfig, FetchConfig
-from feedd.dedup import Candidate, Deduplicator, DuplicateDetector, DuplicateMatch, ExactDetector
+from feedd.dedup import Candidate, Deduplicator, DuplicateDetector, DuplicateMatch, ExactDetector, Verdict
 from feedd.errors import FeedParseError, FetchError, HTTPStatusError
 from feedd.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, RequestOptions
 from feedd.filters import EntryFilter
@@ -175,7 +176,7 @@ async def open_session(config: Config, observer: PassObserver | None = None) -> 
     with store, _ExtractorPool(config.extract.workers, config.extract.timeout) as extractor:
         shared = None
         if config.dedup.shared:
-            thresholds = Thresholds(config.dedup.jaccard, config.dedup.containment, config.dedup.min_shingles)
+            thresholds = Thresholds.of(config.dedup)
             shared = SharedIndex(
                 config.dedup.shared, thresholds, owner=store.instance_id(), namespace=config.dedup.namespace
             )
@@ -232,7 +233,7 @@ class Session:
         elif config.dedup.near_duplicates:
             index = self._near_index = load_index(store, NearParams(), self._window_start())
             self._fingerprinter = index.fingerprinter
-            thresholds = Thresholds(config.dedup.jaccard, config.dedup.containment, config.dedup.min_shingles)
+            thresholds = Thresholds.of(config.dedup)
             detectors.append(NearDuplicateDetector(index, store, thresholds))
         self._dedup = Deduplicator(detectors)
         self._robots = RobotsPolicy(fetcher, store, respect_ai_optout=config.fetch.respect_ai_optout)
@@ -472,22 +473,20 @@ class Session:
         article = outcome
         assert candidate is not None, "prepare_entry pairs every article with its candidate"
         doc_id = _document_id(feed_url, entry, article)
-        match = self._dedup.find(candidate)
-        if match is None and self._shared is not None:
-            try:
-                match = self._shared.claim(candidate, doc_id)
-            except SharedIndexError as exc:
-                # No dedup decision, no save: the rendered document waits in the state, and the
-                # entry is not fetched again nor does it use up its tries.
-                reason = f"waiting for the shared dedup index ({exc})"
-                self.store.queue_waiting(
-                    self._new_document(report, entry, article, candidate), candidate.body_words
-                )
-                self.store.record_failure(feed_url, entry.key, entry.link, reason, count_attempt=False)
-                report.waiting += 1
-                log.error("feed %s: entry %s: %s", report.feed.label, entry.link or entry.key, reason)
-                return "waiting"
-        if match:
+        try:
+            verdict = self._verdict(candidate, doc_id)
+        except SharedIndexError as exc:
+            # No dedup decision, no save: the rendered document waits in the state, and the
+            # entry is not fetched again nor does it use up its tries.
+            reason = f"waiting for the shared dedup index ({exc})"
+            self.store.queue_waiting(
+                self._new_document(report, entry, article, candidate), candidate.body_words
+            )
+            self.store.record_failure(feed_url, entry.key, entry.link, reason, count_attempt=False)
+            report.waiting += 1
+            log.error("feed %s: entry %s: %s", report.feed.label, entry.link or entry.key, reason)
+            return "waiting"
+        if match := verdict.duplicate_of:
             self._record_drop(feed_url, entry.key, entry.link, article.title, article.canonical_url, match)
             report.duplicate += 1
             return "duplicate"
@@ -498,10 +497,21 @@ class Session:
                 entry.link,
                 article.fallback_reason,
             )
-        saved = self.store.save_document(self._new_document(report, entry, article, candidate))
+        saved = self.store.save_document(
+            self._new_document(report, entry, article, candidate), nearest=_nearest_record(verdict)
+        )
         self._dedup.remember(candidate, saved.doc_id, saved.seq)
         report.saved += 1
         return "saved"
+
+    def _verdict(self, candidate: Candidate, document_id: str) -> Verdict:
+        """The local detectors' verdict, then the shared index's (which also claims the document
+        when it is to be kept). Raises SharedIndexError when the shared index cannot answer."""
+        verdict = self._dedup.find(candidate)
+        if verdict.duplicate_of is not None or self._shared is None:
+            return verdict
+        shared = self._shared.claim(candidate, document_id)
+        return shared if shared.duplicate_of or shared.nearest else verdict
 
     def _new_document(
         self, report: FeedReport, entry: Entry, article: Article, candidate: Candidate
@@ -560,6 +570,7 @@ class Session:
             canonical_url=canonical_url,
             jaccard=match.jaccard,
             containment=match.containment,
+            evidence=match.evidence.to_json() if match.evidence else None,
         )
         log.info("feed %s: %s dropped: %s of %s", feed_url, link, match.reason, match.document_id)
 
@@ -575,14 +586,12 @@ class Session:
                 text = text_from_record(document.fingerprint[0])
                 fingerprint = self._shared.fingerprinter.fingerprint(text)
             candidate = Candidate(document.canonical_url, document.body_hash, body_words, fingerprint)
-            match = self._dedup.find(candidate)
-            if match is None:
-                try:
-                    match = self._shared.claim(candidate, document.doc_id)
-                except SharedIndexError as exc:
-                    log.warning("%d document(s) still wait: %s", len(list(self.store.waiting())), exc)
-                    break
-            if match:
+            try:
+                verdict = self._verdict(candidate, document.doc_id)
+            except SharedIndexError as exc:
+                log.warning("%d document(s) still wait: %s", len(list(self.store.waiting())), exc)
+                break
+            if match := verdict.duplicate_of:
                 title = document.metadata.get("title")
                 self._record_drop(
                     document.feed_url,
@@ -594,13 +603,29 @@ class Session:
                 )
                 dropped += 1
             else:
-                saved_document = self.store.save_document(document)
+                saved_document = self.store.save_document(document, nearest=_nearest_record(verdict))
                 self._dedup.remember(candidate, saved_document.doc_id, saved_document.seq)
                 saved += 1
             self.store.unqueue_waiting(document.feed_url, document.entry_key)
         if saved or dropped:
             log.info("documents that waited for the shared index: %d saved, %d dropped", saved, dropped)
         return saved, dropped
+
+
+def _nearest_record(verdict: Verdict) -> str | None:
+    """The state's record of the nearest saved document found to be another story."""
+    nearest = verdict.nearest
+    if nearest is None:
+        return None
+    return json.dumps(
+        {
+            "document_id": nearest.document_id,
+            "jaccard": nearest.jaccard,
+            "containment": nearest.containment,
+            "evidence": nearest.evidence.as_dict() if nearest.evidence else None,
+        },
+        ensure_ascii=False,
+    )
 
 
 def _document_id(feed_url: str, entry: Entry, article: Article) -> str:

@@ -1,14 +1,14 @@
 """The duplicate index in Redis, shared by several feedd instances that split one feed list.
 
 Every instance asks the same index before it saves: same canonical URL, same normalised body, or
-a near duplicate (datasketch's MinHashLSH with Redis storage for candidates, then the exact
-Jaccard/containment check on shingle sets kept in Redis). Asking and recording the answer is one
-step under a Redis lock (`claim`), so two instances given copies of one story in the same
-instant save exactly one of them.
+a near duplicate (datasketch's MinHashLSH with Redis storage for candidates, then their
+verification, feedd.near.Verifier, on the shingle sets and texts kept in Redis). Asking and
+recording the answer is one step under a Redis lock (`claim`), so two instances given copies of
+one story in the same instant save exactly one of them.
 
 Keys, under the namespace (default "feedd"):
 - `{ns}:url:<canonical URL>`, `{ns}:body:<body hash>`: the document id that claimed them;
-- `{ns}:doc:<id>`: its shingles and when it was claimed;
+- `{ns}:doc:<id>`: its shingles, its dedup text (compressed), who claimed it and when;
 - `{ns}:claimed`: a sorted set of document ids by claim time: the time window is enforced by
   deleting what falls out of it (datasketch has no expiry of its own);
 - `{ns}:lsh:docs`, `{ns}:lsh:leads`: the two MinHashLSH indexes (see feedd.near);
@@ -30,10 +30,10 @@ import numpy as np
 import redis
 from datasketch import MinHashLSH
 
-from feedd.dedup import MIN_WORDS_FOR_BODY_MATCH, Candidate, DuplicateMatch
+from feedd.dedup import MIN_WORDS_FOR_BODY_MATCH, Candidate, DuplicateMatch, Verdict
 from feedd.errors import FeeddError
-from feedd.fingerprint import Fingerprint, NearParams, shingles_from_record
-from feedd.near import Thresholds, best_match, describe, fingerprinter
+from feedd.fingerprint import Fingerprint, NearParams, shingles_from_record, to_record
+from feedd.near import SavedFingerprint, Thresholds, decide, fingerprinter
 
 #: How long one claim may hold the lock before Redis frees it (a crashed holder).
 _LOCK_TIMEOUT = 10.0
@@ -116,9 +116,10 @@ class SharedIndex:
                 f"the shared dedup index {key} was built with other fingerprint parameters"
             )
 
-    def claim(self, candidate: Candidate, document_id: str) -> DuplicateMatch | None:
-        """The saved document `candidate` duplicates; else record it as `document_id`'s and
-        return None. Atomic across instances. Raises SharedIndexError when Redis cannot answer."""
+    def claim(self, candidate: Candidate, document_id: str) -> Verdict:
+        """The saved document `candidate` duplicates; else record it as `document_id`'s (the
+        verdict then names the nearest independent write-up, if any). Atomic across instances.
+        Raises SharedIndexError when Redis cannot answer."""
         if time.monotonic() < self._down_until:
             raise SharedIndexError(self._down_reason)
         try:
@@ -127,10 +128,10 @@ class SharedIndex:
                 self._params_checked = True
             with self._redis.lock(f"{self._ns}:lock", timeout=_LOCK_TIMEOUT, blocking_timeout=_LOCK_WAIT):
                 self.round_trips += 2  # taking and releasing the lock
-                match = self._find(candidate, document_id)
-                if match is None:
+                verdict = self._find(candidate, document_id)
+                if verdict.duplicate_of is None:
                     self._record(candidate, document_id)
-                return match
+                return verdict
         except redis.exceptions.LockError as exc:
             raise SharedIndexError(f"shared dedup index: lock not obtained: {exc}") from None
         except redis.RedisError as exc:
@@ -138,7 +139,7 @@ class SharedIndex:
             self._down_until = time.monotonic() + _RETRY_AFTER
             raise SharedIndexError(self._down_reason) from None
 
-    def _find(self, candidate: Candidate, document_id: str) -> DuplicateMatch | None:
+    def _find(self, candidate: Candidate, document_id: str) -> Verdict:
         pipe = self._redis.pipeline(transaction=False)
         pipe.get(self._url_key(candidate.canonical_url) if candidate.canonical_url else self._ns)
         pipe.get(self._body_key(candidate.body_hash))
@@ -147,30 +148,31 @@ class SharedIndex:
         own = document_id.encode()
         mine = self._owned_by_me(own) if own in (by_url, by_body) else False
         if candidate.canonical_url and by_url and not (by_url == own and mine):
-            return DuplicateMatch(by_url.decode(), "same canonical URL")
+            return Verdict(DuplicateMatch(by_url.decode(), "same canonical URL"))
         if candidate.body_words >= MIN_WORDS_FOR_BODY_MATCH and by_body and not (by_body == own and mine):
-            return DuplicateMatch(by_body.decode(), "same normalised body", jaccard=1.0, containment=1.0)
+            return Verdict(
+                DuplicateMatch(by_body.decode(), "same normalised body", jaccard=1.0, containment=1.0)
+            )
         fingerprint = candidate.fingerprint
         if fingerprint is None or len(fingerprint.shingles) == 0:
-            return None
+            return Verdict()
         found = self._candidates(fingerprint)
         if own in found and (mine or self._owned_by_me(own)):
             found.discard(own)
         if not found:
-            return None
+            return Verdict()
         ids = sorted(found)
         pipe = self._redis.pipeline(transaction=False)
         for doc in ids:
-            pipe.hget(self._doc_key(doc), "shingles")
-        blobs = pipe.execute()
+            pipe.hmget(self._doc_key(doc), ["shingles", "text"])
+        rows = pipe.execute()
         self.round_trips += 1
         stored = (
-            (0, doc.decode(), shingles_from_record(blob))
-            for doc, blob in zip(ids, blobs, strict=True)
-            if blob
+            SavedFingerprint(doc.decode(), shingles_from_record(shingles), text)
+            for doc, (shingles, text) in zip(ids, rows, strict=True)
+            if shingles
         )
-        match = best_match(fingerprint, stored, self._thresholds)
-        return describe(match) if match else None
+        return decide(fingerprint, stored, self._thresholds)
 
     def _owned_by_me(self, doc: bytes) -> bool:
         self.round_trips += 1
@@ -206,7 +208,9 @@ class SharedIndex:
             "body": candidate.body_hash,
         }
         if candidate.fingerprint is not None:
-            fields["shingles"] = candidate.fingerprint.shingles.astype("<u4").tobytes()
+            text, shingles, _minhash = to_record(candidate.fingerprint)
+            fields["shingles"] = shingles
+            fields["text"] = text
         key = document_id.encode()
         fingerprint = candidate.fingerprint
         if fingerprint is not None and not self.documents.keys.has_key(key):

@@ -26,7 +26,7 @@ from typing import Any
 from feedd.errors import DocumentWriteError, StateError, StateLockedError
 from feedd.render import render_filename
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MANIFEST = "manifest.jsonl"
 DUPLICATES_LOG = "duplicates.jsonl"
 _TEMP_SUFFIX = ".feedd-tmp"
@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS documents (
     saved_at TEXT NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('pending', 'saved')),
     pending_text TEXT,
-    manifest_line TEXT NOT NULL
+    manifest_line TEXT NOT NULL,
+    nearest TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_body_hash ON documents (body_hash);
 CREATE INDEX IF NOT EXISTS documents_pending ON documents (state) WHERE state = 'pending';
@@ -76,6 +77,7 @@ CREATE TABLE IF NOT EXISTS entries (
     canonical_url TEXT,
     jaccard REAL,
     containment REAL,
+    evidence TEXT,
     PRIMARY KEY (feed_url, entry_key)
 );
 CREATE INDEX IF NOT EXISTS entries_status_seen ON entries (status, last_seen);
@@ -117,6 +119,10 @@ _MIGRATIONS = {
         "ALTER TABLE feeds ADD COLUMN next_poll TEXT",
         "ALTER TABLE feeds ADD COLUMN interval REAL",
         "ALTER TABLE feeds ADD COLUMN interval_reason TEXT",
+    ],
+    4: [
+        "ALTER TABLE entries ADD COLUMN evidence TEXT",
+        "ALTER TABLE documents ADD COLUMN nearest TEXT",
     ],
 }
 
@@ -449,13 +455,15 @@ class Store:
         canonical_url: str | None = None,
         jaccard: float | None = None,
         containment: float | None = None,
+        evidence: str | None = None,
     ) -> None:
-        """Record a dropped entry: which saved document it matched, and how closely."""
+        """Record a dropped entry: which saved document it matched, how closely, and the
+        verification's evidence (JSON, opaque here)."""
         self._record_entry(feed_url, entry_key, link, "duplicate", of, reason)
         self.db.execute(
-            "UPDATE entries SET title = ?, canonical_url = ?, jaccard = ?, containment = ?"
+            "UPDATE entries SET title = ?, canonical_url = ?, jaccard = ?, containment = ?, evidence = ?"
             " WHERE feed_url = ? AND entry_key = ?",
-            (title, canonical_url or None, jaccard, containment, feed_url, entry_key),
+            (title, canonical_url or None, jaccard, containment, evidence, feed_url, entry_key),
         )
         if self.log_duplicates:
             line = {
@@ -468,6 +476,7 @@ class Store:
                 "reason": reason,
                 "jaccard": jaccard,
                 "containment": containment,
+                "evidence": json.loads(evidence) if evidence else None,
             }
             _append_line(self.output_dir / DUPLICATES_LOG, json.dumps(line, ensure_ascii=False))
 
@@ -513,8 +522,9 @@ class Store:
         row = self.db.execute("SELECT id FROM documents WHERE body_hash = ? LIMIT 1", (body_hash,)).fetchone()
         return row[0] if row else None
 
-    def save_document(self, document: NewDocument) -> SavedDocument:
-        """Save atomically and durably; see the module docstring for the protocol."""
+    def save_document(self, document: NewDocument, *, nearest: str | None = None) -> SavedDocument:
+        """Save atomically and durably; see the module docstring for the protocol. `nearest`:
+        the closest saved document found to be another story, and why (JSON, opaque here)."""
         db = self.db
         db.execute("PRAGMA synchronous=FULL")
         db.execute("BEGIN IMMEDIATE")
@@ -531,8 +541,8 @@ class Store:
             db.execute(
                 """
                 INSERT INTO documents (seq, id, canonical_url, body_hash, path, feed_url, entry_key,
-                                       saved_at, state, pending_text, manifest_line)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                                       saved_at, state, pending_text, manifest_line, nearest)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
                 """,
                 (
                     seq,
@@ -545,6 +555,7 @@ class Store:
                     _now(),
                     document.text,
                     manifest_line,
+                    nearest,
                 ),
             )
             if document.fingerprint is not None:
@@ -611,14 +622,14 @@ class Store:
 
     # -- near-duplicate fingerprints ---------------------------------------------------------
 
-    def fingerprint_shingles(self, seqs: Iterable[int]) -> Iterator[tuple[int, str, bytes]]:
-        """(seq, document id, shingles blob) of the given documents."""
+    def fingerprint_shingles(self, seqs: Iterable[int]) -> Iterator[tuple[int, str, bytes, bytes]]:
+        """(seq, document id, shingles blob, compressed text) of the given documents."""
         seqs = list(seqs)
         for start in range(0, len(seqs), 500):
             chunk = seqs[start : start + 500]
             marks = ",".join("?" * len(chunk))
             yield from self.db.execute(
-                f"SELECT f.seq, d.id, f.shingles FROM fingerprints f JOIN documents d USING (seq)"
+                f"SELECT f.seq, d.id, f.shingles, f.text FROM fingerprints f JOIN documents d USING (seq)"
                 f" WHERE f.seq IN ({marks})",
                 chunk,
             )
