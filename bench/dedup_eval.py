@@ -3,10 +3,11 @@
     python bench/dedup_eval.py [--sweep]
 
 Documents go through the detector one by one, in corpus order, exactly as the pipeline does
-(fingerprint, MinHashLSH candidates, exact verification, then indexing of what is kept). Prints
+(fingerprint, MinHashLSH candidates, verification, then indexing of what is kept), once with
+each verification: "overlap" (one containment threshold) and "shared-runs" (the default). Prints
 pair precision / recall / F1 and the Adjusted Rand Index of the resulting clusters, recall on ECB+
 copies with word-5-gram containment >= 0.5, recall per AEB rewrite kind, and the same-event
-independent write-ups kept. `--sweep` repeats it over a grid of thresholds.
+independent write-ups kept. `--sweep` repeats the overlap rule over a grid of thresholds.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ import itertools
 import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from math import comb
 from pathlib import Path
 
 from feedd.config import DedupConfig
-from feedd.fingerprint import NearParams, shingles_from_record, to_record
-from feedd.near import NearIndex, Thresholds, best_match
+from feedd.fingerprint import NearParams, to_record
+from feedd.near import NearIndex, SavedFingerprint, Thresholds, decide
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup"
 
@@ -35,32 +36,20 @@ class Doc:
     text: str
 
 
-class _MemoryFingerprints:
-    def __init__(self) -> None:
-        self.rows: dict[int, tuple[str, bytes]] = {}
-
-    def fingerprint_shingles(self, seqs: Iterable[int]) -> Iterator[tuple[int, str, bytes]]:
-        for seq in seqs:
-            doc_id, blob = self.rows[seq]
-            yield seq, doc_id, blob
-
-
-def detect(docs: list[Doc], thresholds: Thresholds) -> dict[str, str]:
+def detect(docs: list[Doc], thresholds: Thresholds, params: NearParams | None = None) -> dict[str, str]:
     """{dropped doc id: id of the kept document it matched}."""
-    index = NearIndex(NearParams())
-    stored = _MemoryFingerprints()
+    index = NearIndex(params or NearParams())
+    stored: dict[int, SavedFingerprint] = {}
     dropped: dict[str, str] = {}
     for seq, doc in enumerate(docs):
         fingerprint = index.fingerprinter.fingerprint(doc.text)
         seqs = index.candidates(fingerprint)
-        candidates = (
-            (s, doc_id, shingles_from_record(blob)) for s, doc_id, blob in stored.fingerprint_shingles(seqs)
-        )
-        match = best_match(fingerprint, candidates, thresholds) if seqs else None
-        if match:
-            dropped[doc.id] = match[0]
+        verdict = decide(fingerprint, (stored[s] for s in seqs), thresholds)
+        if verdict.duplicate_of is not None:
+            dropped[doc.id] = verdict.duplicate_of.document_id
             continue
-        stored.rows[seq] = (doc.id, to_record(fingerprint)[1])
+        text, _shingles, _minhash = to_record(fingerprint)
+        stored[seq] = SavedFingerprint(doc.id, fingerprint.shingles, text)
         index.add(seq, fingerprint.minhash, fingerprint.lead_minhash)
     return dropped
 
@@ -217,12 +206,19 @@ def main() -> None:
     if not DATA.exists():
         raise SystemExit(f"{DATA} not found: the evaluation needs ../shared/data beside the checkout")
     defaults = DedupConfig()
-    thresholds = Thresholds(defaults.jaccard, defaults.containment, defaults.min_shingles)
-    print(
-        f"defaults: Jaccard >= {thresholds.jaccard}, containment >= {thresholds.containment} "
-        f"(smaller side >= {thresholds.min_shingles} shingles); {NearParams()}"
-    )
-    evaluate(thresholds, verbose=True)
+    print(f"{NearParams()}")
+    for method in ("overlap", "shared-runs"):
+        thresholds = replace(Thresholds.of(defaults), method=method)
+        rule = (
+            f"copied share >= {thresholds.copied_share}"
+            if method == "shared-runs"
+            else f"containment >= {thresholds.containment}"
+        )
+        print(
+            f"\n== verification {method}: Jaccard >= {thresholds.jaccard} or {rule} "
+            f"(smaller side >= {thresholds.min_shingles} shingles)"
+        )
+        evaluate(thresholds, verbose=True)
     if args.sweep:
         print(
             "\nsweep: jaccard containment | ECB+ P R F1 ARI strong-recall independent-kept | AEB P R F1 | worst kind"
@@ -230,7 +226,9 @@ def main() -> None:
         for jaccard, containment in itertools.product(
             (0.3, 0.4, 0.5, 0.6, 0.7), (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
         ):
-            r = evaluate(Thresholds(jaccard, containment, defaults.min_shingles), verbose=False)
+            r = evaluate(
+                Thresholds(jaccard, containment, defaults.min_shingles, method="overlap"), verbose=False
+            )
             worst = min((v, k[5:]) for k, v in r.items() if k.startswith("kind_"))
             print(
                 f"{jaccard:.1f} {containment:.1f} | {r['ecb_p']:.3f} {r['ecb_r']:.3f} {r['ecb_f1']:.3f} "

@@ -27,6 +27,7 @@ from feedd.history import explain, feed_statuses, recent_drops
 from feedd.opml import OpmlError, add_to_config, read_opml, to_opml
 from feedd.pipeline import EntryStatus, FeedReport, PassSummary, run_once
 from feedd.schedule import run_daemon
+from feedd.verify import Evidence
 
 EXIT_OK, EXIT_ALL_FEEDS_FAILED, EXIT_USAGE = 0, 1, 2
 T = TypeVar("T")
@@ -287,24 +288,48 @@ def explain_command(
         out.print(f"feedd has no document or entry {ident!r}", highlight=False, markup=False)
         raise typer.Exit(EXIT_ALL_FEEDS_FAILED)
     dedup = loaded.dedup
+    if dedup.verification == "shared-runs":
+        rule = f"Jaccard >= {dedup.jaccard} or copied share >= {dedup.copied_share:.0%}"
+    else:
+        rule = f"Jaccard >= {dedup.jaccard} or containment >= {dedup.containment}"
     if kept := explanation.kept:
-        out.print(
-            f"kept: {kept.file} (seq {kept.seq}, id {kept.doc_id}), saved {kept.saved_at} from {kept.feed}.\n"
+        lines = [
+            f"kept: {kept.file} (seq {kept.seq}, id {kept.doc_id}), saved {kept.saved_at} from {kept.feed}.",
             f"  No document saved before it had the same canonical URL or body, nor (within the "
-            f"{dedup.window / 86400:g}-day window) Jaccard >= {dedup.jaccard} "
-            f"or containment >= {dedup.containment}.",
-            highlight=False,
-            markup=False,
-        )
+            f"{dedup.window / 86400:g}-day window) {rule}.",
+        ]
+        if nearest := kept.nearest:
+            lines.append(
+                f"  Nearest saved document: {nearest.file or nearest.doc_id}, an independent write-up: "
+                f"Jaccard {_ratio(nearest.jaccard)}, containment {_ratio(nearest.containment)}"
+            )
+            if nearest.evidence:
+                lines += _evidence_lines(nearest.evidence, "this document", "the nearest document")
+        out.print("\n".join(lines), highlight=False, markup=False)
     for drop in explanation.drops:
         kept_as = drop.kept_file or drop.duplicate_of
-        out.print(
-            f"dropped: {drop.title or drop.link} ({drop.link}), {drop.detected}, from {drop.feed}:\n"
+        lines = [
+            f"dropped: {drop.title or drop.link} ({drop.link}), {drop.detected}, from {drop.feed}:",
             f"  {drop.reason} of {kept_as}; "
             f"Jaccard {_ratio(drop.jaccard)}, containment {_ratio(drop.containment)}",
-            highlight=False,
-            markup=False,
-        )
+        ]
+        if drop.evidence:
+            lines += _evidence_lines(drop.evidence, "the dropped entry", "the kept document")
+        out.print("\n".join(lines), highlight=False, markup=False)
+
+
+def _evidence_lines(evidence: Evidence, new: str, saved: str) -> list[str]:
+    """The verification's evidence: the copied share, then the longest shared runs."""
+    shorter, other = (new, saved) if evidence.shorter == "new" else (saved, new)
+    lines = [f"  {evidence.summary(new, saved)}."]
+    if evidence.runs:
+        lines.append(f"  Longest shared runs (at word offset in the {shorter} / in the {other}):")
+    for run in evidence.runs:
+        quoted = f", {run.quoted} quoted" if run.quoted else ""
+        lines.append(f'    {run.length} words{quoted} at {run.start} / {run.other_start}: "{run.excerpt}"')
+    if evidence.run_count > len(evidence.runs):
+        lines.append(f"    ... and {evidence.run_count - len(evidence.runs)} shorter run(s)")
+    return lines
 
 
 def _read_state(query: Callable[..., T], *args: object) -> T:

@@ -133,7 +133,7 @@ class DedupConfig(_Section):
     #: at a quarter) or "overlap" (on word-5-gram containment alone).
     verification: Literal["shared-runs", "overlap"] = "shared-runs"
     #: Under "shared-runs", a candidate whose copied share reaches this is a copy.
-    copied_share: float = Field(default=0.44, gt=0, le=1)
+    copied_share: float = Field(default=0.55, gt=0, le=1)
     #: A candidate whose word-5-gram Jaccard with a saved document reaches this is a duplicate,
     #: whatever the verification says.
     jaccard: float = Field(default=0.5, gt=0, le=1)

@@ -6,12 +6,14 @@ Reads the state without locking it, so it works beside a running pass.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from feedd.config import Config
 from feedd.store import Store
+from feedd.verify import Evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,19 @@ class Drop:
     reason: str
     jaccard: float | None
     containment: float | None
+    #: The shared runs that made it a copy, where they were verified.
+    evidence: Evidence | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NearestStory:
+    """The closest saved document a kept one was compared with and found to be another story."""
+
+    doc_id: str
+    file: str | None
+    jaccard: float | None
+    containment: float | None
+    evidence: Evidence | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +54,7 @@ class KeptDocument:
     feed: str
     entry_link: str | None
     saved_at: str
+    nearest: NearestStory | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +132,21 @@ def _drop(row: sqlite3.Row, kept_file: str | None) -> Drop:
         reason=row["reason"],
         jaccard=row["jaccard"],
         containment=row["containment"],
+        evidence=Evidence.from_dict(json.loads(row["evidence"])) if row["evidence"] else None,
+    )
+
+
+def _nearest(store: Store, recorded: str | None) -> NearestStory | None:
+    if not recorded:
+        return None
+    data = json.loads(recorded)
+    found = store.find_document(data["document_id"])
+    return NearestStory(
+        doc_id=data["document_id"],
+        file=found["path"] if found else None,
+        jaccard=data["jaccard"],
+        containment=data["containment"],
+        evidence=Evidence.from_dict(data["evidence"]) if data["evidence"] else None,
     )
 
 
@@ -139,6 +170,7 @@ def explain(config: Config, ident: str) -> Explanation:
                 feed=row["feed_url"],
                 entry_link=row["entry_link"],
                 saved_at=row["saved_at"],
+                nearest=_nearest(store, row["nearest"]),
             )
         drops = [row for row in store.find_entries(ident) if row["status"] == "duplicate"]
         if kept is not None:

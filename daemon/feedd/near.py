@@ -153,6 +153,12 @@ class NearIndex:
         return found | _query(self.leads, [fingerprint.minhash])
 
 
+#: Candidates that share less than this of the smaller shingle set are not read as text: the LSH,
+#: tuned for recall, also proposes documents that share a stock phrase or two. On ECB+, no pair
+#: with a copied share of 0.4 or more has a containment under 0.06.
+MIN_CONTAINMENT_TO_VERIFY = 0.05
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     """When a verified candidate makes a duplicate."""
@@ -167,7 +173,7 @@ class Thresholds:
     #: "shared-runs" decides on verify.Evidence; "overlap" on containment alone (before issue 9).
     method: str = "shared-runs"
     #: Under "shared-runs", the copied share (verify.Evidence.copied_share) that makes a copy.
-    copied_share: float = 0.44
+    copied_share: float = 0.55
     verify: VerifyParams = VerifyParams()
 
     @classmethod
@@ -228,7 +234,11 @@ class Verifier:
         found = overlap(self._fingerprint.shingles, saved.shingles)
         big_enough = min(len(self._fingerprint.shingles), len(saved.shingles)) >= rules.min_shingles
         evidence = None
-        if rules.method == "shared-runs" and saved.text is not None and found.shared:
+        if (
+            rules.method == "shared-runs"
+            and saved.text is not None
+            and found.containment >= MIN_CONTAINMENT_TO_VERIFY
+        ):
             if self._words is None:
                 self._words = Words.of(self._fingerprint.text)
             evidence = compare(self._words, Words.of(text_from_record(saved.text)), rules.verify)
@@ -252,7 +262,9 @@ def decide(
         if checked.copy:
             if best_copy is None or checked.rank() > best_copy.rank():
                 best_copy = checked
-        elif checked.overlap.shared and (nearest is None or checked.rank() > nearest.rank()):
+        elif checked.overlap.containment >= MIN_CONTAINMENT_TO_VERIFY and (
+            nearest is None or checked.rank() > nearest.rank()
+        ):
             nearest = checked
     if best_copy is not None:
         return Verdict(duplicate_of=best_copy.as_match())

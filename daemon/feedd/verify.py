@@ -105,12 +105,14 @@ class Evidence:
     def from_dict(cls, data: dict[str, Any]) -> Evidence:
         return cls(**{**data, "runs": tuple(SharedRun(**run) for run in data["runs"])})
 
-    def summary(self) -> str:
+    def summary(self, new: str = "the new document", saved: str = "the saved document") -> str:
+        """One line; `new` and `saved` name the two documents as the reader knows them."""
         longest = self.runs[0].length if self.runs else 0
         return (
-            f"{self.copied_share:.0%} of the {self.shorter} document's text in {self.run_count} shared "
-            f"run(s), longest {longest} words; {self.shared_quoted_words} of {self.shared_words} shared "
-            f"words inside quotation marks, counted at {self.quote_weight:g}"
+            f"{self.copied_share:.0%} of {new if self.shorter == 'new' else saved}'s text "
+            f"in {self.run_count} shared run(s) of words, longest {longest}; "
+            f"{self.shared_quoted_words} of the {self.shared_words} shared words are inside "
+            f"quotation marks and count {self.quote_weight:g}"
         )
 
 
