@@ -148,9 +148,14 @@ def test_run_once_drops_the_write_through_keeps_the_brief_and_explains_both(
 ) -> None:
     feeds = [{"url": _serve(server, ["original"], "wire")}, {"url": _serve(server, ["write_through"], "b")}]
     feeds.append({"url": _serve(server, ["independent"], "c")})
-    config_path = write_config(tmp_path, feeds)
+    config_path = write_config(tmp_path, feeds, extra="[dedup]\nlog_duplicates = true")
     summary = run_once(load_config(config_path))
     assert (summary.saved, summary.duplicate) == (2, 1)
+    (logged,) = [
+        json.loads(line) for line in (tmp_path / "out" / "duplicates.jsonl").read_text().splitlines()
+    ]
+    assert logged["evidence"]["copied_share"] == pytest.approx(0.58, abs=0.01)
+    assert logged["evidence"]["runs"][0]["length"] == 116
 
     dropped = _explain(config_path, server.url("/b/write_through"))
     assert "near duplicate of " in dropped
