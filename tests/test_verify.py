@@ -17,6 +17,7 @@ import pytest
 
 from conftest import LoopbackServer, article_page, rss, write_config
 from feedd import load_config, run_once
+from feedd.errors import ConfigError
 from feedd.fingerprint import NearParams, to_record
 from feedd.near import SavedFingerprint, Thresholds, Verifier, fingerprinter, overlap
 from feedd.verify import Evidence, VerifyParams, Words, compare
@@ -157,6 +158,13 @@ def test_run_once_drops_the_write_through_keeps_the_brief_and_explains_both(
     assert logged["evidence"]["copied_share"] == pytest.approx(0.58, abs=0.01)
     assert logged["evidence"]["runs"][0]["length"] == 116
 
+    dups = subprocess.run(
+        [sys.executable, "-m", "feedd", "dups", "-c", str(config_path), "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(dups.stdout)["evidence"]["run_count"] == 1
+
     dropped = _explain(config_path, server.url("/b/write_through"))
     assert "near duplicate of " in dropped
     assert "58% of the dropped entry's text in 1 shared run(s) of words, longest 116" in dropped
@@ -167,6 +175,14 @@ def test_run_once_drops_the_write_through_keeps_the_brief_and_explains_both(
     assert "34% of this document's text in 1 shared run(s)" in kept
     assert "24 of the 36 shared words are inside quotation marks and count 0.25" in kept
     assert '36 words, 24 quoted at 23 / 61: "the crew followed the evacuation drill' in kept
+
+
+def test_a_wrong_verification_is_named_with_its_line(tmp_path: Path) -> None:
+    config_path = write_config(
+        tmp_path, [{"url": "https://example.org/feed.xml"}], extra='[dedup]\nverification = "fuzzy"'
+    )
+    with pytest.raises(ConfigError, match=r"feedd.toml:12: dedup.verification: .*'shared-runs' or 'overlap'"):
+        load_config(config_path)
 
 
 def test_the_overlap_rule_is_still_available(server: LoopbackServer, tmp_path: Path) -> None:

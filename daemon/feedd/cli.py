@@ -257,7 +257,7 @@ def dups_command(
     if not drops:
         out.print("no duplicates dropped yet")
         return
-    table = Table("when", "dropped", "duplicate of", "Jaccard", "containment", "reason")
+    table = Table("when", "dropped", "duplicate of", "Jaccard", "containment", "copied share", "reason")
     for drop in drops:
         table.add_row(
             drop.detected,
@@ -265,6 +265,7 @@ def dups_command(
             Text(drop.kept_file or drop.duplicate_of),
             _ratio(drop.jaccard),
             _ratio(drop.containment),
+            _ratio(drop.evidence.copied_share if drop.evidence else None),
             Text(drop.reason),
         )
     out.print(table)
