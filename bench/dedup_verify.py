@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feedd.config import DedupConfig
-from feedd.fingerprint import NearParams, to_record
+from feedd.fingerprint import NearParams, text_from_record, to_record
 from feedd.near import NearIndex, SavedFingerprint, Thresholds, decide, fingerprinter, overlap
 from feedd.verify import VerifyParams, Words, compare
 
@@ -157,8 +157,6 @@ def speed(articles: dict[str, dict]) -> tuple[float, float, float]:
     make = fingerprinter(NearParams())
     records = {i: to_record(make.fingerprint(a["text"]))[0] for i, a in articles.items()}
     texts = {i: a["text"] for i, a in articles.items()}
-    from feedd.fingerprint import text_from_record
-
     timings = []
     for _ in range(3):
         for pair in PAIRS:

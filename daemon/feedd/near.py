@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
@@ -171,7 +171,7 @@ class Thresholds:
     #: count: a two-line teaser is "contained" in many stories.
     min_shingles: int
     #: "shared-runs" decides on verify.Evidence; "overlap" on containment alone (before issue 9).
-    method: str = "shared-runs"
+    method: Literal["shared-runs", "overlap"] = "shared-runs"
     #: Under "shared-runs", the copied share (verify.Evidence.copied_share) that makes a copy.
     copied_share: float = 0.55
     verify: VerifyParams = VerifyParams()

@@ -510,8 +510,7 @@ class Session:
         verdict = self._dedup.find(candidate)
         if verdict.duplicate_of is not None or self._shared is None:
             return verdict
-        shared = self._shared.claim(candidate, document_id)
-        return shared if shared.duplicate_of or shared.nearest else verdict
+        return self._shared.claim(candidate, document_id)
 
     def _new_document(
         self, report: FeedReport, entry: Entry, article: Article, candidate: Candidate
