@@ -113,7 +113,8 @@ class SharedIndex:
         stored = cast(bytes | None, self._redis.get(key))
         if stored is not None and stored.decode() != recorded:
             raise SharedIndexError(
-                f"the shared dedup index {key} was built with other fingerprint parameters"
+                f"the shared dedup index {key} was built with other fingerprint parameters (another "
+                f"feedd version?): upgrade every instance, and give [dedup] namespace a new name"
             )
 
     def claim(self, candidate: Candidate, document_id: str) -> Verdict:
