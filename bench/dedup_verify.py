@@ -81,14 +81,14 @@ def best_threshold(values: Sequence[float], pairs: Sequence[Pair]) -> float:
 
 
 def k_fold(
-    decide_fold: Callable[[list[int], list[int]], list[bool]], count: int, folds: int, repeats: int
+    decide_fold: Callable[[list[int], list[int]], list[bool]], pairs: Sequence[Pair], folds: int, repeats: int
 ) -> tuple[float, float]:
     """Mean rates over `repeats` shuffles: each fold decided by what was fitted on the others."""
     results = []
     for repeat in range(repeats):
-        order = list(range(count))
+        order = list(range(len(pairs)))
         random.Random(repeat).shuffle(order)
-        decided = [False] * count
+        decided = [False] * len(pairs)
         for fold in range(folds):
             held_out = order[fold::folds]
             held = set(held_out)
@@ -96,26 +96,28 @@ def k_fold(
             for i, d in zip(held_out, decide_fold(training, held_out), strict=True):
                 decided[i] = d
         results.append(decided)
-    copies, independent = zip(*(rates(d, PAIRS) for d in results), strict=True)
+    copies, independent = zip(*(rates(d, pairs) for d in results), strict=True)
     return statistics.mean(copies), statistics.mean(independent)
 
 
-def threshold_k_fold(values: Sequence[float], folds: int, repeats: int) -> tuple[float, float]:
+def threshold_k_fold(
+    values: Sequence[float], pairs: Sequence[Pair], folds: int, repeats: int
+) -> tuple[float, float]:
     def fit_and_decide(training: list[int], held_out: list[int]) -> list[bool]:
-        threshold = best_threshold([values[i] for i in training], [PAIRS[i] for i in training])
+        threshold = best_threshold([values[i] for i in training], [pairs[i] for i in training])
         return [values[i] >= threshold for i in held_out]
 
-    return k_fold(fit_and_decide, len(values), folds, repeats)
+    return k_fold(fit_and_decide, pairs, folds, repeats)
 
 
 def nested_k_fold(
-    grid: dict[VerifyParams, list[float]], folds: int, repeats: int
+    grid: dict[VerifyParams, list[float]], pairs: Sequence[Pair], folds: int, repeats: int
 ) -> tuple[tuple[float, float], list[VerifyParams]]:
     """Run length, quote weight and threshold all chosen on the training folds."""
     chosen: list[VerifyParams] = []
 
     def fit_and_decide(training: list[int], held_out: list[int]) -> list[bool]:
-        train_pairs = [PAIRS[i] for i in training]
+        train_pairs = [pairs[i] for i in training]
         best = None
         for params, values in grid.items():
             train_values = [values[i] for i in training]
@@ -128,17 +130,19 @@ def nested_k_fold(
         chosen.append(params)
         return [grid[params][i] >= threshold for i in held_out]
 
-    return k_fold(fit_and_decide, len(PAIRS), folds, repeats), chosen
+    return k_fold(fit_and_decide, pairs, folds, repeats), chosen
 
 
-def through_the_pipeline(articles: dict[str, dict], thresholds: Thresholds) -> tuple[list[bool], int]:
+def through_the_pipeline(
+    articles: dict[str, dict], pairs: Sequence[Pair], thresholds: Thresholds
+) -> tuple[list[bool], int]:
     """Each pair as the daemon meets it: the earlier article saved and indexed, the later one
     fingerprinted, queried through MinHash LSH and verified. Returns the decisions and how many
     copies the LSH did not propose at all."""
     position = {doc_id: n for n, doc_id in enumerate(articles)}
     decided = []
     not_proposed = 0
-    for pair in PAIRS:
+    for pair in pairs:
         first, second = sorted((pair.a, pair.b), key=position.__getitem__)
         index = NearIndex(NearParams())
         saved = index.fingerprinter.fingerprint(articles[first]["text"])
@@ -151,7 +155,7 @@ def through_the_pipeline(articles: dict[str, dict], thresholds: Thresholds) -> t
     return decided, not_proposed
 
 
-def speed(articles: dict[str, dict]) -> tuple[float, float, float]:
+def speed(articles: dict[str, dict], pairs: Sequence[Pair]) -> tuple[float, float, float]:
     """ms per pair as the daemon verifies: the saved text decompressed and read, the new one's
     words read once per document (counted here for every pair: the worst case)."""
     make = fingerprinter(NearParams())
@@ -159,16 +163,13 @@ def speed(articles: dict[str, dict]) -> tuple[float, float, float]:
     texts = {i: a["text"] for i, a in articles.items()}
     timings = []
     for _ in range(3):
-        for pair in PAIRS:
+        for pair in pairs:
             started = time.perf_counter()
             compare(Words.of(texts[pair.b]), Words.of(text_from_record(records[pair.a])))
             timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
     words = statistics.mean(len(a["text"].split()) for a in articles.values())
     return statistics.mean(timings), timings[int(len(timings) * 0.99)], words
-
-
-PAIRS: list[Pair] = []
 
 
 def main() -> None:
@@ -185,7 +186,6 @@ def main() -> None:
     if not DATA.exists():
         raise SystemExit(f"{DATA} not found: the benchmark needs ../shared/data beside the checkout")
     articles, pairs = load()
-    PAIRS.extend(pairs)
     copies = sum(p.copy for p in pairs)
     print(f"{len(pairs)} judged pairs: {copies} copies, {len(pairs) - copies} independent write-ups")
     print(f"k-fold: {args.folds} folds x {args.repeats} shuffles\n")
@@ -219,7 +219,9 @@ def main() -> None:
         threshold = best_threshold(values, pairs)
         in_sample = rates([v >= threshold for v in values], pairs)
         rows.append((f"{name}, best threshold in-sample", in_sample, f">= {threshold:.3f}"))
-        rows.append((f"{name}, threshold by k-fold", threshold_k_fold(values, args.folds, args.repeats), ""))
+        rows.append(
+            (f"{name}, threshold by k-fold", threshold_k_fold(values, pairs, args.folds, args.repeats), "")
+        )
     threshold = best_threshold(copied, pairs)
     rows.append(
         (
@@ -231,11 +233,11 @@ def main() -> None:
     rows.append(
         (
             "shared runs, threshold by k-fold",
-            threshold_k_fold(copied, args.folds, args.repeats),
+            threshold_k_fold(copied, pairs, args.folds, args.repeats),
             "",
         )
     )
-    nested, chosen = nested_k_fold(grid, args.folds, args.repeats)
+    nested, chosen = nested_k_fold(grid, pairs, args.folds, args.repeats)
     picks = sorted({f"run {p.run_words}/quotes {p.quote_weight:g}" for p in chosen})
     rows.append(("shared runs, nested k-fold (run, quote weight, threshold)", nested, ", ".join(picks)))
     before = [
@@ -257,7 +259,7 @@ def main() -> None:
             f">= {default.copied_share} (chosen on ECB+ world precision)",
         )
     )
-    pipeline, not_proposed = through_the_pipeline(articles, Thresholds.of(default))
+    pipeline, not_proposed = through_the_pipeline(articles, pairs, Thresholds.of(default))
     rows.append(
         (
             "feedd as shipped: LSH candidates + verification",
@@ -270,7 +272,7 @@ def main() -> None:
     for name, (copy_rate, independent_rate), note in rows:
         print(f"{name:<{width}}  {copy_rate:6.1%}  {independent_rate:11.1%}  {note}")
 
-    mean_ms, p99_ms, mean_words = speed(articles)
+    mean_ms, p99_ms, mean_words = speed(articles, pairs)
     print(
         f"\nverification: {mean_ms:.3f} ms per pair on average, p99 {p99_ms:.3f} ms "
         f"(articles of {mean_words:.0f} words on average; both texts read for every pair)"
