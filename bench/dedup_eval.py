@@ -23,9 +23,9 @@ from dataclasses import dataclass, replace
 from math import comb
 from pathlib import Path
 
-from feedd.config import DedupConfig
-from feedd.fingerprint import NearParams, to_record
-from feedd.near import NearIndex, SavedFingerprint, Thresholds, decide
+from feedd.config.settings import DedupConfig
+from feedd.dedup.fingerprint import NearParams, to_record
+from feedd.dedup.near import NearIndex, SavedFingerprint, Thresholds, decide
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup"
 

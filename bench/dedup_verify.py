@@ -10,7 +10,7 @@ side by side, the share of copies decided "copy" and of independent write-ups de
 - the best single word-5-gram containment threshold, and the best single Jaccard threshold
   (feedd's own shingles), chosen on all pairs (in-sample: their best case) and by k-fold;
 - containment after quoted speech is removed, as the issue measured it;
-- the shared-runs copied share (feedd.verify), its threshold fitted by k-fold (fit on k-1 folds,
+- the shared-runs copied share (feedd.dedup.verify), its threshold fitted by k-fold (fit on k-1 folds,
   decide the held-out fold, over several shuffles), and nested (run length and quote weight
   chosen in the training folds as well);
 - feedd as shipped: the default threshold, on the pair alone and through the pipeline (the
@@ -33,10 +33,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from feedd.config import DedupConfig
-from feedd.fingerprint import NearParams, text_from_record, to_record
-from feedd.near import NearIndex, SavedFingerprint, Thresholds, decide, fingerprinter, overlap
-from feedd.verify import VerifyParams, Words, compare
+from feedd.config.settings import DedupConfig
+from feedd.dedup.fingerprint import NearParams, text_from_record, to_record
+from feedd.dedup.near import NearIndex, SavedFingerprint, Thresholds, decide, fingerprinter, overlap
+from feedd.dedup.verify import VerifyParams, Words, compare
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup" / "ecbplus"
 _QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”')

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import trafilatura
 
-from feedd.article import SiteRule
-from feedd.extract import ExtractionFailure, PageInput, try_extract
-from feedd.parse import Entry
-from feedd.render import render
+from feedd.extract.records import SiteRule
+from feedd.extract.extractor import ExtractionFailure, PageInput, try_extract
+from feedd.feeds.parse import Entry
+from feedd.output.render import render
 
 AEB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "extraction" / "aeb"
 

@@ -27,9 +27,9 @@ from pathlib import Path
 
 from extraction_aeb import page_alone
 
-from feedd.article import Article, ExtractionFailure
-from feedd.extract import try_extract
-from feedd.site_rules import load_site_rules
+from feedd.extract.records import Article, ExtractionFailure
+from feedd.extract.extractor import try_extract
+from feedd.config.site_rules import load_site_rules
 
 FUNDUS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "extraction" / "fundus"
 DATA = FUNDUS / "tests" / "resources" / "parser" / "test_data"

@@ -18,10 +18,10 @@ import time
 import psutil
 from extraction_aeb import AEB, page_alone
 
-from feedd.article import ExtractionFailure
-from feedd.extract import try_extract
-from feedd.render import render
-from feedd.site_rules import load_site_rules
+from feedd.extract.records import ExtractionFailure
+from feedd.extract.extractor import try_extract
+from feedd.output.render import render
+from feedd.config.site_rules import load_site_rules
 
 FUNDUS = AEB.parent / "fundus"
 

@@ -88,7 +88,7 @@ def test_some_feeds_failing_still_exits_0(server: LoopbackServer, tmp_path: Path
 
 
 def test_locked_state_exits_2(server: LoopbackServer, tmp_path: Path) -> None:
-    from feedd.store import Store
+    from feedd.state.store import Store
 
     config = write_config(tmp_path, [{"url": server.url("/rss")}])
     with Store(tmp_path / "state.sqlite3", tmp_path / "out", "{seq:03d}_{id}.txt"):
@@ -150,7 +150,7 @@ def test_proxy_credentials_are_used_but_never_logged(server: LoopbackServer, tmp
 def test_the_command_module_stays_light() -> None:
     """multiprocessing imports the main module again in every extraction worker: the module
     behind the `feedd` script must not pull the CLI, the scheduler or the dedup index in."""
-    heavy = ("feedd.cli", "feedd.near", "scipy")
+    heavy = ("feedd.cli.app", "feedd.dedup.near", "scipy")
     probe = f"import sys, feedd.__main__; print(sorted(m for m in {heavy} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

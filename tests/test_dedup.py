@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feedd.dedup import Candidate, Deduplicator, ExactDetector, Verdict, normalise_text
-from feedd.extract import Article, Block
-from feedd.store import NewDocument, Store
-from feedd.urls import canonical_url, document_id
+from feedd.dedup.detect import Candidate, Deduplicator, ExactDetector, Verdict, normalise_text
+from feedd.extract.extractor import Article, Block
+from feedd.state.store import NewDocument, Store
+from feedd.feeds.urls import canonical_url, document_id
 
 LONG_BODY = " ".join(f"word{n}" for n in range(40))
 

@@ -7,8 +7,8 @@ import json
 from datetime import UTC, date, datetime
 
 from conftest import TESTDATA, article_page, shared_data
-from feedd.extract import Block, ExtractionFailure, PageInput, clean_title, html_to_blocks, try_extract
-from feedd.parse import Entry
+from feedd.extract.extractor import Block, ExtractionFailure, PageInput, clean_title, html_to_blocks, try_extract
+from feedd.feeds.parse import Entry
 
 PARAGRAPHS = [
     "The regional parliament approved the budget on Thursday after a debate that lasted eleven hours.",

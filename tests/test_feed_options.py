@@ -17,7 +17,7 @@ import pytest
 from conftest import LoopbackServer, article_page, rss, story, write_config
 from feedd import load_config, run_once
 from feedd.errors import ConfigError
-from feedd.history import feed_statuses
+from feedd.state.history import feed_statuses
 
 RSS = {"Content-Type": "application/rss+xml"}
 

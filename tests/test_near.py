@@ -9,10 +9,10 @@ import numpy as np
 from datasketch import MinHash
 
 from conftest import story
-from feedd.dedup import normalise_text
-from feedd.fingerprint import Fingerprinter, NearParams, shingle_hashes, to_record
-from feedd.near import NearIndex, SavedFingerprint, Thresholds, Verifier, fingerprinter, load_index, overlap
-from feedd.store import NewDocument, Store
+from feedd.dedup.detect import normalise_text
+from feedd.dedup.fingerprint import Fingerprinter, NearParams, shingle_hashes, to_record
+from feedd.dedup.near import NearIndex, SavedFingerprint, Thresholds, Verifier, fingerprinter, load_index, overlap
+from feedd.state.store import NewDocument, Store
 
 PARAMS = NearParams()
 TEXT = " ".join(story(1, paragraphs=6))
@@ -144,8 +144,8 @@ def test_a_long_lived_session_evicts_expired_fingerprints(tmp_path: Path) -> Non
     import asyncio
 
     from conftest import write_config
-    from feedd.config import load_config
-    from feedd.pipeline import open_session
+    from feedd.config.settings import load_config
+    from feedd.pipeline.session import open_session
 
     config = load_config(write_config(tmp_path, [{"url": "https://x.example/rss"}]))
 

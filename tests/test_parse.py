@@ -9,7 +9,7 @@ import pytest
 
 from conftest import TESTDATA, shared_data
 from feedd.errors import FeedParseError
-from feedd.parse import parse_feed
+from feedd.feeds.parse import parse_feed
 
 FEEDS = TESTDATA / "feeds"
 URL = "http://news.example/feed"
@@ -296,7 +296,7 @@ def test_feedparser_suite_through_the_parse_stage() -> None:
 
     import feedparser
 
-    from feedd.parse import run_feedparser
+    from feedd.feeds.parse import run_feedparser
 
     root = shared_data("feeds", "feedparser_tests")
     counts = {"expect held": 0, "known deviation": 0, "skipped": 0, "parsed": 0, "refused": 0}
@@ -357,7 +357,7 @@ def _has_something(entry: dict, url: str) -> bool:
     """What feedd needs to save an entry: a web link, a title, or some text."""
     from urllib.parse import urljoin
 
-    from feedd.urls import is_web_url
+    from feedd.feeds.urls import is_web_url
 
     link = entry.get("link")
     return bool(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import TESTDATA, LoopbackServer, Route, article_page, rss, shared_data, story, write_config
 from feedd import load_config, run_once
-from feedd.urls import document_id
+from feedd.feeds.urls import document_id
 
 PARAGRAPHS = [
     "The city council voted on Tuesday to expand the tram network by twelve kilometres.",
@@ -182,7 +182,7 @@ def test_exact_duplicates_across_feeds_are_dropped(server: LoopbackServer, tmp_p
     summary = run_once(load_config(write_config(tmp_path, [{"url": first}, {"url": second}])))
     assert (summary.saved, summary.duplicate) == (1, 2)
     assert len(_documents(tmp_path / "out")) == 1
-    from feedd.store import Store
+    from feedd.state.store import Store
 
     with Store(tmp_path / "state.sqlite3", tmp_path / "out", "{seq:03d}_{id}.txt") as store:
         reasons = dict(store.db.execute("SELECT entry_key, reason FROM entries WHERE status = 'duplicate'"))
@@ -273,8 +273,8 @@ def test_a_hung_extraction_is_stopped_and_the_pool_recovers() -> None:
     import asyncio
     import time as clock
 
-    from feedd.extract import ExtractionFailure
-    from feedd.pipeline import _ExtractorPool
+    from feedd.extract.extractor import ExtractionFailure
+    from feedd.pipeline.session import _ExtractorPool
 
     async def go() -> tuple[object, object, float]:
         with _ExtractorPool(workers=1, timeout=1.0) as pool:

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from conftest import LoopbackServer, article_page, rss, story, write_config
-from feedd.config import FeedConfig, ScheduleConfig
-from feedd.pipeline import FeedReport
-from feedd.schedule import plan_next
+from feedd.config.settings import FeedConfig, ScheduleConfig
+from feedd.pipeline.session import FeedReport
+from feedd.service.daemon import plan_next
 
 SCHEDULE = ScheduleConfig(interval=900, min_interval=300, max_interval=86400, jitter=0)
 FEED = FeedConfig(url="https://news.example/rss")
@@ -199,7 +199,7 @@ def test_daemon_polls_reloads_and_stops_cleanly(server: LoopbackServer, tmp_path
 def test_notify_never_blocks_on_a_reader_that_does_not_keep_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from feedd.notify import notify
+    from feedd.service.notify import notify
 
     path = str(tmp_path / "slow.sock")
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as reader:

@@ -14,12 +14,12 @@ import pytest
 
 from conftest import LoopbackServer, RedisServer, article_page, rss, story, write_config
 from feedd import load_config, run_once
-from feedd.article import Article, Block
-from feedd.config import ClusterConfig
-from feedd.dedup import Candidate, DuplicateMatch
+from feedd.extract.records import Article, Block
+from feedd.config.settings import ClusterConfig
+from feedd.dedup.detect import Candidate, DuplicateMatch
 from feedd.errors import ConfigError
-from feedd.near import Thresholds
-from feedd.shared_index import SharedIndex, SharedIndexError
+from feedd.dedup.near import Thresholds
+from feedd.dedup.shared import SharedIndex, SharedIndexError
 
 THRESHOLDS = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20)
 RSS = {"Content-Type": "application/rss+xml"}
@@ -75,7 +75,7 @@ def test_claimed_documents_are_in_datasketch_s_own_layout(redis_server: RedisSer
 
 
 def test_instances_with_other_fingerprint_parameters_are_refused(redis_server: RedisServer) -> None:
-    from feedd.fingerprint import NearParams
+    from feedd.dedup.fingerprint import NearParams
 
     first = SharedIndex(redis_server.url, THRESHOLDS, owner="one", namespace="params")
     candidate = Candidate.from_article(_article("https://a.example/1", story(1)), first.fingerprinter)

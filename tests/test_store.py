@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from feedd import store as store_module
+from feedd.state import store as store_module
 from feedd.errors import DocumentWriteError, StateError, StateLockedError
-from feedd.store import MANIFEST, NewDocument, Store
+from feedd.state.store import MANIFEST, NewDocument, Store
 
 
 def _doc(n: int, **changes: object) -> NewDocument:

@@ -18,9 +18,9 @@ import pytest
 from conftest import LoopbackServer, article_page, rss, write_config
 from feedd import load_config, run_once
 from feedd.errors import ConfigError
-from feedd.fingerprint import NearParams, to_record
-from feedd.near import SavedFingerprint, Thresholds, Verifier, fingerprinter, overlap
-from feedd.verify import Evidence, VerifyParams, Words, compare
+from feedd.dedup.fingerprint import NearParams, to_record
+from feedd.dedup.near import SavedFingerprint, Thresholds, Verifier, fingerprinter, overlap
+from feedd.dedup.verify import Evidence, VerifyParams, Words, compare
 
 TESTDATA = Path(__file__).parent / "testdata" / "verify"
 
@@ -110,8 +110,8 @@ def test_saved_texts_without_quotation_marks_are_still_verified() -> None:
     paragraphs): the write-through is still found."""
     make = fingerprinter(NearParams())
     original = make.fingerprint(_text("original"))
-    from feedd.dedup import normalise_text
-    from feedd.fingerprint import Fingerprint
+    from feedd.dedup.detect import normalise_text
+    from feedd.dedup.fingerprint import Fingerprint
 
     old_style = Fingerprint(
         original.shingles,

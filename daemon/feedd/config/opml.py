@@ -1,0 +1,94 @@
+"""Feed lists in and out of the config as OPML, the format every feed reader exports."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+
+from feedd.config.settings import Config, FeedConfig, parse_config
+from feedd.errors import ConfigError, FeeddError
+from feedd.feeds.urls import is_web_url
+
+_ENTITY_DECLARATION = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.IGNORECASE | re.DOTALL)
+
+
+class OpmlError(FeeddError):
+    """An OPML file could not be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpmlFeed:
+    url: str
+    title: str | None
+
+
+def read_opml(path: Path) -> list[OpmlFeed]:
+    """Every outline with an http(s) xmlUrl, at any depth, in document order, once each."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise OpmlError(f"{path}: cannot read: {exc.strerror}") from None
+    if _ENTITY_DECLARATION.search(data[:65536]):
+        raise OpmlError(f"{path}: declares XML entities; refused")
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise OpmlError(f"{path}: not valid XML: {exc}") from None
+    if root.tag != "opml":
+        raise OpmlError(f"{path}: not an OPML document (root element <{root.tag}>)")
+    feeds: dict[str, OpmlFeed] = {}
+    for outline in root.iter("outline"):
+        url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
+        if url and is_web_url(url) and url not in feeds:
+            title = (outline.get("title") or outline.get("text") or "").strip() or None
+            feeds[url] = OpmlFeed(url, title)
+    return list(feeds.values())
+
+
+def add_to_config(config_path: Path, feeds: list[OpmlFeed]) -> list[OpmlFeed]:
+    """Append the feeds the config does not list yet as [[feeds]] tables (comments and layout
+    kept); return those added. The result is validated before the file is replaced."""
+    text = config_path.read_text(encoding="utf-8")
+    known = {feed.url for feed in parse_config(text, config_path).feeds}
+    added = [feed for feed in feeds if feed.url not in known]
+    if not added:
+        return []
+    blocks = []
+    for feed in added:
+        block = f"\n[[feeds]]\nurl = {json.dumps(feed.url)}\n"
+        if feed.title:
+            block += f"name = {json.dumps(feed.title, ensure_ascii=False)}\n"
+        blocks.append(block)
+    new_text = text.rstrip("\n") + "\n" + "".join(blocks)
+    try:
+        parse_config(new_text, config_path)
+    except ConfigError as exc:
+        raise OpmlError(f"the imported feeds would make the config invalid: {exc}") from None
+    temp = config_path.with_name(f".{config_path.name}.{os.getpid()}.tmp")
+    temp.write_text(new_text, encoding="utf-8")
+    os.replace(temp, config_path)
+    return added
+
+
+def to_opml(config: Config) -> str:
+    """The config's feeds as an OPML 2.0 document."""
+    root = ElementTree.Element("opml", version="2.0")
+    head = ElementTree.SubElement(root, "head")
+    ElementTree.SubElement(head, "title").text = "feedd subscriptions"
+    ElementTree.SubElement(head, "dateCreated").text = format_datetime(datetime.now(UTC))
+    body = ElementTree.SubElement(root, "body")
+    for feed in config.feeds:
+        ElementTree.SubElement(body, "outline", _outline(feed))
+    ElementTree.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
+
+
+def _outline(feed: FeedConfig) -> dict[str, str]:
+    title = feed.name or feed.url
+    return {"type": "rss", "text": title, "title": title, "xmlUrl": feed.url}

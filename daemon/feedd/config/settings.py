@@ -1,0 +1,441 @@
+"""Load and validate the TOML config; every error names the file, the key and its line."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from feedd.errors import ConfigError
+from feedd.config.site_rules import SiteRules, load_site_rules
+from feedd.config.toml_lines import line_of, validate_toml
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number or a string such as "90s", "15m", "24h"."""
+    if isinstance(value, bool):
+        raise ValueError('expected a duration such as 20, "90s", "15m" or "24h"')
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    else:
+        raise ValueError('expected a duration such as 20, "90s", "15m" or "24h"')
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+#: A duration that may be zero ("0s" turns the feature off).
+Pause = Annotated[
+    float, BeforeValidator(lambda value: 0.0 if value in (0, "0", "0s") else parse_duration(value))
+]
+
+
+def _parse_networks(value: Any) -> tuple[IPv4Network | IPv6Network, ...]:
+    if not isinstance(value, list | tuple):
+        raise ValueError('expected a list of networks such as ["10.20.0.0/16"]')
+    networks = []
+    for item in value:
+        try:
+            networks.append(ip_network(item) if isinstance(item, str) else item)
+        except ValueError:
+            raise ValueError(f"{item!r} is not a network in CIDR form, such as 10.20.0.0/16") from None
+    return tuple(networks)
+
+
+Networks = Annotated[tuple[IPv4Network | IPv6Network, ...], BeforeValidator(_parse_networks)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class StorageConfig(_Section):
+    """Where documents and state live. Relative paths resolve against the config's folder."""
+
+    output_dir: str = "articles"
+    database: str = "feedd.sqlite3"
+    filename: str = "{seq:03d}_{id}.txt"
+
+    @field_validator("filename")
+    @classmethod
+    def _check_template(cls, template: str) -> str:
+        from feedd.output.render import check_filename_template
+
+        check_filename_template(template)
+        return template
+
+
+class FetchConfig(_Section):
+    """HTTP behaviour shared by feed and page requests."""
+
+    allow_private_networks: bool = False
+    #: Non-public networks that are allowed all the same (an intranet feed server), in CIDR form;
+    #: everything else non-public stays refused.
+    allowed_networks: Networks = ()
+    max_per_host: int = Field(default=2, ge=1, le=64)
+    #: Minimum time between the starts of two requests to one host.
+    host_gap: Pause = 0.5
+    max_connections: int = Field(default=16, ge=1, le=1024)
+    connect_timeout: Duration = 10.0
+    read_timeout: Duration = 20.0
+    timeout: Duration = 60.0
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_redirects: int = Field(default=5, ge=0, le=30)
+    #: The whole User-Agent header; by default "feedd/VERSION (+contact)".
+    user_agent: str | None = None
+    #: A URL or e-mail address where publishers can reach whoever runs this feedd; it goes into
+    #: the default User-Agent.
+    contact: str | None = None
+    #: Also skip article pages whose robots.txt shuts out AI-training crawlers (GPTBot, CCBot,
+    #: Google-Extended, ...), saving the feed's own text instead.
+    respect_ai_optout: bool = False
+
+
+class ExtractConfig(_Section):
+    """Article extraction: CPU-bound, so it runs in worker processes."""
+
+    # 0 extracts in the main process; unset means one worker per CPU.
+    workers: int | None = Field(default=None, ge=0, le=256)
+    #: A page whose extraction takes longer fails (and its worker is replaced).
+    timeout: Duration = 120.0
+    #: A file of per-site rules (CSS selectors) that add to and override the shipped ones.
+    site_rules: str | None = None
+
+
+class DedupConfig(_Section):
+    """Duplicate detection. The defaults are chosen by measurement (docs/dedup.md)."""
+
+    #: Near-duplicate detection (MinHash LSH) on top of the exact checks.
+    near_duplicates: bool = True
+    #: How a near-duplicate candidate is decided: "shared-runs" (copy or independent write-up,
+    #: on the share of the shorter text in runs of words shared with the other, quotes counted
+    #: at a quarter) or "overlap" (on word-5-gram containment alone).
+    verification: Literal["shared-runs", "overlap"] = "shared-runs"
+    #: Under "shared-runs", a candidate whose copied share reaches this is a copy.
+    copied_share: float = Field(default=0.55, gt=0, le=1)
+    #: A candidate whose word-5-gram Jaccard with a saved document reaches this is a duplicate,
+    #: whatever the verification says.
+    jaccard: float = Field(default=0.5, gt=0, le=1)
+    #: Under "overlap", a candidate whose containment (shared shingles over the smaller
+    #: document's) reaches this is a duplicate.
+    containment: float = Field(default=0.6, gt=0, le=1)
+    #: Anything but Jaccard counts only when the smaller document has this many shingles.
+    min_shingles: int = Field(default=20, ge=1)
+    #: Documents saved within this window are compared against; older ones are forgotten.
+    window: Duration = 30 * 86400.0
+    #: Also append every drop to duplicates.jsonl beside the documents.
+    log_duplicates: bool = False
+    #: "local" (the state database), or "redis://host:6379/0": an index shared by several feedd
+    #: instances, each saving a story only if no instance has saved it.
+    backend: str = "local"
+    #: Prefix of every Redis key, so that separate corpora can share one Redis.
+    namespace: str = Field(default="feedd", pattern=r"^[A-Za-z0-9_.\-]+$")
+
+    @field_validator("backend")
+    @classmethod
+    def _check_backend(cls, backend: str) -> str:
+        if backend != "local" and urlsplit(backend).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError('expected "local" or a Redis URL such as "redis://127.0.0.1:6379/0"')
+        return backend
+
+    @property
+    def shared(self) -> str | None:
+        """The Redis URL of a shared index, or None for the local one."""
+        return None if self.backend == "local" else self.backend
+
+
+class ClusterConfig(_Section):
+    """Several instances splitting one feed list (with a shared [dedup] backend)."""
+
+    #: "K/N": this instance polls the K-th of N disjoint shares of the feeds (by a hash of each
+    #: feed's URL, so adding or removing other feeds does not move a feed between instances).
+    shard: str | None = None
+
+    @field_validator("shard")
+    @classmethod
+    def _check_shard(cls, shard: str | None) -> str | None:
+        if shard is None:
+            return None
+        part, _, total = shard.partition("/")
+        if not (part.isdigit() and total.isdigit() and 1 <= int(part) <= int(total)):
+            raise ValueError('expected "K/N" with 1 <= K <= N, such as "2/5"')
+        return shard
+
+    def owns(self, feed_url: str) -> bool:
+        """Whether this instance polls `feed_url`."""
+        if self.shard is None:
+            return True
+        part, total = (int(n) for n in self.shard.split("/"))
+        digest = hashlib.sha256(feed_url.encode("utf-8")).digest()
+        return int.from_bytes(digest[:8], "big") % total == part - 1
+
+
+class ScheduleConfig(_Section):
+    """How often `feedd run` polls each feed."""
+
+    #: The starting interval; each feed's own rhythm and its server's hints adapt it.
+    interval: Duration = 15 * 60.0
+    #: Never poll a feed more often than this (never hammer a publisher) ...
+    min_interval: Duration = 5 * 60.0
+    #: ... nor less often than this (a feed that keeps failing is retried at this interval).
+    max_interval: Duration = 24 * 3600.0
+    #: Random spread of every interval, as a fraction (+-), so feeds do not poll in lockstep.
+    jitter: float = Field(default=0.1, ge=0, le=0.5)
+    #: A poll (feed, its pages, extraction, saving) that takes longer is abandoned and retried.
+    poll_timeout: Duration = 10 * 60.0
+
+
+class MetricsConfig(_Section):
+    """Prometheus metrics of `feedd run`."""
+
+    #: "host:port" to serve /metrics on; unset serves nothing.
+    listen: str | None = None
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, listen: str | None) -> str | None:
+        if listen is not None:
+            host, _, port = listen.rpartition(":")
+            if not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError('expected "host:port", e.g. "127.0.0.1:9464"')
+        return listen
+
+
+class BasicAuthConfig(_Section):
+    """Where a feed's basic-auth credentials ("user:password") are kept: never in the config."""
+
+    #: An environment variable holding "user:password".
+    env: str | None = None
+    #: A file whose first line is "user:password" (relative paths resolve against the config).
+    file: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BasicAuthConfig:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of env or file")
+        return self
+
+
+class FeedConfig(_Section):
+    """One subscribed feed."""
+
+    url: str
+    name: str | None = None
+    #: This feed's starting interval, instead of [schedule] interval.
+    interval: Duration | None = None
+    #: A disabled feed stays in the config but is not polled.
+    enabled: bool = True
+    #: False: save the entry's own content instead of fetching the article page (full-content
+    #: feeds, sites that forbid fetching).
+    fetch_article: bool = True
+    #: Replaces [fetch] user_agent for this feed's requests.
+    user_agent: str | None = None
+    #: Sent with the feed's requests, and with article requests to the feed's own host.
+    headers: dict[str, str] = {}
+    basic_auth: BasicAuthConfig | None = None
+    #: Copied into the manifest line of every document from this feed.
+    tags: list[str] = []
+    #: Regular expressions over each entry's title, link and summary, applied before its page is
+    #: fetched: entries matching an `exclude` one are skipped; with `include` ones, entries
+    #: matching none of them are skipped too.
+    include: list[str] = []
+    exclude: list[str] = []
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, url: str) -> str:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http:// or https:// URL")
+        return url.strip()
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _check_patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+        return patterns
+
+    @field_validator("headers")
+    @classmethod
+    def _check_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"{name!r} is not a valid HTTP header name")
+            if "\r" in value or "\n" in value:
+                raise ValueError(f"the value of header {name!r} contains a line break")
+        return headers
+
+    @field_validator("user_agent")
+    @classmethod
+    def _check_user_agent(cls, user_agent: str | None) -> str | None:
+        if user_agent is not None and ("\r" in user_agent or "\n" in user_agent or not user_agent.strip()):
+            raise ValueError("expected a one-line, non-empty User-Agent")
+        return user_agent
+
+    @property
+    def label(self) -> str:
+        """How logs and summaries name this feed."""
+        return self.name or self.url
+
+
+class _Document(_Section):
+    storage: StorageConfig = StorageConfig()
+    fetch: FetchConfig = FetchConfig()
+    extract: ExtractConfig = ExtractConfig()
+    dedup: DedupConfig = DedupConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    cluster: ClusterConfig = ClusterConfig()
+    feeds: list[FeedConfig] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class BasicCredentials:
+    """A feed's basic-auth user and password, read from where its config points."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated config with its paths resolved."""
+
+    path: Path
+    storage: StorageConfig
+    fetch: FetchConfig
+    extract: ExtractConfig
+    dedup: DedupConfig
+    schedule: ScheduleConfig
+    metrics: MetricsConfig
+    feeds: tuple[FeedConfig, ...]
+    cluster: ClusterConfig = ClusterConfig()
+    #: The shipped per-site extraction rules with the user's on top.
+    site_rules: SiteRules = field(default_factory=SiteRules)
+    #: Basic-auth credentials by feed URL, for feeds that have them.
+    credentials: dict[str, BasicCredentials] = field(default_factory=dict, repr=False)
+
+    @property
+    def active_feeds(self) -> tuple[FeedConfig, ...]:
+        """The feeds this instance polls: enabled, and in its [cluster] shard."""
+        return tuple(feed for feed in self.feeds if feed.enabled and self.cluster.owns(feed.url))
+
+    @property
+    def output_dir(self) -> Path:
+        return self.resolve_path(self.storage.output_dir)
+
+    @property
+    def database(self) -> Path:
+        return self.resolve_path(self.storage.database)
+
+    def resolve_path(self, value: str) -> Path:
+        """A path from the config, made absolute against the config file's folder."""
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.path.parent / path).resolve()
+
+
+def load_config(path: str | Path) -> Config:
+    """Read, parse and validate a config file; raise ConfigError naming what is wrong and where."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate config text; `path` names it in errors and anchors relative paths."""
+    document = validate_toml(text, path, _Document)
+    _reject_duplicate_feeds(document.feeds, text, path)
+    if document.schedule.min_interval > document.schedule.max_interval:
+        line = line_of(text, ("schedule", "min_interval"))
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(f"{where}: schedule.min_interval: must not exceed schedule.max_interval")
+    config = Config(
+        path=path.resolve(),
+        storage=document.storage,
+        fetch=document.fetch,
+        extract=document.extract,
+        dedup=document.dedup,
+        schedule=document.schedule,
+        metrics=document.metrics,
+        feeds=tuple(document.feeds),
+        cluster=document.cluster,
+    )
+    rules_file = config.extract.site_rules
+    return replace(
+        config,
+        site_rules=load_site_rules(config.resolve_path(rules_file) if rules_file else None),
+        credentials=_read_credentials(config, text, path),
+    )
+
+
+def _read_credentials(config: Config, text: str, path: Path) -> dict[str, BasicCredentials]:
+    """Each feed's basic-auth credentials from its environment variable or file."""
+    found = {}
+    for index, feed in enumerate(config.feeds):
+        source = feed.basic_auth
+        if source is None:
+            continue
+        if source.env is not None:
+            key, value = "env", os.environ.get(source.env)
+            problem = f"environment variable {source.env} is not set" if value is None else ""
+        else:
+            assert source.file is not None
+            key, file = "file", config.resolve_path(source.file)
+            try:
+                value, problem = file.read_text(encoding="utf-8").splitlines()[0], ""
+            except (OSError, UnicodeDecodeError, IndexError) as exc:
+                value, problem = (
+                    None,
+                    f"cannot read {file}: {exc if not isinstance(exc, IndexError) else 'empty'}",
+                )
+        username, colon, password = (value or "").partition(":")
+        if not problem and not colon:
+            problem = 'expected "user:password"'  # the value itself is never repeated
+        if problem:
+            line = line_of(text, ("feeds", index, "basic_auth", key))
+            where = f"{path}:{line}" if line else str(path)
+            raise ConfigError(f"{where}: feeds[{index}].basic_auth.{key}: {problem}")
+        found[feed.url] = BasicCredentials(username, password)
+    return found
+
+
+def _reject_duplicate_feeds(feeds: list[FeedConfig], text: str, path: Path) -> None:
+    seen: dict[str, int] = {}
+    for index, feed in enumerate(feeds):
+        if feed.url in seen:
+            line = line_of(text, ("feeds", index, "url"))
+            where = f"{path}:{line}" if line else str(path)
+            raise ConfigError(
+                f"{where}: feeds[{index}].url: {feed.url} is already listed as feeds[{seen[feed.url]}]"
+            )
+        seen[feed.url] = index

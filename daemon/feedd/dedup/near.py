@@ -1,0 +1,337 @@
+"""Near-duplicate detection: MinHashLSH candidates (datasketch) over fingerprints, then the
+verification of every candidate: exact Jaccard on the stored shingle sets, and the evidence of
+shared runs of text (feedd.dedup.verify) that tells a copy from an independent write-up.
+
+Candidates come from MinHashLSH tuned for recall, and need only resemble the new document
+somewhere: a trimmed copy of a longer original, a brief inside a write-through. For a new
+document longer than an indexed brief, the new document's windows are queried too, since a
+window the size of the brief resembles it far more than the whole document does; for a brief
+arriving after its longer story, a second index holds every document's lead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch.storage import DictSetStorage
+
+from feedd.config.settings import DedupConfig
+from feedd.dedup.detect import Candidate, DuplicateMatch, Verdict
+from feedd.dedup.fingerprint import (
+    Fingerprint,
+    Fingerprinter,
+    NearParams,
+    minhashes_from_record,
+    shingles_from_record,
+    text_from_record,
+    to_record,
+)
+from feedd.dedup.verify import Evidence, VerifyParams, Words, compare
+
+
+def fingerprinter(params: NearParams) -> Fingerprinter:
+    """A Fingerprinter whose sketches are datasketch MinHashes of `params`."""
+    permutations = MinHash(num_perm=params.num_perm, seed=params.seed, scheme=params.scheme).permutations
+    return Fingerprinter(params, (permutations[0], permutations[1]))
+
+
+@dataclass(frozen=True, slots=True)
+class Overlap:
+    jaccard: float
+    containment: float
+    shared: int
+
+
+def overlap(a: np.ndarray, b: np.ndarray) -> Overlap:
+    """Exact Jaccard and containment (shared over the smaller set) of two sorted unique sets."""
+    if len(a) == 0 or len(b) == 0:
+        return Overlap(0.0, 0.0, 0)
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    return Overlap(shared / (len(a) + len(b) - shared), shared / min(len(a), len(b)), shared)
+
+
+class _CompactSetStorage(DictSetStorage):
+    """datasketch's in-memory bucket storage, minus a Python set per bucket: nearly every bucket
+    holds one key, and a set costs 216 bytes where the key itself costs nothing."""
+
+    def get(self, key):  # noqa: ANN001, ANN201 - datasketch's interface
+        value = self._dict.get(key)
+        if value is None:
+            return set()
+        return value if isinstance(value, set) else {value}
+
+    def insert(self, key, *vals, **kwargs):  # noqa: ANN001, ANN003, ANN201
+        for val in vals:
+            current = self._dict.get(key)
+            if current is None:
+                self._dict[key] = val
+            elif isinstance(current, set):
+                current.add(val)
+            elif current != val:
+                self._dict[key] = {current, val}
+
+    def remove_val(self, key, val, **kwargs):  # noqa: ANN001, ANN003, ANN201
+        # An emptied bucket stays (as an empty set) until MinHashLSH removes it itself.
+        current = self._dict.get(key)
+        if isinstance(current, set):
+            current.discard(val)
+            if len(current) == 1:
+                self._dict[key] = next(iter(current))
+        elif current == val:
+            self._dict[key] = set()
+
+    def itemcounts(self, **kwargs):  # noqa: ANN003, ANN201
+        return {k: len(v) if isinstance(v, set) else 1 for k, v in self._dict.items()}
+
+
+def _lsh(num_perm: int, bands: int, rows: int) -> MinHashLSH:
+    lsh = MinHashLSH(num_perm=num_perm, params=(bands, rows))
+    lsh.hashtables = [_CompactSetStorage({"type": "dict"}) for _ in range(bands)]
+    return lsh
+
+
+def _query(lsh: MinHashLSH, sketches: list[np.ndarray]) -> set[int]:
+    """MinHashLSH.query for several sketches at once: one byte swap for all of them instead of
+    one per band per sketch, the query's hot spot. tests/test_near.py checks it against query."""
+    swapped = np.vstack(sketches).byteswap()
+    found: set[int] = set()
+    for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True):
+        band = np.ascontiguousarray(swapped[:, start:end]).tobytes()
+        width = len(band) // len(swapped)
+        lookup = table._dict.get
+        for offset in range(0, len(band), width):
+            value = lookup(band[offset : offset + width])
+            if value is not None:
+                if isinstance(value, set):
+                    found.update(value)
+                else:
+                    found.add(value)
+    return found
+
+
+class NearIndex:
+    """MinHashLSH indexes of the documents saved within the time window, keyed by seq: one of
+    whole documents, one of their leads."""
+
+    def __init__(self, params: NearParams) -> None:
+        self.params = params
+        self.fingerprinter = fingerprinter(params)
+        self.documents = _lsh(params.num_perm, params.bands, params.rows)
+        self.leads = _lsh(params.num_perm, params.lead_bands, params.lead_rows)
+
+    def __len__(self) -> int:
+        return len(self.documents.keys.keys())
+
+    def add(self, seq: int, minhash: np.ndarray, lead_minhash: np.ndarray) -> None:
+        self.add_many([(seq, minhash, lead_minhash)])
+
+    def sketch(self, hashvalues: np.ndarray) -> LeanMinHash:
+        return LeanMinHash(seed=self.params.seed, hashvalues=hashvalues, scheme=self.params.scheme)
+
+    def add_many(self, rows: Iterable[tuple[int, np.ndarray, np.ndarray]]) -> None:
+        sketch = self.sketch
+        with self.documents.insertion_session() as documents, self.leads.insertion_session() as leads:
+            for seq, minhash, lead_minhash in rows:
+                documents.insert(seq, sketch(minhash), check_duplication=False)
+                leads.insert(seq, sketch(lead_minhash), check_duplication=False)
+
+    def remove_many(self, seqs: Iterable[int]) -> None:
+        with self.documents.deletion_session() as documents, self.leads.deletion_session() as leads:
+            for seq in seqs:
+                if self.documents.keys.has_key(seq):
+                    documents.remove(seq)
+                    leads.remove(seq)
+
+    def candidates(self, fingerprint: Fingerprint) -> set[int]:
+        """Seqs of indexed documents that may be near-duplicates of `fingerprint`: documents
+        like it or like one of its windows, and documents whose lead is like it."""
+        found = _query(self.documents, [fingerprint.minhash, *fingerprint.window_minhashes])
+        return found | _query(self.leads, [fingerprint.minhash])
+
+
+#: Candidates that share less than this of the smaller shingle set are not read as text: the LSH,
+#: tuned for recall, also proposes documents that share a stock phrase or two. On ECB+, no pair
+#: with a copied share of 0.4 or more has a containment under 0.06.
+MIN_CONTAINMENT_TO_VERIFY = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """When a verified candidate makes a duplicate."""
+
+    #: Shingle-set Jaccard at which two documents are the same text, whatever else is found.
+    jaccard: float
+    #: Containment (shared shingles over the smaller set) that makes a copy under "overlap".
+    containment: float
+    #: The smaller document must have at least this many shingles for anything but Jaccard to
+    #: count: a two-line teaser is "contained" in many stories.
+    min_shingles: int
+    #: "shared-runs" decides on verify.Evidence; "overlap" on containment alone (before issue 9).
+    method: Literal["shared-runs", "overlap"] = "shared-runs"
+    #: Under "shared-runs", the copied share (verify.Evidence.copied_share) that makes a copy.
+    copied_share: float = 0.55
+    verify: VerifyParams = VerifyParams()
+
+    @classmethod
+    def of(cls, config: DedupConfig) -> Thresholds:
+        return cls(
+            config.jaccard,
+            config.containment,
+            config.min_shingles,
+            method=config.verification,
+            copied_share=config.copied_share,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SavedFingerprint:
+    """A saved document as verification reads it."""
+
+    doc_id: str
+    shingles: np.ndarray
+    #: Its dedup text, compressed (fingerprint.to_record); None where it was not kept.
+    text: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """One candidate, verified."""
+
+    doc_id: str
+    copy: bool
+    overlap: Overlap
+    evidence: Evidence | None
+
+    def rank(self) -> tuple[float, float, float]:
+        share = self.evidence.copied_share if self.evidence else self.overlap.containment
+        return (share, self.overlap.containment, self.overlap.jaccard)
+
+    def as_match(self) -> DuplicateMatch:
+        return DuplicateMatch(
+            self.doc_id,
+            "near duplicate" if self.copy else "independent write-up",
+            jaccard=self.overlap.jaccard,
+            containment=self.overlap.containment,
+            evidence=self.evidence,
+        )
+
+
+class Verifier:
+    """Checks the LSH candidates of one new document against the saved documents' shingles and,
+    under "shared-runs", their text."""
+
+    def __init__(self, fingerprint: Fingerprint, thresholds: Thresholds) -> None:
+        self._fingerprint = fingerprint
+        self._thresholds = thresholds
+        self._words: Words | None = None
+
+    def check(self, saved: SavedFingerprint) -> Checked:
+        rules = self._thresholds
+        found = overlap(self._fingerprint.shingles, saved.shingles)
+        big_enough = min(len(self._fingerprint.shingles), len(saved.shingles)) >= rules.min_shingles
+        evidence = None
+        if (
+            rules.method == "shared-runs"
+            and saved.text is not None
+            and found.containment >= MIN_CONTAINMENT_TO_VERIFY
+        ):
+            if self._words is None:
+                self._words = Words.of(self._fingerprint.text)
+            evidence = compare(self._words, Words.of(text_from_record(saved.text)), rules.verify)
+            copied = big_enough and evidence.copied_share >= rules.copied_share
+        else:
+            # The overlap rule, also for documents kept without their text.
+            copied = big_enough and found.containment >= rules.containment
+        return Checked(saved.doc_id, found.jaccard >= rules.jaccard or copied, found, evidence)
+
+
+def decide(
+    fingerprint: Fingerprint, candidates: Iterable[SavedFingerprint], thresholds: Thresholds
+) -> Verdict:
+    """The candidate this document copies (the one with most evidence), or else the nearest one
+    found to be an independent write-up, for `feedd explain`."""
+    verifier = Verifier(fingerprint, thresholds)
+    best_copy: Checked | None = None
+    nearest: Checked | None = None
+    for saved in candidates:
+        checked = verifier.check(saved)
+        if checked.copy:
+            if best_copy is None or checked.rank() > best_copy.rank():
+                best_copy = checked
+        elif checked.overlap.containment >= MIN_CONTAINMENT_TO_VERIFY and (
+            nearest is None or checked.rank() > nearest.rank()
+        ):
+            nearest = checked
+    if best_copy is not None:
+        return Verdict(duplicate_of=best_copy.as_match())
+    return Verdict(nearest=nearest.as_match() if nearest else None)
+
+
+class StoredFingerprints(Protocol):
+    """What the detector needs from the store."""
+
+    def fingerprint_shingles(self, seqs: Iterable[int]) -> Iterator[tuple[int, str, bytes, bytes]]: ...
+
+
+class NearDuplicateDetector:
+    """A DuplicateDetector: LSH candidates, then their verification (`Verifier`)."""
+
+    def __init__(self, index: NearIndex, saved: StoredFingerprints, thresholds: Thresholds) -> None:
+        self.index = index
+        self._saved = saved
+        self._thresholds = thresholds
+
+    def find(self, candidate: Candidate) -> Verdict:
+        fingerprint = candidate.fingerprint
+        if fingerprint is None or len(fingerprint.shingles) == 0:
+            return Verdict()
+        seqs = self.index.candidates(fingerprint)
+        if not seqs:
+            return Verdict()
+        stored = (
+            SavedFingerprint(doc_id, shingles_from_record(shingles), text)
+            for _seq, doc_id, shingles, text in self._saved.fingerprint_shingles(seqs)
+        )
+        return decide(fingerprint, stored, self._thresholds)
+
+    def remember(self, candidate: Candidate, document_id: str, seq: int) -> None:
+        if candidate.fingerprint is not None:
+            self.index.add(seq, candidate.fingerprint.minhash, candidate.fingerprint.lead_minhash)
+
+
+class FingerprintStore(StoredFingerprints, Protocol):
+    """What loading the index needs from the store."""
+
+    def meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def forget_fingerprints_before(self, cutoff: str) -> list[int]: ...
+
+    def fingerprints_since(self, since: str, *, with_text: bool = False) -> Iterator[tuple]: ...
+
+    def replace_fingerprints(self, rows: Iterable[tuple[int, bytes, bytes]]) -> None: ...
+
+
+_PARAMS_KEY = "near_duplicate_params"
+
+
+def load_index(store: FingerprintStore, params: NearParams, cutoff: str) -> NearIndex:
+    """The index of every fingerprint saved at or after `cutoff` (ISO time); older ones are
+    forgotten. Fingerprints made with other parameters are recomputed first, never mixed."""
+    store.forget_fingerprints_before(cutoff)
+    index = NearIndex(params)
+    if store.meta(_PARAMS_KEY) != params.recorded():
+        fingerprinter = index.fingerprinter
+        recomputed = []
+        for seq, text_blob, _minhash in store.fingerprints_since(cutoff, with_text=True):
+            _text, shingles, minhash = to_record(fingerprinter.fingerprint(text_from_record(text_blob)))
+            recomputed.append((seq, shingles, minhash))
+        store.replace_fingerprints(recomputed)
+        store.set_meta(_PARAMS_KEY, params.recorded())
+    index.add_many((seq, *minhashes_from_record(blob)) for seq, blob in store.fingerprints_since(cutoff))
+    return index

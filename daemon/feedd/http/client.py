@@ -1,0 +1,312 @@
+"""HTTP for feeds and pages: conditional GET, redirects checked hop by hop, timeouts,
+a body cap enforced while streaming, per-host politeness and the SSRF guard."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.utils
+import ipaddress
+import os
+import re
+import socket
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from feedd.config.settings import BasicCredentials, FetchConfig
+from feedd.errors import (
+    BlockedAddressError,
+    FetchError,
+    FetchTimeoutError,
+    HTTPStatusError,
+    ResponseTooLargeError,
+    TooManyRedirectsError,
+)
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, "
+    "text/xml;q=0.9, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+#: The longest gap between requests to one host a Crawl-delay may impose: longer ones would
+#: hold a pass for hours, so they are capped (a page that then waits past the request timeout is
+#: deferred to the next pass).
+MAX_CRAWL_DELAY = 60.0
+#: The longest host-wide pause a Retry-After may impose.
+_MAX_HOST_PAUSE = 6 * 3600.0
+_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """One completed GET: the final URL after redirects, its headers and decoded body."""
+
+    url: str
+    final_url: str
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status_code == 304
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+    def fresh_for(self, now: float | None = None) -> float | None:
+        """Seconds the server says the response stays fresh (Cache-Control max-age, Expires)."""
+        cache_control = self.headers.get("cache-control", "")
+        if match := re.search(r"(?:^|[,\s])(?:s-)?max-age\s*=\s*(\d+)", cache_control, re.I):
+            return float(match.group(1))
+        expires = self.headers.get("expires")
+        if expires:
+            try:
+                when = email.utils.parsedate_to_datetime(expires)
+            except (TypeError, ValueError):
+                return None
+            if when.tzinfo is not None:
+                return max(0.0, when.timestamp() - (time.time() if now is None else now))
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestOptions:
+    """A feed's own request settings. Its headers and credentials go to `host` only: a redirect
+    or an article link to another host does not carry them along."""
+
+    host: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    credentials: BasicCredentials | None = field(default=None, repr=False)
+    user_agent: str | None = None
+
+    def for_host(self, host: str, base: dict[str, str]) -> dict[str, str]:
+        if host != self.host or not (self.headers or self.credentials):
+            return base
+        headers = {**base, **self.headers}
+        if self.credentials is not None:
+            pair = f"{self.credentials.username}:{self.credentials.password}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        return headers
+
+
+class Fetcher:
+    """An HTTP client with feedd's limits. Use as `async with Fetcher(config, ua) as f:`."""
+
+    def __init__(self, config: FetchConfig, user_agent: str) -> None:
+        self._config = config
+        self._user_agent = user_agent
+        self._global_slots = asyncio.Semaphore(config.max_connections)
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        #: When each host may next be asked (monotonic clock): host_gap, Retry-After.
+        self._host_ready: dict[str, float] = {}
+        #: Hosts that asked for a longer gap than host_gap (robots.txt Crawl-delay).
+        self._host_gap: dict[str, float] = {}
+        self._proxied = any(os.environ.get(name) for name in _PROXY_VARIABLES)
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Fetcher:
+        timeout = httpx.Timeout(
+            self._config.read_timeout,
+            connect=self._config.connect_timeout,
+            pool=self._config.timeout,
+        )
+        limits = httpx.Limits(
+            max_connections=self._config.max_connections,
+            max_keepalive_connections=self._config.max_connections,
+        )
+        self._client = httpx.AsyncClient(
+            timeout=timeout,
+            limits=limits,
+            follow_redirects=False,  # every hop passes the SSRF guard and the hop limit
+            headers={"User-Agent": self._user_agent},
+        )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def get(
+        self,
+        url: str,
+        *,
+        accept: str = PAGE_ACCEPT,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        options: RequestOptions | None = None,
+    ) -> FetchResult:
+        """GET `url`, raising a FetchError subclass that says why when it cannot."""
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            return await self._follow(url, headers, options or RequestOptions())
+        except TimeoutError:
+            raise FetchTimeoutError(url, f"no complete answer within {self._config.timeout:g}s") from None
+        except httpx.TimeoutException as exc:
+            raise FetchTimeoutError(url, f"timed out ({type(exc).__name__})") from None
+        except httpx.DecodingError as exc:
+            raise FetchError(url, f"undecodable body: {exc}") from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise FetchError(url, f"invalid URL: {exc}", transient=False) from None
+        except httpx.HTTPError as exc:
+            raise FetchError(
+                url, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            ) from None
+
+    async def _follow(self, url: str, headers: dict[str, str], options: RequestOptions) -> FetchResult:
+        assert self._client is not None, "use Fetcher as an async context manager"
+        if options.user_agent:
+            headers = {**headers, "User-Agent": options.user_agent}
+        current = url
+        visited: set[str] = set()
+        # httpx's timeouts are per operation; a slow trickle needs a cap on the whole. Time spent
+        # queueing for a polite slot on the host does not count against it.
+        budget = self._config.timeout
+        for _hop in range(self._config.max_redirects + 1):
+            parts = urlsplit(current)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise FetchError(url, f"not an http(s) URL: {current}", transient=False)
+            visited.add(current)
+            await self._check_destination(current)
+            host = parts.hostname.lower()
+            async with self._slot(host, url), asyncio.timeout(budget):
+                started = time.monotonic()
+                request = self._client.build_request("GET", current, headers=options.for_host(host, headers))
+                response = await self._client.send(request, stream=True)
+                try:
+                    self._check_peer(response, current)
+                    if response.is_redirect and "location" in response.headers:
+                        location = urljoin(current, response.headers["location"].strip())
+                        if location in visited:
+                            raise TooManyRedirectsError(url, f"redirect loop at {location}")
+                        current = location
+                        continue
+                    if response.status_code != 304 and not response.is_success:
+                        retry_after = parse_retry_after(response.headers.get("retry-after"))
+                        if retry_after is not None and response.status_code in (429, 503):
+                            # The whole host asked for a pause, not just this URL.
+                            self._host_ready[host] = time.monotonic() + min(retry_after, _MAX_HOST_PAUSE)
+                        raise HTTPStatusError(current, response.status_code, retry_after=retry_after)
+                    content = b"" if response.status_code == 304 else await self._read_capped(response, url)
+                    return FetchResult(
+                        url=url,
+                        final_url=current,
+                        status_code=response.status_code,
+                        headers={k.lower(): v for k, v in response.headers.items()},
+                        content=content,
+                    )
+                finally:
+                    await response.aclose()
+                    budget -= time.monotonic() - started
+        raise TooManyRedirectsError(url, f"more than {self._config.max_redirects} redirects")
+
+    def slow_down(self, host: str, gap: float) -> None:
+        """Start requests to `host` at least `gap` seconds apart (a robots.txt Crawl-delay),
+        never less than host_gap and never more than MAX_CRAWL_DELAY."""
+        self._host_gap[host.lower()] = max(self._config.host_gap, min(gap, MAX_CRAWL_DELAY))
+
+    @asynccontextmanager
+    async def _slot(self, host: str, url: str) -> AsyncIterator[None]:
+        """At most max_per_host requests at once per host, started host_gap apart, none while
+        the host's Retry-After runs (a wait longer than the request timeout fails instead)."""
+        slots = self._host_slots.get(host)
+        if slots is None:
+            slots = self._host_slots[host] = asyncio.Semaphore(self._config.max_per_host)
+        async with slots:
+            now = time.monotonic()
+            start_at = max(now, self._host_ready.get(host, 0.0))
+            if start_at - now > self._config.timeout:
+                raise FetchError(url, f"{host} asked to wait {start_at - now:.0f}s (Retry-After); deferred")
+            # Book this request's start before sleeping, so concurrent requests queue behind it.
+            self._host_ready[host] = start_at + self._host_gap.get(host, self._config.host_gap)
+            if start_at > now:
+                await asyncio.sleep(start_at - now)
+            async with self._global_slots:
+                yield
+
+    async def _read_capped(self, response: httpx.Response, url: str) -> bytes:
+        cap = self._config.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise ResponseTooLargeError(url, f"body of {int(declared)} bytes exceeds the {cap}-byte cap")
+        chunks: list[bytes] = []
+        size = 0
+        # aiter_bytes yields decompressed data, so a gzip bomb stops at the cap too.
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise ResponseTooLargeError(url, f"body exceeds the {cap}-byte cap")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _check_destination(self, url: str) -> None:
+        """Refuse hosts that resolve to non-public addresses, unless the config allows them."""
+        if self._config.allow_private_networks:
+            return
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        try:
+            addresses = [ipaddress.ip_address(host)]
+        except ValueError:
+            loop = asyncio.get_running_loop()
+            try:
+                infos = await loop.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+            except socket.gaierror as exc:
+                raise FetchError(url, f"cannot resolve {host}: {exc.strerror}") from None
+            addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        for address in addresses:
+            if not self._allowed(address):
+                raise BlockedAddressError(
+                    url,
+                    f"{host} resolves to non-public address {address} "
+                    "(list its network in [fetch] allowed_networks to allow it)",
+                )
+
+    def _check_peer(self, response: httpx.Response, url: str) -> None:
+        """Check the address actually connected to, which DNS rebinding cannot fake."""
+        if self._config.allow_private_networks or self._proxied:
+            return
+        stream = response.extensions.get("network_stream")
+        peer = stream.get_extra_info("server_addr") if stream is not None else None
+        if peer and not self._allowed(ipaddress.ip_address(str(peer[0]).split("%")[0])):
+            raise BlockedAddressError(url, f"connected to non-public address {peer[0]}")
+
+    def _allowed(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        return _is_public(address) or any(address in network for network in self._config.allowed_networks)
+
+
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))

@@ -1,0 +1,81 @@
+"""Article to the normalised text of FORMAT.md. The only module that knows the format."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from pathlib import PurePosixPath
+
+from feedd.extract.records import Article, Block
+
+DEFAULT_FILENAME = "{seq:03d}_{id}.txt"
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def render(article: Article) -> str:
+    """The document text: title, date, lead, link, body blocks, credit; one blank line between
+    blocks, NFC, no trailing newline."""
+    blocks = [_one_line(article.title)]
+    if article.published:
+        blocks.append(format_date(article.published))
+    if article.lead:
+        blocks.append(_one_line(article.lead))
+    blocks.append(article.url)
+    blocks.extend(_render_block(block) for block in article.blocks)
+    if article.credit:
+        blocks.append(_one_line(article.credit))
+    # A block of nothing but (no-break) spaces is not a block.
+    text = "\n\n".join(block for block in blocks if block.strip())
+    return unicodedata.normalize("NFC", text)
+
+
+def format_date(day: date) -> str:
+    """ "December 31, 2024", whatever the locale."""
+    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+def _render_block(block: Block) -> str:
+    if block.kind == "list":
+        if block.ordered:
+            return "\n".join(f"{n}. {item}" for n, item in enumerate(block.items, start=1))
+        return "\n".join(f"- {item}" for item in block.items)
+    if block.kind == "table":
+        return "\n".join(block.items)
+    return _one_line(block.text)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part for part in text.splitlines() if part)
+
+
+def render_filename(template: str, *, seq: int, doc_id: str, day: date | datetime) -> str:
+    """The document's path under the output folder, from the configured template."""
+    return template.format(seq=seq, id=doc_id, date=day)
+
+
+def check_filename_template(template: str) -> None:
+    """Raise ValueError unless `template` names a relative path that is unique per document."""
+    if "{seq" not in template:
+        raise ValueError('the file name template must contain {seq} (e.g. "{seq:03d}_{id}.txt")')
+    try:
+        sample = render_filename(template, seq=1, doc_id="0123456789abcdef", day=datetime(2024, 12, 31))
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise ValueError(f"bad file name template: {exc} (fields: seq, id, date)") from None
+    path = PurePosixPath(sample)
+    if path.is_absolute() or ".." in path.parts or not path.name:
+        raise ValueError("the file name template must give a relative path inside output_dir")
+    if path.name == "manifest.jsonl":
+        raise ValueError("the file name template must not produce manifest.jsonl")
