@@ -25,9 +25,9 @@ import psutil
 
 from feedd.config.settings import DedupConfig
 from feedd.dedup.detect import Candidate, normalise_text
-from feedd.extract.extractor import Article, Block
 from feedd.dedup.fingerprint import NearParams, shingles_from_record, to_record
 from feedd.dedup.near import MIN_CONTAINMENT_TO_VERIFY, NearDuplicateDetector, Thresholds, load_index, overlap
+from feedd.extract.extractor import Article, Block
 from feedd.state.store import Store
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup" / "ecbplus" / "articles.jsonl"

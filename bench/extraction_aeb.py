@@ -17,8 +17,8 @@ from pathlib import Path
 
 import trafilatura
 
-from feedd.extract.records import SiteRule
 from feedd.extract.extractor import ExtractionFailure, PageInput, try_extract
+from feedd.extract.records import SiteRule
 from feedd.feeds.parse import Entry
 from feedd.output.render import render
 

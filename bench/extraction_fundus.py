@@ -27,9 +27,9 @@ from pathlib import Path
 
 from extraction_aeb import page_alone
 
-from feedd.extract.records import Article, ExtractionFailure
-from feedd.extract.extractor import try_extract
 from feedd.config.site_rules import load_site_rules
+from feedd.extract.extractor import try_extract
+from feedd.extract.records import Article, ExtractionFailure
 
 FUNDUS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "extraction" / "fundus"
 DATA = FUNDUS / "tests" / "resources" / "parser" / "test_data"

@@ -18,10 +18,10 @@ import time
 import psutil
 from extraction_aeb import AEB, page_alone
 
-from feedd.extract.records import ExtractionFailure
-from feedd.extract.extractor import try_extract
-from feedd.output.render import render
 from feedd.config.site_rules import load_site_rules
+from feedd.extract.extractor import try_extract
+from feedd.extract.records import ExtractionFailure
+from feedd.output.render import render
 
 FUNDUS = AEB.parent / "fundus"
 

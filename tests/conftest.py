@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-TESTDATA = Path(__file__).parent / "testdata"
+#: The DW seed article and its expected text, read by the extract and pipeline tests.
+DW_SEED = Path(__file__).parent / "extract" / "testdata"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

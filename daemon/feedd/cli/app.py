@@ -21,13 +21,13 @@ from rich.table import Table
 from rich.text import Text
 
 from feedd import __version__
-from feedd.config.settings import Config, load_config
-from feedd.errors import ConfigError, DocumentWriteError, StateError
-from feedd.state.history import explain, feed_statuses, recent_drops
 from feedd.config.opml import OpmlError, add_to_config, read_opml, to_opml
+from feedd.config.settings import Config, load_config
+from feedd.dedup.verify import Evidence
+from feedd.errors import ConfigError, DocumentWriteError, StateError
 from feedd.pipeline.session import EntryStatus, FeedReport, PassSummary, run_once
 from feedd.service.daemon import run_daemon
-from feedd.dedup.verify import Evidence
+from feedd.state.history import explain, feed_statuses, recent_drops
 
 EXIT_OK, EXIT_ALL_FEEDS_FAILED, EXIT_USAGE = 0, 1, 2
 T = TypeVar("T")

@@ -20,9 +20,9 @@ from pydantic import (
     model_validator,
 )
 
-from feedd.errors import ConfigError
 from feedd.config.site_rules import SiteRules, load_site_rules
 from feedd.config.toml_lines import line_of, validate_toml
+from feedd.errors import ConfigError
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 from cssselect import HTMLTranslator, SelectorError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from feedd.extract.records import SiteRule
-from feedd.errors import ConfigError
 from feedd.config.toml_lines import validate_toml
+from feedd.errors import ConfigError
+from feedd.extract.records import SiteRule
 
 SHIPPED_RULES = "site_rules.toml"
 

@@ -31,9 +31,9 @@ import redis
 from datasketch import MinHashLSH
 
 from feedd.dedup.detect import MIN_WORDS_FOR_BODY_MATCH, Candidate, DuplicateMatch, Verdict
-from feedd.errors import FeeddError
 from feedd.dedup.fingerprint import Fingerprint, NearParams, shingles_from_record, to_record
 from feedd.dedup.near import SavedFingerprint, Thresholds, decide, fingerprinter
+from feedd.errors import FeeddError
 
 #: How long one claim may hold the lock before Redis frees it (a crashed holder).
 _LOCK_TIMEOUT = 10.0

@@ -16,12 +16,12 @@ from lxml import etree
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
-from feedd.extract.records import Article, Block, ExtractionFailure, PageInput, SiteRule, blocks_text
 from feedd.extract.boilerplate import drop_boilerplate, link_texts
-from feedd.feeds.charset import decode_html
 from feedd.extract.metadata import read_metadata
 from feedd.extract.page_header import displayed_headlines, find_standfirst, same_words
 from feedd.extract.page_kind import not_an_article
+from feedd.extract.records import Article, Block, ExtractionFailure, PageInput, SiteRule, blocks_text
+from feedd.feeds.charset import decode_html
 from feedd.feeds.parse import Entry
 from feedd.feeds.urls import canonical_url, is_web_url
 

@@ -16,8 +16,8 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from feedd.feeds.charset import charset_of, choose_encoding
 from feedd.errors import FeedParseError
+from feedd.feeds.charset import charset_of, choose_encoding
 from feedd.feeds.urls import canonical_url, is_web_url
 
 _XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")

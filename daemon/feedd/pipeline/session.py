@@ -23,21 +23,28 @@ from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
 from feedd import __version__
-from feedd.extract.records import Article, ExtractionFailure, PageInput
 from feedd.config.settings import Config, FeedConfig, FetchConfig
-from feedd.dedup.detect import Candidate, Deduplicator, DuplicateDetector, DuplicateMatch, ExactDetector, Verdict
-from feedd.errors import FeedParseError, FetchError, HTTPStatusError
-from feedd.http.client import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, RequestOptions
-from feedd.feeds.filters import EntryFilter
+from feedd.dedup.detect import (
+    Candidate,
+    Deduplicator,
+    DuplicateDetector,
+    DuplicateMatch,
+    ExactDetector,
+    Verdict,
+)
 from feedd.dedup.fingerprint import Fingerprinter, NearParams, text_from_record, to_record
 from feedd.dedup.near import NearDuplicateDetector, NearIndex, Thresholds, load_index
-from feedd.feeds.parse import Entry, parse_feed
-from feedd.pipeline.worker import Prepared, prepare_entry
-from feedd.output.render import render
-from feedd.http.robots import RobotsPolicy
 from feedd.dedup.shared import SharedIndex, SharedIndexError
-from feedd.state.store import MAX_ENTRY_ATTEMPTS, NewDocument, Store
+from feedd.errors import FeedParseError, FetchError, HTTPStatusError
+from feedd.extract.records import Article, ExtractionFailure, PageInput
+from feedd.feeds.filters import EntryFilter
+from feedd.feeds.parse import Entry, parse_feed
 from feedd.feeds.urls import document_id
+from feedd.http.client import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, RequestOptions
+from feedd.http.robots import RobotsPolicy
+from feedd.output.render import render
+from feedd.pipeline.worker import Prepared, prepare_entry
+from feedd.state.store import MAX_ENTRY_ATTEMPTS, NewDocument, Store
 
 log = logging.getLogger("feedd")
 

@@ -3,9 +3,9 @@ shingle and sketch it for duplicate detection."""
 
 from __future__ import annotations
 
-from feedd.extract.records import Article, ExtractionFailure, PageInput
 from feedd.dedup.detect import Candidate
 from feedd.dedup.fingerprint import Fingerprinter
+from feedd.extract.records import Article, ExtractionFailure, PageInput
 
 #: What the worker hands back for one entry: the article (or why there is none) and, for an
 #: article, what duplicate detection compares.

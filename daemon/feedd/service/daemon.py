@@ -21,9 +21,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from feedd.config.settings import Config, FeedConfig, ScheduleConfig, load_config
 from feedd.errors import ConfigError
+from feedd.pipeline.session import FeedReport, Session, open_session
 from feedd.service.metrics import Metrics
 from feedd.service.notify import notify, watchdog_interval
-from feedd.pipeline.session import FeedReport, Session, open_session
 
 log = logging.getLogger("feedd")
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from feedd.config.settings import Config
-from feedd.state.store import Store
 from feedd.dedup.verify import Evidence
+from feedd.state.store import Store
 
 
 @dataclass(frozen=True, slots=True)

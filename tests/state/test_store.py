@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from feedd.state import store as store_module
 from feedd.errors import DocumentWriteError, StateError, StateLockedError
+from feedd.state import store as store_module
 from feedd.state.store import MANIFEST, NewDocument, Store
 
 

@@ -14,12 +14,12 @@ import pytest
 
 from conftest import LoopbackServer, RedisServer, article_page, rss, story, write_config
 from feedd import load_config, run_once
-from feedd.extract.records import Article, Block
 from feedd.config.settings import ClusterConfig
 from feedd.dedup.detect import Candidate, DuplicateMatch
-from feedd.errors import ConfigError
 from feedd.dedup.near import Thresholds
 from feedd.dedup.shared import SharedIndex, SharedIndexError
+from feedd.errors import ConfigError
+from feedd.extract.records import Article, Block
 
 THRESHOLDS = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20)
 RSS = {"Content-Type": "application/rss+xml"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import TESTDATA, LoopbackServer, Route, article_page, rss, shared_data, story, write_config
+from conftest import DW_SEED, LoopbackServer, Route, article_page, rss, shared_data, story, write_config
 from feedd import load_config, run_once
 from feedd.feeds.urls import document_id
 
@@ -29,7 +29,7 @@ def _manifest(output: Path) -> list[dict]:
 
 def test_seed_article_renders_to_the_seed_minus_chrome(server: LoopbackServer, tmp_path: Path) -> None:
     page = server.add(
-        "/en/north-korea-kim-putin/a-71194537", (TESTDATA / "dw_seed_article.html").read_bytes()
+        "/en/north-korea-kim-putin/a-71194537", (DW_SEED / "dw_seed_article.html").read_bytes()
     )
     feed = server.add(
         "/rss",
@@ -51,7 +51,7 @@ def test_seed_article_renders_to_the_seed_minus_chrome(server: LoopbackServer, t
     [document] = _documents(tmp_path / "out")
     canonical = "https://www.dw.com/en/north-koreas-kim-calls-putin-his-dearest-friend/a-71194537"
     assert document.name == f"000_{document_id(canonical)}.txt"
-    assert document.read_bytes() == (TESTDATA / "dw_seed_expected.txt").read_bytes()
+    assert document.read_bytes() == (DW_SEED / "dw_seed_expected.txt").read_bytes()
     [line] = _manifest(tmp_path / "out")
     assert line["seq"] == 0 and line["file"] == document.name
     assert line["url"] == "https://p.dw.com/p/4ohNM"
@@ -91,9 +91,7 @@ def test_a_hostile_world_never_stops_the_pass(server: LoopbackServer, tmp_path: 
     import time
     from http.server import BaseHTTPRequestHandler
 
-    from conftest import TESTDATA as DATA
-
-    feeds = DATA / "feeds"
+    feeds = Path(__file__).parents[1] / "feeds" / "testdata" / "feeds"
     good_page = server.add("/page/good", article_page("Tram network to grow", PARAGRAPHS))
     server.add("/page/gone", "gone", status=410)
     item = {"title": "Tram network to grow", "link": good_page, "guid": "good-1", "description": "Teaser."}

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from feedd.errors import FeedParseError
 from feedd.extract.extractor import Article, Block, html_to_blocks, normalise_space
 from feedd.feeds.parse import parse_feed
-from feedd.output.render import render
 from feedd.feeds.urls import canonical_url, document_id, is_web_url
+from feedd.output.render import render
 
 FEED_TEMPLATE = (
     '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'

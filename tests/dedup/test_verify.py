@@ -17,10 +17,10 @@ import pytest
 
 from conftest import LoopbackServer, article_page, rss, write_config
 from feedd import load_config, run_once
-from feedd.errors import ConfigError
 from feedd.dedup.fingerprint import NearParams, to_record
 from feedd.dedup.near import SavedFingerprint, Thresholds, Verifier, fingerprinter, overlap
 from feedd.dedup.verify import Evidence, VerifyParams, Words, compare
+from feedd.errors import ConfigError
 
 TESTDATA = Path(__file__).parent / "testdata" / "verify"
 

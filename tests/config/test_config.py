@@ -9,7 +9,7 @@ import pytest
 from feedd.config.settings import load_config, parse_duration
 from feedd.errors import ConfigError
 
-SHIPPED = Path(__file__).resolve().parents[1] / "config" / "feedd.toml"
+SHIPPED = Path(__file__).resolve().parents[2] / "config" / "feedd.toml"
 
 
 def _write(tmp_path: Path, text: str) -> Path:

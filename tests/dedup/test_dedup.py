@@ -7,8 +7,8 @@ from pathlib import Path
 
 from feedd.dedup.detect import Candidate, Deduplicator, ExactDetector, Verdict, normalise_text
 from feedd.extract.extractor import Article, Block
-from feedd.state.store import NewDocument, Store
 from feedd.feeds.urls import canonical_url, document_id
+from feedd.state.store import NewDocument, Store
 
 LONG_BODY = " ".join(f"word{n}" for n in range(40))
 

@@ -6,8 +6,15 @@ import gzip
 import json
 from datetime import UTC, date, datetime
 
-from conftest import TESTDATA, article_page, shared_data
-from feedd.extract.extractor import Block, ExtractionFailure, PageInput, clean_title, html_to_blocks, try_extract
+from conftest import DW_SEED, article_page, shared_data
+from feedd.extract.extractor import (
+    Block,
+    ExtractionFailure,
+    PageInput,
+    clean_title,
+    html_to_blocks,
+    try_extract,
+)
 from feedd.feeds.parse import Entry
 
 PARAGRAPHS = [
@@ -39,7 +46,7 @@ def _page(html: str | bytes, entry: Entry | None = None, url: str = "https://new
 
 
 def test_seed_page_gives_title_date_lead_shortlink_blocks_and_credit() -> None:
-    html = (TESTDATA / "dw_seed_article.html").read_bytes()
+    html = (DW_SEED / "dw_seed_article.html").read_bytes()
     article = try_extract(_page(html, _entry(title="", published=None), "https://www.dw.com/en/x/a-71194537"))
     assert not isinstance(article, ExtractionFailure)
     assert article.title == "North Korea's Kim calls Putin his 'dearest friend'"

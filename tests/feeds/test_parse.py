@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from conftest import TESTDATA, shared_data
+from conftest import shared_data
 from feedd.errors import FeedParseError
 from feedd.feeds.parse import parse_feed
 
-FEEDS = TESTDATA / "feeds"
+FEEDS = Path(__file__).parent / "testdata" / "feeds"
 URL = "http://news.example/feed"
 
 

@@ -11,7 +11,15 @@ from datasketch import MinHash
 from conftest import story
 from feedd.dedup.detect import normalise_text
 from feedd.dedup.fingerprint import Fingerprinter, NearParams, shingle_hashes, to_record
-from feedd.dedup.near import NearIndex, SavedFingerprint, Thresholds, Verifier, fingerprinter, load_index, overlap
+from feedd.dedup.near import (
+    NearIndex,
+    SavedFingerprint,
+    Thresholds,
+    Verifier,
+    fingerprinter,
+    load_index,
+    overlap,
+)
 from feedd.state.store import NewDocument, Store
 
 PARAMS = NearParams()
