@@ -24,7 +24,7 @@ from math import comb
 from pathlib import Path
 
 from feedd.config.settings import DedupConfig
-from feedd.dedup.fingerprint import NearParams, to_record
+from feedd.dedup.fingerprint import FingerprintRecord, NearParams
 from feedd.dedup.near import NearIndex, SavedFingerprint, Thresholds, decide
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup"
@@ -48,7 +48,7 @@ def detect(docs: list[Doc], thresholds: Thresholds, params: NearParams | None = 
         if verdict.duplicate_of is not None:
             dropped[doc.id] = verdict.duplicate_of.document_id
             continue
-        text, _shingles, _minhash = to_record(fingerprint)
+        text = FingerprintRecord.of(fingerprint).text
         stored[seq] = SavedFingerprint(doc.id, fingerprint.shingles, text)
         index.add(seq, fingerprint.minhash, fingerprint.lead_minhash)
     return dropped

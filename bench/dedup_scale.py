@@ -24,9 +24,10 @@ import numpy as np
 import psutil
 
 from feedd.config.settings import DedupConfig
-from feedd.dedup.detect import Candidate, normalise_text
-from feedd.dedup.fingerprint import NearParams, shingles_from_record, to_record
+from feedd.dedup.fingerprint import Fingerprint, FingerprintRecord, NearParams, shingles_from_record
 from feedd.dedup.near import MIN_CONTAINMENT_TO_VERIFY, NearDuplicateDetector, Thresholds, load_index, overlap
+from feedd.dedup.records import Candidate
+from feedd.dedup.text import normalise_text
 from feedd.extract.extractor import Article, Block
 from feedd.state.store import Store
 
@@ -58,7 +59,7 @@ def main() -> None:
         batch_documents, batch_fingerprints = [], []
         for seq in range(args.documents):
             words = vocabulary[rng.choice(len(vocabulary), size=int(rng.integers(150, 700)), p=weights)]
-            record = to_record(fingerprinter.fingerprint(" ".join(words)))
+            record = FingerprintRecord.of(fingerprinter.fingerprint(" ".join(words)))
             doc_id = f"{seq:016x}"
             batch_documents.append(
                 (
@@ -74,7 +75,7 @@ def main() -> None:
                     "{}",
                 )
             )
-            batch_fingerprints.append((seq, now, *record))
+            batch_fingerprints.append((seq, now, record.text, record.shingles, record.minhash))
             if len(batch_documents) == 5000 or seq == args.documents - 1:
                 store.db.execute("BEGIN")
                 store.db.executemany(
@@ -119,7 +120,7 @@ def main() -> None:
             )
             store.db.execute(
                 "INSERT INTO fingerprints VALUES (?, ?, ?, ?, ?)",
-                (seq, now, *to_record(candidate.fingerprint)),
+                (seq, now, *_columns(candidate.fingerprint)),
             )
             detector.remember(candidate, doc_id, seq)
         per_document = (time.perf_counter() - started) / len(articles) * 1000
@@ -142,6 +143,11 @@ def main() -> None:
             f"(containment >= {MIN_CONTAINMENT_TO_VERIFY}): {read / len(articles):.2f}"
         )
         store.close()
+
+
+def _columns(fingerprint: Fingerprint) -> tuple[bytes, bytes, bytes]:
+    record = FingerprintRecord.of(fingerprint)
+    return record.text, record.shingles, record.minhash
 
 
 if __name__ == "__main__":

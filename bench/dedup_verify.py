@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feedd.config.settings import DedupConfig
-from feedd.dedup.fingerprint import NearParams, text_from_record, to_record
+from feedd.dedup.fingerprint import FingerprintRecord, NearParams, text_from_record
 from feedd.dedup.near import NearIndex, SavedFingerprint, Thresholds, decide, fingerprinter, overlap
 from feedd.dedup.verify import VerifyParams, Words, compare
 
@@ -150,7 +150,9 @@ def through_the_pipeline(
         new = index.fingerprinter.fingerprint(articles[second]["text"])
         proposed = 0 in index.candidates(new)
         not_proposed += pair.copy and not proposed
-        stored = [SavedFingerprint(first, saved.shingles, to_record(saved)[0])] if proposed else []
+        stored = (
+            [SavedFingerprint(first, saved.shingles, FingerprintRecord.of(saved).text)] if proposed else []
+        )
         decided.append(decide(new, stored, thresholds).duplicate_of is not None)
     return decided, not_proposed
 
@@ -159,7 +161,7 @@ def speed(articles: dict[str, dict], pairs: Sequence[Pair]) -> tuple[float, floa
     """ms per pair as the daemon verifies: the saved text decompressed and read, the new one's
     words read once per document (counted here for every pair: the worst case)."""
     make = fingerprinter(NearParams())
-    records = {i: to_record(make.fingerprint(a["text"]))[0] for i, a in articles.items()}
+    records = {i: FingerprintRecord.of(make.fingerprint(a["text"])).text for i, a in articles.items()}
     texts = {i: a["text"] for i, a in articles.items()}
     timings = []
     for _ in range(3):

@@ -9,8 +9,7 @@ import numpy as np
 from datasketch import MinHash
 
 from conftest import story
-from feedd.dedup.detect import normalise_text
-from feedd.dedup.fingerprint import Fingerprinter, NearParams, shingle_hashes, to_record
+from feedd.dedup.fingerprint import Fingerprinter, FingerprintRecord, NearParams, shingle_hashes
 from feedd.dedup.near import (
     NearIndex,
     SavedFingerprint,
@@ -20,6 +19,7 @@ from feedd.dedup.near import (
     load_index,
     overlap,
 )
+from feedd.dedup.text import normalise_text
 from feedd.state.store import NewDocument, Store
 
 PARAMS = NearParams()
@@ -78,7 +78,7 @@ def test_both_verifications_find_a_trimmed_copy_but_not_a_teaser_or_another_stor
     make = fingerprinter(PARAMS)
     long_story = story(5, paragraphs=10)
     full = make.fingerprint("\n".join(long_story))
-    saved = SavedFingerprint("full", full.shingles, to_record(full)[0])
+    saved = SavedFingerprint("full", full.shingles, FingerprintRecord.of(full).text)
     trimmed = make.fingerprint("\n".join(long_story[:3]))
     teaser = make.fingerprint(" ".join(long_story[0].split()[:12]))
     other = make.fingerprint("\n".join(story(6, paragraphs=10)))
@@ -116,7 +116,7 @@ def _save(store: Store, seq_hint: int, make: Fingerprinter, text: str) -> None:
             entry_key=str(seq_hint),
             entry_link=None,
             metadata={},
-            fingerprint=to_record(make.fingerprint(text)),
+            fingerprint=FingerprintRecord.of(make.fingerprint(text)),
         )
     )
 

@@ -15,8 +15,8 @@ import pytest
 from conftest import LoopbackServer, RedisServer, article_page, rss, story, write_config
 from feedd import load_config, run_once
 from feedd.config.settings import ClusterConfig
-from feedd.dedup.detect import Candidate, DuplicateMatch
 from feedd.dedup.near import Thresholds
+from feedd.dedup.records import Candidate, DuplicateMatch
 from feedd.dedup.shared import SharedIndex, SharedIndexError
 from feedd.errors import ConfigError
 from feedd.extract.records import Article, Block

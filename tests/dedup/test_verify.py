@@ -17,7 +17,7 @@ import pytest
 
 from conftest import LoopbackServer, article_page, rss, write_config
 from feedd import load_config, run_once
-from feedd.dedup.fingerprint import NearParams, to_record
+from feedd.dedup.fingerprint import FingerprintRecord, NearParams
 from feedd.dedup.near import SavedFingerprint, Thresholds, Verifier, fingerprinter, overlap
 from feedd.dedup.verify import Evidence, VerifyParams, Words, compare
 from feedd.errors import ConfigError
@@ -87,7 +87,7 @@ def test_write_through_and_quoting_brief(method: str) -> None:
     would merge it."""
     make = fingerprinter(NearParams())
     original = make.fingerprint(_text("original"))
-    saved = SavedFingerprint("original", original.shingles, to_record(original)[0])
+    saved = SavedFingerprint("original", original.shingles, FingerprintRecord.of(original).text)
     write_through = make.fingerprint(_text("write_through"))
     brief = make.fingerprint(_text("independent"))
     assert overlap(write_through.shingles, original.shingles).containment < 0.6
@@ -110,8 +110,8 @@ def test_saved_texts_without_quotation_marks_are_still_verified() -> None:
     paragraphs): the write-through is still found."""
     make = fingerprinter(NearParams())
     original = make.fingerprint(_text("original"))
-    from feedd.dedup.detect import normalise_text
     from feedd.dedup.fingerprint import Fingerprint
+    from feedd.dedup.text import normalise_text
 
     old_style = Fingerprint(
         original.shingles,
@@ -120,7 +120,7 @@ def test_saved_texts_without_quotation_marks_are_still_verified() -> None:
         original.window_minhashes,
         normalise_text(original.text),
     )
-    saved = SavedFingerprint("original", old_style.shingles, to_record(old_style)[0])
+    saved = SavedFingerprint("original", old_style.shingles, FingerprintRecord.of(old_style).text)
     assert Verifier(make.fingerprint(_text("write_through")), Thresholds(0.5, 0.6, 20)).check(saved).copy
 
 

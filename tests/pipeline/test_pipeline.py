@@ -28,9 +28,7 @@ def _manifest(output: Path) -> list[dict]:
 
 
 def test_seed_article_renders_to_the_seed_minus_chrome(server: LoopbackServer, tmp_path: Path) -> None:
-    page = server.add(
-        "/en/north-korea-kim-putin/a-71194537", (DW_SEED / "dw_seed_article.html").read_bytes()
-    )
+    page = server.add("/en/north-korea-kim-putin/a-71194537", (DW_SEED / "dw_seed_article.html").read_bytes())
     feed = server.add(
         "/rss",
         rss(

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from feedd.dedup.detect import normalise_text
+from feedd.dedup.text import normalise_text
 
 # Odd 64-bit multipliers combining the word hashes of a shingle, one per position.
 _POSITION_MULTIPLIERS = np.array(
@@ -130,13 +130,34 @@ class Fingerprinter:
         return Fingerprint(unique, full, lead, tuple(windows), text)
 
 
-def to_record(fingerprint: Fingerprint) -> tuple[bytes, bytes, bytes]:
-    """(compressed text, shingles, minhash) as the store keeps them."""
-    return (
-        zlib.compress(fingerprint.text.encode("utf-8"), 6),
-        fingerprint.shingles.astype("<u4").tobytes(),
-        np.concatenate((fingerprint.minhash, fingerprint.lead_minhash)).astype("<u4").tobytes(),
-    )
+@dataclass(frozen=True, slots=True)
+class FingerprintRecord:
+    """A fingerprint as the state and the shared index keep it: compact bytes, little-endian."""
+
+    #: The dedup text as given, zlib-compressed.
+    text: bytes
+    #: The sorted unique shingle hashes.
+    shingles: bytes
+    #: The whole document's MinHash hash values, then its lead's.
+    minhash: bytes
+
+    @classmethod
+    def of(cls, fingerprint: Fingerprint) -> FingerprintRecord:
+        return cls(
+            text=zlib.compress(fingerprint.text.encode("utf-8"), 6),
+            shingles=fingerprint.shingles.astype("<u4").tobytes(),
+            minhash=np.concatenate((fingerprint.minhash, fingerprint.lead_minhash)).astype("<u4").tobytes(),
+        )
+
+    def plain_text(self) -> str:
+        return text_from_record(self.text)
+
+    def shingle_set(self) -> np.ndarray:
+        return shingles_from_record(self.shingles)
+
+    def minhashes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(whole document, lead) MinHash hash values."""
+        return minhashes_from_record(self.minhash)
 
 
 def shingles_from_record(blob: bytes) -> np.ndarray:

@@ -20,16 +20,16 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 from datasketch.storage import DictSetStorage
 
 from feedd.config.settings import DedupConfig
-from feedd.dedup.detect import Candidate, DuplicateMatch, Verdict
 from feedd.dedup.fingerprint import (
     Fingerprint,
     Fingerprinter,
+    FingerprintRecord,
     NearParams,
     minhashes_from_record,
     shingles_from_record,
     text_from_record,
-    to_record,
 )
+from feedd.dedup.records import Candidate, DuplicateMatch, Verdict
 from feedd.dedup.verify import Evidence, VerifyParams, Words, compare
 
 
@@ -193,7 +193,7 @@ class SavedFingerprint:
 
     doc_id: str
     shingles: np.ndarray
-    #: Its dedup text, compressed (fingerprint.to_record); None where it was not kept.
+    #: Its dedup text, compressed (FingerprintRecord.text); None where it was not kept.
     text: bytes | None
 
 
@@ -329,8 +329,8 @@ def load_index(store: FingerprintStore, params: NearParams, cutoff: str) -> Near
         fingerprinter = index.fingerprinter
         recomputed = []
         for seq, text_blob, _minhash in store.fingerprints_since(cutoff, with_text=True):
-            _text, shingles, minhash = to_record(fingerprinter.fingerprint(text_from_record(text_blob)))
-            recomputed.append((seq, shingles, minhash))
+            record = FingerprintRecord.of(fingerprinter.fingerprint(text_from_record(text_blob)))
+            recomputed.append((seq, record.shingles, record.minhash))
         store.replace_fingerprints(recomputed)
         store.set_meta(_PARAMS_KEY, params.recorded())
     index.add_many((seq, *minhashes_from_record(blob)) for seq, blob in store.fingerprints_since(cutoff))

@@ -30,9 +30,9 @@ import numpy as np
 import redis
 from datasketch import MinHashLSH
 
-from feedd.dedup.detect import MIN_WORDS_FOR_BODY_MATCH, Candidate, DuplicateMatch, Verdict
-from feedd.dedup.fingerprint import Fingerprint, NearParams, shingles_from_record, to_record
+from feedd.dedup.fingerprint import Fingerprint, FingerprintRecord, NearParams, shingles_from_record
 from feedd.dedup.near import SavedFingerprint, Thresholds, decide, fingerprinter
+from feedd.dedup.records import MIN_WORDS_FOR_BODY_MATCH, Candidate, DuplicateMatch, Verdict
 from feedd.errors import FeeddError
 
 #: How long one claim may hold the lock before Redis frees it (a crashed holder).
@@ -209,9 +209,9 @@ class SharedIndex:
             "body": candidate.body_hash,
         }
         if candidate.fingerprint is not None:
-            text, shingles, _minhash = to_record(candidate.fingerprint)
-            fields["shingles"] = shingles
-            fields["text"] = text
+            record = FingerprintRecord.of(candidate.fingerprint)
+            fields["shingles"] = record.shingles
+            fields["text"] = record.text
         key = document_id.encode()
         fingerprint = candidate.fingerprint
         if fingerprint is not None and not self.documents.keys.has_key(key):

@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from feedd.dedup.detect import fold_quotes_and_dashes
+from feedd.dedup.text import fold_quotes_and_dashes
 
 #: A word, or a double quotation mark (every style folded to '"' first).
 _TOKEN = re.compile(r'[^\W_]+|"')

@@ -24,16 +24,10 @@ from urllib.parse import urlsplit
 
 from feedd import __version__
 from feedd.config.settings import Config, FeedConfig, FetchConfig
-from feedd.dedup.detect import (
-    Candidate,
-    Deduplicator,
-    DuplicateDetector,
-    DuplicateMatch,
-    ExactDetector,
-    Verdict,
-)
-from feedd.dedup.fingerprint import Fingerprinter, NearParams, text_from_record, to_record
+from feedd.dedup.exact import Deduplicator, DuplicateDetector, ExactDetector
+from feedd.dedup.fingerprint import Fingerprinter, FingerprintRecord, NearParams
 from feedd.dedup.near import NearDuplicateDetector, NearIndex, Thresholds, load_index
+from feedd.dedup.records import Candidate, DuplicateMatch, Verdict
 from feedd.dedup.shared import SharedIndex, SharedIndexError
 from feedd.errors import FeedParseError, FetchError, HTTPStatusError
 from feedd.extract.records import Article, ExtractionFailure, PageInput
@@ -554,7 +548,9 @@ class Session:
                 "fallback_reason": article.fallback_reason,
                 "body_sha256": candidate.body_hash,
             },
-            fingerprint=to_record(candidate.fingerprint) if candidate.fingerprint is not None else None,
+            fingerprint=FingerprintRecord.of(candidate.fingerprint)
+            if candidate.fingerprint is not None
+            else None,
         )
 
     def _record_drop(
@@ -589,7 +585,7 @@ class Session:
         for document, body_words in list(self.store.waiting()):
             fingerprint = None
             if document.fingerprint is not None:
-                text = text_from_record(document.fingerprint[0])
+                text = document.fingerprint.plain_text()
                 fingerprint = self._shared.fingerprinter.fingerprint(text)
             candidate = Candidate(document.canonical_url, document.body_hash, body_words, fingerprint)
             try:

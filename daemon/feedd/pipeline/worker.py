@@ -3,8 +3,8 @@ shingle and sketch it for duplicate detection."""
 
 from __future__ import annotations
 
-from feedd.dedup.detect import Candidate
 from feedd.dedup.fingerprint import Fingerprinter
+from feedd.dedup.records import Candidate
 from feedd.extract.records import Article, ExtractionFailure, PageInput
 
 #: What the worker hands back for one entry: the article (or why there is none) and, for an

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from feedd.dedup.fingerprint import FingerprintRecord
 from feedd.errors import DocumentWriteError, StateError, StateLockedError
 from feedd.output.render import render_filename
 
@@ -149,7 +150,7 @@ class NewDocument:
     entry_link: str | None
     metadata: dict[str, Any]
     #: Near-duplicate detection's record: (compressed text, shingles, minhash), opaque here.
-    fingerprint: tuple[bytes, bytes, bytes] | None = None
+    fingerprint: FingerprintRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +369,7 @@ class Store:
             "entry_link": document.entry_link,
             "metadata": document.metadata,
         }
-        fingerprint = document.fingerprint or (None, None, None)
+        fingerprint = _blobs(document.fingerprint) if document.fingerprint else (None, None, None)
         self.db.execute(
             "INSERT OR REPLACE INTO waiting VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -398,7 +399,7 @@ class Store:
                     entry_key=row["entry_key"],
                     entry_link=fields["entry_link"],
                     metadata=fields["metadata"],
-                    fingerprint=blobs if blobs[0] is not None else None,
+                    fingerprint=FingerprintRecord(*blobs) if blobs[0] is not None else None,
                 ),
                 row["body_words"],
             )
@@ -562,7 +563,13 @@ class Store:
                 db.execute(
                     "INSERT INTO fingerprints (seq, saved_at, text, shingles, minhash)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (seq, _now(), *document.fingerprint),
+                    (
+                        seq,
+                        _now(),
+                        document.fingerprint.text,
+                        document.fingerprint.shingles,
+                        document.fingerprint.minhash,
+                    ),
                 )
             db.execute("UPDATE meta SET value = ? WHERE key = 'next_seq'", (str(seq + 1),))
             self._record_entry(
@@ -774,3 +781,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _blobs(record: FingerprintRecord) -> tuple[bytes, bytes, bytes]:
+    return record.text, record.shingles, record.minhash
