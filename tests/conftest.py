@@ -23,10 +23,17 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def shared_data(*parts: str) -> Path:
-    """A path under ../shared/data, skipping the test when that folder is absent."""
+    """A path under ../shared/data. The test skips only when that root folder is absent, and fails
+    instead when FEEDD_REQUIRE_SHARED_DATA=1 (CI). A missing path under a present root always fails:
+    a renamed data file must not quietly turn real-data tests into skips."""
+    if not SHARED_DATA.is_dir():
+        message = f"shared test data not found at {SHARED_DATA} (expected beside the checkout)"
+        if os.environ.get("FEEDD_REQUIRE_SHARED_DATA") == "1":
+            pytest.fail(f"{message}, and FEEDD_REQUIRE_SHARED_DATA=1 is set")
+        pytest.skip(message)
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"shared test data not found at {path} (expected beside the checkout)")
+        pytest.fail(f"shared test data {path} is missing, though {SHARED_DATA} is there (renamed or moved?)")
     return path
 
 
