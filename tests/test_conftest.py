@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import conftest
 import pytest
+
+import conftest
 from conftest import shared_data
 
 
