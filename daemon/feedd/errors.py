@@ -1,4 +1,22 @@
-"""The exception hierarchy: every error feedd raises on purpose is a FeeddError."""
+"""Every error feedd raises on purpose, in one tree under FeeddError:
+
+* FeeddError
+  + ConfigError           the config file is missing, not TOML, or does not validate
+  + OpmlError             an OPML file cannot be read, or its feeds would break the config
+  + StateError            the state database or the output folder cannot be used
+    - DocumentWriteError  one document not written mid-pass; kept for the next pass
+    - StateLockedError    another feedd process holds the state
+  + FetchError            a URL could not be fetched (`transient`: worth another try)
+    - BlockedAddressError
+    - ResponseTooLargeError
+    - TooManyRedirectsError
+    - HTTPStatusError
+    - FetchTimeoutError
+  + FeedParseError        a feed document yields no entries
+  + NoTextError           neither the page nor the entry carries text (the extractor
+                          returns it to the pipeline as an ExtractionFailure)
+  + SharedIndexError      the shared duplicate index in Redis cannot be used
+"""
 
 from __future__ import annotations
 
@@ -9,6 +27,10 @@ class FeeddError(Exception):
 
 class ConfigError(FeeddError):
     """The config file is missing, unreadable, not TOML, or does not validate."""
+
+
+class OpmlError(FeeddError):
+    """An OPML file could not be read."""
 
 
 class StateError(FeeddError):
@@ -73,3 +95,11 @@ class FetchTimeoutError(FetchError):
 
 class FeedParseError(FeeddError):
     """A feed document could not be turned into entries."""
+
+
+class NoTextError(FeeddError):
+    """Neither the page nor the entry carried any text."""
+
+
+class SharedIndexError(FeeddError):
+    """The shared index cannot be used (Redis down, or another instance's parameters)."""

@@ -17,8 +17,8 @@ from feedd import load_config, run_once
 from feedd.config.settings import ClusterConfig
 from feedd.dedup.near import Thresholds
 from feedd.dedup.records import Candidate, DuplicateMatch
-from feedd.dedup.shared import SharedIndex, SharedIndexError
-from feedd.errors import ConfigError
+from feedd.dedup.shared import SharedIndex
+from feedd.errors import ConfigError, SharedIndexError
 from feedd.extract.records import Article, Block
 
 THRESHOLDS = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20)

@@ -21,10 +21,10 @@ from rich.table import Table
 from rich.text import Text
 
 from feedd import __version__
-from feedd.config.opml import OpmlError, add_to_config, read_opml, to_opml
+from feedd.config.opml import add_to_config, read_opml, to_opml
 from feedd.config.settings import Config, load_config
 from feedd.dedup.verify import Evidence
-from feedd.errors import ConfigError, DocumentWriteError, StateError
+from feedd.errors import ConfigError, DocumentWriteError, OpmlError, StateError
 from feedd.pipeline.session import EntryStatus, FeedReport, PassSummary, run_once
 from feedd.service.daemon import run_daemon
 from feedd.state.history import explain, feed_statuses, recent_drops

@@ -12,14 +12,10 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from feedd.config.settings import Config, FeedConfig, parse_config
-from feedd.errors import ConfigError, FeeddError
+from feedd.errors import ConfigError, OpmlError
 from feedd.feeds.urls import is_web_url
 
 _ENTITY_DECLARATION = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.IGNORECASE | re.DOTALL)
-
-
-class OpmlError(FeeddError):
-    """An OPML file could not be read."""
 
 
 @dataclass(frozen=True, slots=True)

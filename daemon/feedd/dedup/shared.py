@@ -33,7 +33,7 @@ from datasketch import MinHashLSH
 from feedd.dedup.fingerprint import Fingerprint, FingerprintRecord, NearParams, shingles_from_record
 from feedd.dedup.near import SavedFingerprint, Thresholds, decide, fingerprinter
 from feedd.dedup.records import MIN_WORDS_FOR_BODY_MATCH, Candidate, DuplicateMatch, Verdict
-from feedd.errors import FeeddError
+from feedd.errors import SharedIndexError
 
 #: How long one claim may hold the lock before Redis frees it (a crashed holder).
 _LOCK_TIMEOUT = 10.0
@@ -41,10 +41,6 @@ _LOCK_TIMEOUT = 10.0
 _LOCK_WAIT = 30.0
 #: After Redis fails to answer, how long claims fail at once before it is asked again.
 _RETRY_AFTER = 10.0
-
-
-class SharedIndexError(FeeddError):
-    """The shared index cannot be used (Redis down, or another instance's parameters)."""
 
 
 class SharedIndex:

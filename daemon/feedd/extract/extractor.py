@@ -16,6 +16,7 @@ from lxml import etree
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
+from feedd.errors import NoTextError
 from feedd.extract.boilerplate import drop_boilerplate, link_texts
 from feedd.extract.metadata import read_metadata
 from feedd.extract.page_header import displayed_headlines, find_standfirst, same_words
@@ -34,10 +35,6 @@ _SPACE_RUN = re.compile(r"[ \t\n\r\f\v\u2028\u2029]+")  # not \xa0: FORMAT.md ke
 _THIN_PAGE_CHARS = 200
 _WHOLE_PAGE_CHARS = 2000
 _MAX_HEADLINE_CHARS = 200
-
-
-class NoTextError(Exception):
-    """Neither the page nor the entry carried any text."""
 
 
 def try_extract(page: PageInput) -> Article | ExtractionFailure:

@@ -28,8 +28,8 @@ from feedd.dedup.exact import Deduplicator, DuplicateDetector, ExactDetector
 from feedd.dedup.fingerprint import Fingerprinter, FingerprintRecord, NearParams
 from feedd.dedup.near import NearDuplicateDetector, NearIndex, Thresholds, load_index
 from feedd.dedup.records import Candidate, DuplicateMatch, Verdict
-from feedd.dedup.shared import SharedIndex, SharedIndexError
-from feedd.errors import FeedParseError, FetchError, HTTPStatusError
+from feedd.dedup.shared import SharedIndex
+from feedd.errors import FeedParseError, FetchError, HTTPStatusError, SharedIndexError
 from feedd.extract.records import Article, ExtractionFailure, PageInput
 from feedd.feeds.filters import EntryFilter
 from feedd.feeds.parse import Entry, parse_feed
