@@ -24,8 +24,7 @@ from math import comb
 from pathlib import Path
 
 from feedd.config.settings import DedupConfig
-from feedd.dedup.fingerprint import FingerprintRecord, NearParams
-from feedd.dedup.near import NearIndex, SavedFingerprint, Thresholds, decide
+from feedd.dedup import FingerprintRecord, NearIndex, NearParams, SavedFingerprint, Thresholds, decide
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup"
 

@@ -24,10 +24,19 @@ import numpy as np
 import psutil
 
 from feedd.config.settings import DedupConfig
-from feedd.dedup.fingerprint import Fingerprint, FingerprintRecord, NearParams, shingles_from_record
-from feedd.dedup.near import MIN_CONTAINMENT_TO_VERIFY, NearDuplicateDetector, Thresholds, load_index, overlap
-from feedd.dedup.records import Candidate
-from feedd.dedup.text import normalise_text
+from feedd.dedup import (
+    MIN_CONTAINMENT_TO_VERIFY,
+    Candidate,
+    Fingerprint,
+    FingerprintRecord,
+    NearDuplicateDetector,
+    NearParams,
+    Thresholds,
+    load_index,
+    normalise_text,
+    overlap,
+    shingles_from_record,
+)
 from feedd.extract.extractor import Article, Block
 from feedd.state.store import Store
 

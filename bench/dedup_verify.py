@@ -34,9 +34,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feedd.config.settings import DedupConfig
-from feedd.dedup.fingerprint import FingerprintRecord, NearParams, text_from_record
-from feedd.dedup.near import NearIndex, SavedFingerprint, Thresholds, decide, fingerprinter, overlap
-from feedd.dedup.verify import VerifyParams, Words, compare
+from feedd.dedup import (
+    FingerprintRecord,
+    NearIndex,
+    NearParams,
+    SavedFingerprint,
+    Thresholds,
+    VerifyParams,
+    Words,
+    compare,
+    decide,
+    fingerprinter,
+    overlap,
+    text_from_record,
+)
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup" / "ecbplus"
 _QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”')

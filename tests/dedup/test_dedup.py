@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feedd.dedup.exact import Deduplicator, ExactDetector
-from feedd.dedup.records import Candidate, Verdict
-from feedd.dedup.text import normalise_text
+from feedd.dedup import Candidate, Deduplicator, ExactDetector, Verdict, normalise_text
 from feedd.extract.extractor import Article, Block
 from feedd.feeds.urls import canonical_url, document_id
 from feedd.state.store import NewDocument, Store

@@ -9,21 +9,25 @@ import numpy as np
 from datasketch import MinHash
 
 from conftest import story
-from feedd.dedup.fingerprint import Fingerprinter, FingerprintRecord, NearParams, shingle_hashes
-from feedd.dedup.near import (
+from feedd.dedup import (
+    Fingerprinter,
+    FingerprintRecord,
     NearIndex,
+    NearParams,
     SavedFingerprint,
     Thresholds,
     Verifier,
     fingerprinter,
     load_index,
+    normalise_text,
     overlap,
 )
-from feedd.dedup.text import normalise_text
+from feedd.dedup.fingerprint import shingle_hashes
 from feedd.state.store import NewDocument, Store
 
 PARAMS = NearParams()
 TEXT = " ".join(story(1, paragraphs=6))
+THRESHOLDS = Thresholds(jaccard=0.5, containment=0.8, min_shingles=30)
 
 
 def test_minhash_is_datasketchs() -> None:
@@ -148,22 +152,20 @@ def test_changed_parameters_rebuild_the_signatures(tmp_path: Path) -> None:
         assert store.meta("near_duplicate_params") == PARAMS.recorded()
 
 
-def test_a_long_lived_session_evicts_expired_fingerprints(tmp_path: Path) -> None:
-    import asyncio
+def test_a_long_lived_local_index_evicts_expired_fingerprints(tmp_path: Path) -> None:
+    from feedd.dedup import Candidate, LocalIndex
 
-    from conftest import write_config
-    from feedd.config.settings import load_config
-    from feedd.pipeline.session import open_session
-
-    config = load_config(write_config(tmp_path, [{"url": "https://x.example/rss"}]))
-
-    async def go() -> tuple[int, int]:
-        async with open_session(config) as session:
-            make = session._near_index.fingerprinter
-            _save(session.store, 0, make, TEXT)
-            session._near_index.add(0, make.fingerprint(TEXT).minhash, make.fingerprint(TEXT).lead_minhash)
-            session.store.db.execute("UPDATE fingerprints SET saved_at = '2000-01-01T00:00:00+00:00'")
-            evicted = session.evict_expired()
-            return evicted, len(session._near_index)
-
-    assert asyncio.run(go()) == (1, 0)
+    with Store(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
+        backend = LocalIndex(store, store, THRESHOLDS, window=timedelta(days=30))
+        make = backend.fingerprinter
+        assert make is not None
+        saved = Candidate("https://x.example/0", "0", 500, make.fingerprint(TEXT))
+        _save(store, 0, make, TEXT)
+        backend.commit(saved, f"{0:016x}", 0)
+        retitled = Candidate("https://y.example/copy", "other", 500, make.fingerprint("Retitled. " + TEXT))
+        match = backend.check(retitled, "copy").duplicate_of
+        assert match is not None and match.reason == "near duplicate"
+        store.db.execute("UPDATE fingerprints SET saved_at = '2000-01-01T00:00:00+00:00'")
+        assert backend.evict(datetime.now(UTC) - timedelta(days=30)) == 1
+        assert backend.check(retitled, "copy").duplicate_of is None
+        assert store.db.execute("SELECT COUNT(*) FROM fingerprints").fetchone()[0] == 0

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,9 +16,7 @@ import pytest
 from conftest import LoopbackServer, RedisServer, article_page, rss, story, write_config
 from feedd import load_config, run_once
 from feedd.config.settings import ClusterConfig
-from feedd.dedup.near import Thresholds
-from feedd.dedup.records import Candidate, DuplicateMatch
-from feedd.dedup.shared import SharedIndex
+from feedd.dedup import Candidate, DuplicateMatch, SharedIndex, Thresholds
 from feedd.errors import ConfigError, SharedIndexError
 from feedd.extract.records import Article, Block
 
@@ -50,7 +49,7 @@ def test_claims_decide_once_across_instances(redis_server: RedisServer) -> None:
     assert one.claim(original, "doc-a").duplicate_of is None
     assert two.claim(original, "doc-a").duplicate_of == DuplicateMatch("doc-a", "same canonical URL")
     # Out of the window, forgotten: the copy is new again.
-    assert one.evict(time.time() + 1) == 2
+    assert one.evict(datetime.now(UTC) + timedelta(seconds=1)) == 2
     assert two.claim(copy, "doc-b").duplicate_of is None
 
 
@@ -75,7 +74,7 @@ def test_claimed_documents_are_in_datasketch_s_own_layout(redis_server: RedisSer
 
 
 def test_instances_with_other_fingerprint_parameters_are_refused(redis_server: RedisServer) -> None:
-    from feedd.dedup.fingerprint import NearParams
+    from feedd.dedup import NearParams
 
     first = SharedIndex(redis_server.url, THRESHOLDS, owner="one", namespace="params")
     candidate = Candidate.from_article(_article("https://a.example/1", story(1)), first.fingerprinter)

@@ -17,9 +17,19 @@ import pytest
 
 from conftest import LoopbackServer, article_page, rss, write_config
 from feedd import load_config, run_once
-from feedd.dedup.fingerprint import FingerprintRecord, NearParams
-from feedd.dedup.near import SavedFingerprint, Thresholds, Verifier, fingerprinter, overlap
-from feedd.dedup.verify import Evidence, VerifyParams, Words, compare
+from feedd.dedup import (
+    Evidence,
+    FingerprintRecord,
+    NearParams,
+    SavedFingerprint,
+    Thresholds,
+    Verifier,
+    VerifyParams,
+    Words,
+    compare,
+    fingerprinter,
+    overlap,
+)
 from feedd.errors import ConfigError
 
 TESTDATA = Path(__file__).parent / "testdata" / "verify"
@@ -110,8 +120,7 @@ def test_saved_texts_without_quotation_marks_are_still_verified() -> None:
     paragraphs): the write-through is still found."""
     make = fingerprinter(NearParams())
     original = make.fingerprint(_text("original"))
-    from feedd.dedup.fingerprint import Fingerprint
-    from feedd.dedup.text import normalise_text
+    from feedd.dedup import Fingerprint, normalise_text
 
     old_style = Fingerprint(
         original.shingles,

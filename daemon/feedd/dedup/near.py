@@ -1,4 +1,4 @@
-"""Near-duplicate detection: MinHashLSH candidates (datasketch) over fingerprints, then the
+"""Near-duplicate detection: MinHashLSH candidates (feedd.dedup.lsh) over fingerprints, then the
 verification of every candidate: exact Jaccard on the stored shingle sets, and the evidence of
 shared runs of text (feedd.dedup.verify) that tells a copy from an independent write-up.
 
@@ -16,27 +16,19 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
-from datasketch.storage import DictSetStorage
 
 from feedd.config.settings import DedupConfig
 from feedd.dedup.fingerprint import (
     Fingerprint,
-    Fingerprinter,
     FingerprintRecord,
     NearParams,
     minhashes_from_record,
     shingles_from_record,
     text_from_record,
 )
+from feedd.dedup.lsh import NearIndex
 from feedd.dedup.records import Candidate, DuplicateMatch, Verdict
 from feedd.dedup.verify import Evidence, VerifyParams, Words, compare
-
-
-def fingerprinter(params: NearParams) -> Fingerprinter:
-    """A Fingerprinter whose sketches are datasketch MinHashes of `params`."""
-    permutations = MinHash(num_perm=params.num_perm, seed=params.seed, scheme=params.scheme).permutations
-    return Fingerprinter(params, (permutations[0], permutations[1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,105 +44,6 @@ def overlap(a: np.ndarray, b: np.ndarray) -> Overlap:
         return Overlap(0.0, 0.0, 0)
     shared = len(np.intersect1d(a, b, assume_unique=True))
     return Overlap(shared / (len(a) + len(b) - shared), shared / min(len(a), len(b)), shared)
-
-
-class _CompactSetStorage(DictSetStorage):
-    """datasketch's in-memory bucket storage, minus a Python set per bucket: nearly every bucket
-    holds one key, and a set costs 216 bytes where the key itself costs nothing."""
-
-    def get(self, key):  # noqa: ANN001, ANN201 - datasketch's interface
-        value = self._dict.get(key)
-        if value is None:
-            return set()
-        return value if isinstance(value, set) else {value}
-
-    def insert(self, key, *vals, **kwargs):  # noqa: ANN001, ANN003, ANN201
-        for val in vals:
-            current = self._dict.get(key)
-            if current is None:
-                self._dict[key] = val
-            elif isinstance(current, set):
-                current.add(val)
-            elif current != val:
-                self._dict[key] = {current, val}
-
-    def remove_val(self, key, val, **kwargs):  # noqa: ANN001, ANN003, ANN201
-        # An emptied bucket stays (as an empty set) until MinHashLSH removes it itself.
-        current = self._dict.get(key)
-        if isinstance(current, set):
-            current.discard(val)
-            if len(current) == 1:
-                self._dict[key] = next(iter(current))
-        elif current == val:
-            self._dict[key] = set()
-
-    def itemcounts(self, **kwargs):  # noqa: ANN003, ANN201
-        return {k: len(v) if isinstance(v, set) else 1 for k, v in self._dict.items()}
-
-
-def _lsh(num_perm: int, bands: int, rows: int) -> MinHashLSH:
-    lsh = MinHashLSH(num_perm=num_perm, params=(bands, rows))
-    lsh.hashtables = [_CompactSetStorage({"type": "dict"}) for _ in range(bands)]
-    return lsh
-
-
-def _query(lsh: MinHashLSH, sketches: list[np.ndarray]) -> set[int]:
-    """MinHashLSH.query for several sketches at once: one byte swap for all of them instead of
-    one per band per sketch, the query's hot spot. tests/test_near.py checks it against query."""
-    swapped = np.vstack(sketches).byteswap()
-    found: set[int] = set()
-    for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True):
-        band = np.ascontiguousarray(swapped[:, start:end]).tobytes()
-        width = len(band) // len(swapped)
-        lookup = table._dict.get
-        for offset in range(0, len(band), width):
-            value = lookup(band[offset : offset + width])
-            if value is not None:
-                if isinstance(value, set):
-                    found.update(value)
-                else:
-                    found.add(value)
-    return found
-
-
-class NearIndex:
-    """MinHashLSH indexes of the documents saved within the time window, keyed by seq: one of
-    whole documents, one of their leads."""
-
-    def __init__(self, params: NearParams) -> None:
-        self.params = params
-        self.fingerprinter = fingerprinter(params)
-        self.documents = _lsh(params.num_perm, params.bands, params.rows)
-        self.leads = _lsh(params.num_perm, params.lead_bands, params.lead_rows)
-
-    def __len__(self) -> int:
-        return len(self.documents.keys.keys())
-
-    def add(self, seq: int, minhash: np.ndarray, lead_minhash: np.ndarray) -> None:
-        self.add_many([(seq, minhash, lead_minhash)])
-
-    def sketch(self, hashvalues: np.ndarray) -> LeanMinHash:
-        return LeanMinHash(seed=self.params.seed, hashvalues=hashvalues, scheme=self.params.scheme)
-
-    def add_many(self, rows: Iterable[tuple[int, np.ndarray, np.ndarray]]) -> None:
-        sketch = self.sketch
-        with self.documents.insertion_session() as documents, self.leads.insertion_session() as leads:
-            for seq, minhash, lead_minhash in rows:
-                documents.insert(seq, sketch(minhash), check_duplication=False)
-                leads.insert(seq, sketch(lead_minhash), check_duplication=False)
-
-    def remove_many(self, seqs: Iterable[int]) -> None:
-        with self.documents.deletion_session() as documents, self.leads.deletion_session() as leads:
-            for seq in seqs:
-                if self.documents.keys.has_key(seq):
-                    documents.remove(seq)
-                    leads.remove(seq)
-
-    def candidates(self, fingerprint: Fingerprint) -> set[int]:
-        """Seqs of indexed documents that may be near-duplicates of `fingerprint`: documents
-        like it or like one of its windows, and documents whose lead is like it."""
-        found = _query(self.documents, [fingerprint.minhash, *fingerprint.window_minhashes])
-        return found | _query(self.leads, [fingerprint.minhash])
 
 
 #: Candidates that share less than this of the smaller shingle set are not read as text: the LSH,

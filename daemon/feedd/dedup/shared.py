@@ -23,16 +23,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 from urllib.parse import urlsplit
 
 import numpy as np
 import redis
 from datasketch import MinHashLSH
+from redis.typing import EncodableT, FieldT
 
-from feedd.dedup.fingerprint import Fingerprint, FingerprintRecord, NearParams, shingles_from_record
-from feedd.dedup.near import SavedFingerprint, Thresholds, decide, fingerprinter
-from feedd.dedup.records import MIN_WORDS_FOR_BODY_MATCH, Candidate, DuplicateMatch, Verdict
+from feedd.dedup.exact import ExactDetector, SavedDocuments
+from feedd.dedup.fingerprint import (
+    Fingerprint,
+    Fingerprinter,
+    FingerprintRecord,
+    NearParams,
+    shingles_from_record,
+)
+from feedd.dedup.lsh import band_key, fingerprinter
+from feedd.dedup.near import SavedFingerprint, Thresholds, decide
+from feedd.dedup.records import MIN_WORDS_FOR_BODY_MATCH, Candidate, Verdict
 from feedd.errors import SharedIndexError
 
 #: How long one claim may hold the lock before Redis frees it (a crashed holder).
@@ -44,7 +55,8 @@ _RETRY_AFTER = 10.0
 
 
 class SharedIndex:
-    """Claims on documents, decided against every instance's documents within the window."""
+    """Claims on documents, decided against every instance's documents within the window: the
+    dedup backend (feedd.dedup.backend.DedupBackend) of instances that share one Redis."""
 
     def __init__(
         self,
@@ -52,6 +64,7 @@ class SharedIndex:
         thresholds: Thresholds,
         *,
         owner: str,
+        saved: SavedDocuments | None = None,
         namespace: str = "feedd",
         params: NearParams | None = None,
     ) -> None:
@@ -60,7 +73,9 @@ class SharedIndex:
         #: (two feeds of one canonical URL) is a duplicate.
         self.owner = owner
         self.params = params or NearParams()
-        self.fingerprinter = fingerprinter(self.params)
+        self.fingerprinter: Fingerprinter = fingerprinter(self.params)
+        # This instance's own saves answer first, sparing Redis the stories it saved itself.
+        self._saved_here = ExactDetector(saved) if saved is not None else None
         self._thresholds = thresholds
         self._ns = namespace
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
@@ -113,6 +128,18 @@ class SharedIndex:
                 f"feedd version?): upgrade every instance, and give [dedup] namespace a new name"
             )
 
+    def check(self, candidate: Candidate, document_id: str) -> Verdict:
+        """This instance's exact duplicates, then the claim across instances (which records the
+        candidate as `document_id`'s when it is to be kept)."""
+        if self._saved_here is not None:
+            verdict = self._saved_here.find(candidate)
+            if verdict.duplicate_of is not None:
+                return verdict
+        return self.claim(candidate, document_id)
+
+    def commit(self, candidate: Candidate, document_id: str, seq: int) -> None:
+        """Nothing to do: the claim recorded the document, and the state indexes what is saved here."""
+
     def claim(self, candidate: Candidate, document_id: str) -> Verdict:
         """The saved document `candidate` duplicates; else record it as `document_id`'s (the
         verdict then names the nearest independent write-up, if any). Atomic across instances.
@@ -144,12 +171,14 @@ class SharedIndex:
         self.round_trips += 1
         own = document_id.encode()
         mine = self._owned_by_me(own) if own in (by_url, by_body) else False
-        if candidate.canonical_url and by_url and not (by_url == own and mine):
-            return Verdict(DuplicateMatch(by_url.decode(), "same canonical URL"))
-        if candidate.body_words >= MIN_WORDS_FOR_BODY_MATCH and by_body and not (by_body == own and mine):
-            return Verdict(
-                DuplicateMatch(by_body.decode(), "same normalised body", jaccard=1.0, containment=1.0)
-            )
+        # A claim of this instance's own under this id is a save a crash interrupted: not a duplicate.
+        claims = _Claims(
+            by_url=None if by_url is None or (by_url == own and mine) else by_url.decode(),
+            by_body=None if by_body is None or (by_body == own and mine) else by_body.decode(),
+        )
+        exact = ExactDetector(claims).find(candidate)
+        if exact.duplicate_of is not None:
+            return exact
         fingerprint = candidate.fingerprint
         if fingerprint is None or len(fingerprint.shingles) == 0:
             return Verdict()
@@ -184,7 +213,7 @@ class SharedIndex:
             # datasketch's own query asks Redis once per band; its band keys and storage names
             # are used here to ask for every band of every sketch at once.
             for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True):
-                pipe.smembers(table.redis_key(lsh._H(sketch[start:end])))
+                pipe.smembers(table.redis_key(band_key(sketch[start:end])))
         found: set[bytes] = set()
         for members in pipe.execute():
             found.update(members)
@@ -198,7 +227,7 @@ class SharedIndex:
             pipe.set(self._url_key(candidate.canonical_url), document_id)
         if candidate.body_words >= MIN_WORDS_FOR_BODY_MATCH:
             pipe.set(self._body_key(candidate.body_hash), document_id)
-        fields: dict[str | bytes, bytes | str | float] = {
+        fields: dict[FieldT, EncodableT] = {
             "claimed": now,
             "owner": self.owner,
             "url": candidate.canonical_url,
@@ -223,19 +252,20 @@ class SharedIndex:
         """MinHashLSH.insert, written into `pipe` in datasketch's own Redis layout (so its query
         and remove work on it). datasketch's insertion session would open a client per bucket
         table on every flush: 60 ms per document. tests/test_shared_index.py checks the layout."""
-        bands = [lsh._H(hashvalues[start:end]) for start, end in lsh.hashranges]
-        pipe.hset(lsh.keys._name, key, lsh.keys.redis_key(key))
+        bands = [band_key(hashvalues[start:end]) for start, end in lsh.hashranges]
+        pipe.hset(_hash_name(lsh.keys), key, lsh.keys.redis_key(key))
         pipe.rpush(lsh.keys.redis_key(key), *bands)
         for band, table in zip(bands, lsh.hashtables, strict=True):
-            pipe.hset(table._name, band, table.redis_key(band))
+            pipe.hset(_hash_name(table), band, table.redis_key(band))
             pipe.sadd(table.redis_key(band), key)
 
-    def evict(self, older_than: float) -> int:
-        """Forget documents claimed before `older_than` (a Unix time): the dedup window."""
+    def evict(self, older_than: datetime) -> int:
+        """Forget documents claimed before `older_than`: the dedup window."""
         try:
             with self._redis.lock(f"{self._ns}:lock", timeout=_LOCK_TIMEOUT, blocking_timeout=_LOCK_WAIT):
                 expired = cast(
-                    list[bytes], self._redis.zrangebyscore(f"{self._ns}:claimed", "-inf", older_than)
+                    list[bytes],
+                    self._redis.zrangebyscore(f"{self._ns}:claimed", "-inf", older_than.timestamp()),
                 )
                 self._forget(expired)
                 return len(expired)
@@ -269,6 +299,27 @@ class SharedIndex:
 
     def _doc_key(self, doc: bytes) -> bytes:
         return f"{self._ns}:doc:".encode() + doc
+
+
+@dataclass(frozen=True, slots=True)
+class _Claims:
+    """The ids that claimed a candidate's URL and body in Redis, read in one round trip, as the
+    lookups exact detection asks for (feedd.dedup.exact.SavedDocuments)."""
+
+    by_url: str | None
+    by_body: str | None
+
+    def document_id_by_url(self, canonical_url: str) -> str | None:
+        return self.by_url
+
+    def document_id_by_body_hash(self, body_hash: str) -> str | None:
+        return self.by_body
+
+
+def _hash_name(storage: object) -> bytes:
+    """The name of the Redis hash a datasketch Redis storage keeps its keys in: its redis_key of
+    the empty key (a key is stored under the hash name followed by the key)."""
+    return storage.redis_key(b"")  # type: ignore[attr-defined, no-any-return]
 
 
 def check_reachable(url: str) -> str | None:

@@ -24,11 +24,9 @@ from urllib.parse import urlsplit
 
 from feedd import __version__
 from feedd.config.settings import Config, FeedConfig, FetchConfig
-from feedd.dedup.exact import Deduplicator, DuplicateDetector, ExactDetector
-from feedd.dedup.fingerprint import Fingerprinter, FingerprintRecord, NearParams
-from feedd.dedup.near import NearDuplicateDetector, NearIndex, Thresholds, load_index
+from feedd.dedup.backend import DedupBackend, open_backend
+from feedd.dedup.fingerprint import FingerprintRecord
 from feedd.dedup.records import Candidate, DuplicateMatch, Verdict
-from feedd.dedup.shared import SharedIndex
 from feedd.errors import FeedParseError, FetchError, HTTPStatusError, SharedIndexError
 from feedd.extract.records import Article, ExtractionFailure, PageInput
 from feedd.feeds.filters import EntryFilter
@@ -175,25 +173,18 @@ async def open_session(config: Config, observer: PassObserver | None = None) -> 
         log_duplicates=config.dedup.log_duplicates,
     )
     with store, _ExtractorPool(config.extract.workers, config.extract.timeout) as extractor:
-        shared = None
-        if config.dedup.shared:
-            thresholds = Thresholds.of(config.dedup)
-            shared = SharedIndex(
-                config.dedup.shared, thresholds, owner=store.instance_id(), namespace=config.dedup.namespace
-            )
+        backend = open_backend(config.dedup, store, store, instance_id=store.instance_id())
         async with Fetcher(config.fetch, user_agent(config.fetch)) as fetcher:
-            session = Session(config, store, fetcher, extractor, observer or _Quiet(), shared)
-            if shared is not None:
-                try:
-                    session.evict_expired()
-                except SharedIndexError as exc:
-                    log.error("%s: documents wait until it answers", exc)
+            session = Session(config, store, fetcher, extractor, observer or _Quiet(), backend)
+            try:
+                session.evict_expired()
+            except SharedIndexError as exc:
+                log.error("%s: documents wait until it answers", exc)
             try:
                 yield session
             finally:
                 await session.cancel_pending()
-                if shared is not None:
-                    shared.close()
+                backend.close()
 
 
 @dataclass
@@ -216,27 +207,14 @@ class Session:
         fetcher: Fetcher,
         extractor: _ExtractorPool,
         observer: PassObserver,
-        shared: SharedIndex | None = None,
+        dedup: DedupBackend,
     ) -> None:
         self._config = config
         self.store = store
         self._fetcher = fetcher
         self._extractor = extractor
         self._observer = observer
-        detectors: list[DuplicateDetector] = [ExactDetector(store)]
-        self._fingerprinter: Fingerprinter | None = None
-        self._near_index: NearIndex | None = None
-        self._shared = shared
-        if shared is not None:
-            # The shared index decides near duplicates for every instance; the local exact
-            # check still spares it the stories this instance saved itself.
-            self._fingerprinter = shared.fingerprinter
-        elif config.dedup.near_duplicates:
-            index = self._near_index = load_index(store, NearParams(), self._window_start())
-            self._fingerprinter = index.fingerprinter
-            thresholds = Thresholds.of(config.dedup)
-            detectors.append(NearDuplicateDetector(index, store, thresholds))
-        self._dedup = Deduplicator(detectors)
+        self._dedup = dedup
         self._robots = RobotsPolicy(fetcher, store, respect_ai_optout=config.fetch.respect_ai_optout)
         #: Basic-auth credentials by feed URL; replaced when the daemon reloads its config.
         self.credentials = config.credentials
@@ -259,18 +237,7 @@ class Session:
 
     def evict_expired(self) -> int:
         """Forget fingerprints older than the dedup window (a long-lived index grows otherwise)."""
-        if self._shared is not None:
-            return self._shared.evict(time.time() - self._config.dedup.window)
-        if self._near_index is None:
-            return 0
-        seqs = self.store.forget_fingerprints_before(self._window_start())
-        self._near_index.remove_many(seqs)
-        return len(seqs)
-
-    def _window_start(self) -> str:
-        return (datetime.now(UTC) - timedelta(seconds=self._config.dedup.window)).isoformat(
-            timespec="seconds"
-        )
+        return self._dedup.evict(datetime.now(UTC) - timedelta(seconds=self._config.dedup.window))
 
     async def cancel_pending(self) -> None:
         """Stop work that was started but will not be committed."""
@@ -404,7 +371,7 @@ class Session:
                 page = await self._fetch_page(feed, entry)
                 if page.fetch_transient and not last_try:
                     return ExtractionFailure(f"{page.fetch_problem}; will retry"), None
-                return await self._extractor.run(prepare_entry, page, self._fingerprinter)
+                return await self._extractor.run(prepare_entry, page, self._dedup.fingerprinter)
         except Exception as exc:  # one entry's bad luck must not end the pass
             log.exception("entry %s: unexpected error", entry.link or entry.key)
             return ExtractionFailure(f"internal error: {type(exc).__name__}: {exc}"), None
@@ -501,17 +468,13 @@ class Session:
         saved = self.store.save_document(
             self._new_document(report, entry, article, candidate), nearest=_nearest_record(verdict)
         )
-        self._dedup.remember(candidate, saved.doc_id, saved.seq)
+        self._dedup.commit(candidate, saved.doc_id, saved.seq)
         report.saved += 1
         return "saved"
 
     def _verdict(self, candidate: Candidate, document_id: str) -> Verdict:
-        """The local detectors' verdict, then the shared index's (which also claims the document
-        when it is to be kept). Raises SharedIndexError when the shared index cannot answer."""
-        verdict = self._dedup.find(candidate)
-        if verdict.duplicate_of is not None or self._shared is None:
-            return verdict
-        return self._shared.claim(candidate, document_id)
+        """The backend's verdict. Raises SharedIndexError when the backend cannot answer."""
+        return self._dedup.check(candidate, document_id)
 
     def _new_document(
         self, report: FeedReport, entry: Entry, article: Article, candidate: Candidate
@@ -579,14 +542,12 @@ class Session:
     def drain_waiting(self) -> tuple[int, int]:
         """Decide on the documents that waited for the shared index: (saved, dropped). Stops at
         the first claim Redis cannot answer; the rest wait on."""
-        if self._shared is None:
-            return 0, 0
         saved = dropped = 0
+        fingerprinter = self._dedup.fingerprinter
         for document, body_words in list(self.store.waiting()):
             fingerprint = None
-            if document.fingerprint is not None:
-                text = document.fingerprint.plain_text()
-                fingerprint = self._shared.fingerprinter.fingerprint(text)
+            if document.fingerprint is not None and fingerprinter is not None:
+                fingerprint = fingerprinter.fingerprint(document.fingerprint.plain_text())
             candidate = Candidate(document.canonical_url, document.body_hash, body_words, fingerprint)
             try:
                 verdict = self._verdict(candidate, document.doc_id)
@@ -606,7 +567,7 @@ class Session:
                 dropped += 1
             else:
                 saved_document = self.store.save_document(document, nearest=_nearest_record(verdict))
-                self._dedup.remember(candidate, saved_document.doc_id, saved_document.seq)
+                self._dedup.commit(candidate, saved_document.doc_id, saved_document.seq)
                 saved += 1
             self.store.unqueue_waiting(document.feed_url, document.entry_key)
         if saved or dropped:

@@ -1,0 +1,60 @@
+"""The one seam between the pipeline and duplicate detection: a backend that checks a candidate,
+is told what was saved, and forgets what falls out of the time window. `open_backend` is the only
+place that knows there are two: the local index in the state (`LocalIndex`), and the index in
+Redis shared by several instances (`SharedIndex`)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from feedd.config.settings import DedupConfig
+from feedd.dedup.exact import SavedDocuments
+from feedd.dedup.fingerprint import Fingerprinter
+from feedd.dedup.records import Candidate, Verdict
+
+if TYPE_CHECKING:
+    from feedd.dedup.near import FingerprintStore
+
+
+class DedupBackend(Protocol):
+    """Where duplicates are decided."""
+
+    #: Computes the fingerprints this backend compares; None when it compares none (exact
+    #: duplicates only).
+    @property
+    def fingerprinter(self) -> Fingerprinter | None: ...
+
+    def check(self, candidate: Candidate, document_id: str) -> Verdict:
+        """The verdict on `candidate`, to be saved as `document_id` if kept. Raises
+        feedd.errors.SharedIndexError when the backend cannot answer now (the document waits)."""
+        ...
+
+    def commit(self, candidate: Candidate, document_id: str, seq: int) -> None:
+        """`candidate`, found new, was saved as `document_id` with `seq`."""
+        ...
+
+    def evict(self, older_than: datetime) -> int:
+        """Forget documents saved before `older_than`; how many were forgotten."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_backend(
+    config: DedupConfig, saved: SavedDocuments, fingerprints: FingerprintStore, *, instance_id: str
+) -> DedupBackend:
+    """The backend `config` names, over this instance's state."""
+    from feedd.dedup.near import Thresholds  # datasketch is loaded only where a backend is opened
+
+    thresholds = Thresholds.of(config)
+    if config.shared:
+        from feedd.dedup.shared import SharedIndex
+
+        return SharedIndex(
+            config.shared, thresholds, saved=saved, owner=instance_id, namespace=config.namespace
+        )
+    from feedd.dedup.local import LocalIndex
+
+    near = fingerprints if config.near_duplicates else None
+    return LocalIndex(saved, near, thresholds, window=timedelta(seconds=config.window))
