@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import LoopbackServer, article_page, rss, write_config
@@ -154,3 +157,77 @@ def test_the_command_module_stays_light() -> None:
     probe = f"import sys, feedd.__main__; print(sorted(m for m in {heavy} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_document_that_cannot_be_written_exits_1_and_is_saved_by_the_next_pass(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    """The tests run as root, so permissions cannot refuse a write. The file name template puts
+    each document in a folder named after its seq, and a regular file already sits where the first
+    document's folder must be made: creating that folder fails (FileExistsError), so the write
+    truly fails. Once the file is moved away, the next pass finishes the save."""
+    page = server.add(
+        "/a", article_page("Harbour reopens", ["The harbour reopened on Monday after repairs."])
+    )
+    feed = server.add("/rss", rss([{"title": "Harbour reopens", "link": page, "guid": "1"}]))
+    config = write_config(tmp_path, [{"url": feed}], extra="")
+    config.write_text(config.read_text().replace("[fetch]", 'filename = "{seq:03d}/{id}.txt"\n[fetch]', 1))
+    out = tmp_path / "out"
+    out.mkdir()
+    obstacle = out / "000"
+    obstacle.write_text("in the way")
+
+    failed = feedd("run-once", "-c", str(config))
+    assert failed.returncode == 1, failed.stderr
+    assert f"cannot write {obstacle}/" in failed.stderr
+    assert "saved by the next pass" in failed.stderr
+    assert obstacle.read_text() == "in the way"
+
+    obstacle.unlink()
+    again = feedd("run-once", "-c", str(config))
+    assert again.returncode == 0, again.stderr
+    [document] = (out / "000").glob("*.txt")
+    assert document.read_text().startswith("Harbour reopens\n\n")
+    [line] = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert (line["seq"], line["file"], line["url"]) == (0, f"000/{document.name}", page)
+
+
+def test_sigint_stops_feedd_run_with_exit_0(server: LoopbackServer, tmp_path: Path) -> None:
+    page = server.add(
+        "/a", article_page("Harbour reopens", ["The harbour reopened on Monday after repairs."])
+    )
+    feed = server.add("/rss", rss([{"title": "Harbour reopens", "link": page, "guid": "1"}]))
+    config = write_config(tmp_path, [{"url": feed}])
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "feedd", "run", "-c", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        # Interrupt once the daemon is at work: its first document is saved.
+        deadline = time.monotonic() + 60
+        while not list((tmp_path / "out").glob("*.txt")) and time.monotonic() < deadline:
+            assert daemon.poll() is None, daemon.communicate()
+            time.sleep(0.05)
+        daemon.send_signal(signal.SIGINT)
+        stdout, stderr = daemon.communicate(timeout=60)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert daemon.returncode == 0, stderr
+    assert "stopped" in stderr and "interrupted" not in stderr
+
+
+def test_an_output_folder_that_is_a_file_exits_2_with_the_reason(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [{"url": "https://example.org/rss"}])
+    (tmp_path / "out").write_text("not a folder")
+    for command in ("run-once", "run"):
+        result = feedd(command, "-c", str(config))
+        assert result.returncode == 2, (command, result.stderr)
+        assert f"output_dir {tmp_path / 'out'} exists and is not a folder" in result.stderr, (
+            command,
+            result.stderr,
+        )
+    assert (tmp_path / "out").read_text() == "not a folder"
