@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from feedd.config.settings import FeedConfig, parse_config
+from feedd.config import FeedConfig, parse_config
 from feedd.errors import ConfigError
-from feedd.feeds.filters import EntryFilter
-from feedd.feeds.parse import Entry
+from feedd.feeds import Entry, EntryFilter
 
 
 def _entry(title: str = "", link: str | None = None, summary: str = "", content: str = "") -> Entry:

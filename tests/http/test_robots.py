@@ -12,10 +12,9 @@ from typing import TypeVar
 import pytest
 
 from conftest import LoopbackServer
-from feedd.config.settings import FetchConfig
+from feedd.config import FetchConfig
 from feedd.errors import FetchError
-from feedd.http.client import Fetcher
-from feedd.http.robots import ROBOTS_TOKEN, RobotsPolicy, RobotsVerdict
+from feedd.http import ROBOTS_TOKEN, Fetcher, RobotsPolicy, RobotsVerdict
 from feedd.state import State
 
 LOOPBACK = FetchConfig(allow_private_networks=True, host_gap=0, timeout=3.0, read_timeout=2.0)
