@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 def main() -> None:
-    from feedd.cli.app import main as run_cli
+    from feedd.cli import main as run_cli
 
     run_cli()
 

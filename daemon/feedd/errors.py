@@ -16,6 +16,7 @@
   + NoTextError           neither the page nor the entry carries text (the extractor
                           returns it to the pipeline as an ExtractionFailure)
   + SharedIndexError      the shared duplicate index in Redis cannot be used
+  + NotFoundError         the state holds no document or entry by the name asked about
 """
 
 from __future__ import annotations
@@ -103,3 +104,7 @@ class NoTextError(FeeddError):
 
 class SharedIndexError(FeeddError):
     """The shared index cannot be used (Redis down, or another instance's parameters)."""
+
+
+class NotFoundError(FeeddError):
+    """The state holds no document or entry by the id, URL or link asked about."""

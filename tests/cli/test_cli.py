@@ -91,12 +91,21 @@ def test_some_feeds_failing_still_exits_0(server: LoopbackServer, tmp_path: Path
 
 
 def test_locked_state_exits_2(server: LoopbackServer, tmp_path: Path) -> None:
-    from feedd.state.store import Store
+    from feedd.state import State
 
     config = write_config(tmp_path, [{"url": server.url("/rss")}])
-    with Store(tmp_path / "state.sqlite3", tmp_path / "out", "{seq:03d}_{id}.txt"):
+    with State(tmp_path / "state.sqlite3", tmp_path / "out", "{seq:03d}_{id}.txt"):
         result = feedd("run-once", "-c", str(config))
     assert result.returncode == 2 and "another feedd process" in result.stderr
+
+
+def test_explaining_an_unknown_document_exits_3(server: LoopbackServer, tmp_path: Path) -> None:
+    """Not found has its own code: 1 means every feed failed, and a script must tell them apart."""
+    config = str(write_config(tmp_path, [{"url": server.url("/missing")}]))
+    assert feedd("run-once", "-c", config).returncode == 1
+    result = feedd("explain", "https://example.org/never-seen", "-c", config)
+    assert result.returncode == 3
+    assert result.stdout == "feedd has no document or entry 'https://example.org/never-seen'\n"
 
 
 def test_version() -> None:

@@ -1,4 +1,4 @@
-"""The `feedd` command: a thin layer over the library that draws progress and summaries."""
+"""The `feedd` command: a thin layer over the library; views.py draws, exits.py ends badly."""
 
 from __future__ import annotations
 
@@ -6,42 +6,44 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import asdict
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional, TypeVar
+from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from feedd import __version__
-from feedd.config.opml import add_to_config, read_opml, to_opml
-from feedd.config.settings import Config, load_config
-from feedd.dedup.verify import Evidence
-from feedd.errors import ConfigError, DocumentWriteError, OpmlError, StateError
-from feedd.pipeline.session import EntryStatus, FeedReport, PassSummary, run_once
+from feedd.cli.exits import CommandGroup, ExitCode
+from feedd.cli.views import (
+    ProgressView,
+    drops_table,
+    err,
+    explanation_paragraphs,
+    out,
+    print_summary,
+    status_table,
+)
+from feedd.config import Config, load_config
+from feedd.errors import NotFoundError
+from feedd.feeds.opml import add_to_config, read_opml, to_opml
+from feedd.pipeline import run_once
 from feedd.service.daemon import run_daemon
-from feedd.state.history import explain, feed_statuses, recent_drops
+from feedd.state import explain, feed_statuses, recent_drops
 
-EXIT_OK, EXIT_ALL_FEEDS_FAILED, EXIT_USAGE = 0, 1, 2
-T = TypeVar("T")
 SYSTEM_CONFIG = Path("/etc/feedd/feedd.toml")
 LOCAL_CONFIG = Path("config/feedd.toml")
 
 app = typer.Typer(
+    cls=CommandGroup,
     help="feedd keeps a clean, deduplicated plain-text corpus of the news from RSS/Atom feeds.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
 
 ConfigOption = Annotated[
     Optional[Path],  # noqa: UP045 - typer reads the annotation at run time
@@ -62,13 +64,7 @@ def default_config_path() -> Path:
 
 
 def _load(path: Path | None) -> Config:
-    try:
-        return load_config(path or default_config_path())
-    except ConfigError as exc:
-        err.print(
-            f"[bold red]config error[/]: {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True
-        )
-        raise typer.Exit(EXIT_USAGE) from None
+    return load_config(path or default_config_path())
 
 
 def _version(value: bool) -> None:
@@ -134,20 +130,10 @@ def check_config(config: ConfigOption = None) -> None:
 def run_once_command(config: ConfigOption = None) -> None:
     """Poll every feed once, save new articles, print a summary."""
     loaded = _load(config)
-    try:
-        with _ProgressView(len(loaded.feeds)) as view:
-            summary = run_once(loaded, view)
-    except DocumentWriteError as exc:
-        err.print(
-            f"[bold red]error[/]: {escape(str(exc))}; the document is kept and saved by the next pass",
-            highlight=False,
-        )
-        raise typer.Exit(EXIT_ALL_FEEDS_FAILED) from None
-    except StateError as exc:
-        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
-    _print_summary(summary)
-    raise typer.Exit(EXIT_ALL_FEEDS_FAILED if summary.every_feed_failed else EXIT_OK)
+    with ProgressView(len(loaded.feeds)) as view:
+        summary = run_once(loaded, view)
+    print_summary(summary)
+    raise typer.Exit(ExitCode.FAILED if summary.every_feed_failed else ExitCode.OK)
 
 
 @app.command("run")
@@ -157,13 +143,7 @@ def run_command(config: ConfigOption = None) -> None:
     # The daemon's log is its record: say what happens at INFO unless told otherwise.
     if logging.getLogger().level > logging.INFO:
         logging.getLogger().setLevel(logging.INFO)
-    try:
-        run_daemon(loaded.path, loaded)
-    except StateError as exc:
-        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
-        raise typer.Exit(
-            EXIT_USAGE if not isinstance(exc, DocumentWriteError) else EXIT_ALL_FEEDS_FAILED
-        ) from None
+    run_daemon(loaded.path, loaded)
 
 
 @app.command("status")
@@ -173,29 +153,14 @@ def status_command(
 ) -> None:
     """Per feed: the last poll and its result, the next poll and why, entries saved and dropped."""
     loaded = _load(config)
-    statuses = _read_state(feed_statuses, loaded)
+    statuses = feed_statuses(loaded)
     if as_json:
         for status in statuses:
-            out.print_json(json.dumps(asdict(status), ensure_ascii=False), indent=None)
+            out.print_json(
+                json.dumps(asdict(status), ensure_ascii=False, default=datetime.isoformat), indent=None
+            )
         return
-    table = Table("feed", "last poll", "result", "next poll", "interval", "why", "saved", "dropped", "errors")
-    for status in statuses:
-        table.add_row(
-            Text(status.name or status.url),
-            status.last_polled or "-",
-            Text(
-                f"{status.last_result}: {status.last_error}"
-                if status.last_error
-                else status.last_result or "-"
-            ),
-            status.next_poll or "-",
-            f"{status.interval:.0f}s" if status.interval else "-",
-            Text(status.interval_reason or "-"),
-            str(status.saved),
-            str(status.dropped),
-            f"[bold red]{status.consecutive_errors}[/]" if status.consecutive_errors else "0",
-        )
-    out.print(table)
+    out.print(status_table(statuses))
     if loaded.dedup.shared:
         from feedd.dedup.shared import check_reachable, redacted  # only where one is configured
 
@@ -216,11 +181,7 @@ def import_opml_command(
 ) -> None:
     """Add the feeds of an OPML file to the config (those it does not list yet)."""
     loaded = _load(config)
-    try:
-        added = add_to_config(loaded.path, read_opml(opml_file))
-    except OpmlError as exc:
-        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
+    added = add_to_config(loaded.path, read_opml(opml_file))
     for feed in added:
         out.print(
             f"added {feed.url}" + (f" ({feed.title})" if feed.title else ""), highlight=False, markup=False
@@ -249,26 +210,17 @@ def dups_command(
 ) -> None:
     """List the most recent duplicates dropped, newest first."""
     loaded = _load(config)
-    drops = _read_state(recent_drops, loaded, limit)
+    drops = recent_drops(loaded, limit)
     if as_json:
         for drop in drops:
-            out.print_json(json.dumps(asdict(drop), ensure_ascii=False), indent=None)
+            out.print_json(
+                json.dumps(asdict(drop), ensure_ascii=False, default=datetime.isoformat), indent=None
+            )
         return
     if not drops:
         out.print("no duplicates dropped yet")
         return
-    table = Table("when", "dropped", "duplicate of", "Jaccard", "containment", "copied share", "reason")
-    for drop in drops:
-        table.add_row(
-            drop.detected,
-            Text(f"{drop.title or ''}\n{drop.link or drop.canonical_url or ''}"),
-            Text(drop.kept_file or drop.duplicate_of),
-            _ratio(drop.jaccard),
-            _ratio(drop.containment),
-            _ratio(drop.evidence.copied_share if drop.evidence else None),
-            Text(drop.reason),
-        )
-    out.print(table)
+    out.print(drops_table(drops))
 
 
 @app.command("explain")
@@ -281,131 +233,14 @@ def explain_command(
 ) -> None:
     """Say why a document was kept or dropped."""
     loaded = _load(config)
-    explanation = _read_state(explain, loaded, ident)
+    explanation = explain(loaded, ident)
     if as_json:
-        out.print_json(json.dumps(asdict(explanation), ensure_ascii=False))
+        out.print_json(json.dumps(asdict(explanation), ensure_ascii=False, default=datetime.isoformat))
         return
     if explanation.kept is None and not explanation.drops:
-        out.print(f"feedd has no document or entry {ident!r}", highlight=False, markup=False)
-        raise typer.Exit(EXIT_ALL_FEEDS_FAILED)
-    dedup = loaded.dedup
-    if dedup.verification == "shared-runs":
-        rule = f"Jaccard >= {dedup.jaccard} or copied share >= {dedup.copied_share:.0%}"
-    else:
-        rule = f"Jaccard >= {dedup.jaccard} or containment >= {dedup.containment}"
-    if kept := explanation.kept:
-        lines = [
-            f"kept: {kept.file} (seq {kept.seq}, id {kept.doc_id}), saved {kept.saved_at} from {kept.feed}.",
-            f"  No document saved before it had the same canonical URL or body, nor (within the "
-            f"{dedup.window / 86400:g}-day window) {rule}.",
-        ]
-        if nearest := kept.nearest:
-            lines.append(
-                f"  Nearest saved document: {nearest.file or nearest.doc_id}, an independent write-up: "
-                f"Jaccard {_ratio(nearest.jaccard)}, containment {_ratio(nearest.containment)}"
-            )
-            if nearest.evidence:
-                lines += _evidence_lines(nearest.evidence, "this document", "the nearest document")
-        out.print("\n".join(lines), highlight=False, markup=False)
-    for drop in explanation.drops:
-        kept_as = drop.kept_file or drop.duplicate_of
-        lines = [
-            f"dropped: {drop.title or drop.link} ({drop.link}), {drop.detected}, from {drop.feed}:",
-            f"  {drop.reason} of {kept_as}; "
-            f"Jaccard {_ratio(drop.jaccard)}, containment {_ratio(drop.containment)}",
-        ]
-        if drop.evidence:
-            lines += _evidence_lines(drop.evidence, "the dropped entry", "the kept document")
-        out.print("\n".join(lines), highlight=False, markup=False)
-
-
-def _evidence_lines(evidence: Evidence, new: str, saved: str) -> list[str]:
-    """The verification's evidence: the copied share, then the longest shared runs."""
-    shorter, other = (new, saved) if evidence.shorter == "new" else (saved, new)
-    lines = [f"  {evidence.summary(new, saved)}."]
-    if evidence.runs:
-        lines.append(f"  Longest shared runs (at word offset in the {shorter} / in the {other}):")
-    for run in evidence.runs:
-        quoted = f", {run.quoted} quoted" if run.quoted else ""
-        lines.append(f'    {run.length} words{quoted} at {run.start} / {run.other_start}: "{run.excerpt}"')
-    if evidence.run_count > len(evidence.runs):
-        lines.append(f"    ... and {evidence.run_count - len(evidence.runs)} shorter run(s)")
-    return lines
-
-
-def _read_state(query: Callable[..., T], *args: object) -> T:
-    """Run a read-only query of the state; a missing or unreadable state exits 2."""
-    try:
-        return query(*args)
-    except StateError as exc:
-        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
-
-
-def _ratio(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
-class _ProgressView:
-    """Draws the pass on a terminal; stays silent when stderr is not one."""
-
-    def __init__(self, feeds: int) -> None:
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=not err.is_terminal,
-        )
-        self._feeds = self._progress.add_task("feeds polled", total=feeds)
-        self._entries = self._progress.add_task("entries done", total=0)
-
-    def __enter__(self) -> _ProgressView:
-        self._progress.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._progress.stop()
-
-    def feed_finished(self, report: FeedReport, queued_entries: int) -> None:
-        self._progress.advance(self._feeds)
-        total = self._progress.tasks[self._entries].total or 0
-        self._progress.update(self._entries, total=total + queued_entries)
-
-    def entry_finished(self, report: FeedReport, status: EntryStatus) -> None:
-        self._progress.advance(self._entries)
-
-
-def _print_summary(summary: PassSummary) -> None:
-    seconds = (summary.finished - summary.started).total_seconds()
-    out.print(
-        f"feeds: {summary.feeds_polled} polled, {summary.feeds_not_modified} not modified, "
-        f"{summary.feeds_failed} failed; entries: {summary.entries_new} new, {summary.saved} saved, "
-        f"{summary.duplicate} duplicate, {summary.failed} failed"
-        + (f", {summary.filtered} filtered out" if summary.filtered else "")
-        + (f", {summary.waiting} waiting for the shared dedup index" if summary.waiting else "")
-        + (
-            f"; {summary.waited_saved} saved and {summary.waited_dropped} dropped after waiting"
-            if summary.waited_saved or summary.waited_dropped
-            else ""
-        )
-        + f" ({seconds:.1f}s)",
-        highlight=False,
-    )
-    problems = [r for r in summary.feeds if r.error or r.failures or r.warnings]
-    if not problems:
-        return
-    table = Table("feed", "problem", title="problems", title_justify="left", show_lines=False)
-    for report in problems:
-        if report.error:
-            table.add_row(Text(report.feed.label), Text(f"feed failed: {report.error}"))
-        for warning in report.warnings:
-            table.add_row(Text(report.feed.label), Text(f"warning: {warning}"))
-        for where, reason in report.failures:
-            table.add_row(Text(report.feed.label), Text(f"{where}: {reason}"))
-    out.print(table)
+        raise NotFoundError(f"feedd has no document or entry {ident!r}")
+    for paragraph in explanation_paragraphs(explanation, loaded.dedup):
+        out.print(paragraph, highlight=False, markup=False)
 
 
 def main() -> None:

@@ -1,0 +1,170 @@
+"""What the `feedd` command draws: the pass's progress and summary, tables, explanations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from feedd.config import DedupConfig
+from feedd.dedup.verify import Evidence
+from feedd.pipeline import EntryStatus, FeedReport, PassSummary
+from feedd.state import Drop, Explanation, FeedStatus
+
+err = Console(stderr=True)
+out = Console()
+
+
+class ProgressView:
+    """Draws the pass on a terminal; stays silent when stderr is not one."""
+
+    def __init__(self, feeds: int) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        )
+        self._feeds = self._progress.add_task("feeds polled", total=feeds)
+        self._entries = self._progress.add_task("entries done", total=0)
+
+    def __enter__(self) -> ProgressView:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._progress.stop()
+
+    def feed_finished(self, report: FeedReport, queued_entries: int) -> None:
+        self._progress.advance(self._feeds)
+        total = self._progress.tasks[self._entries].total or 0
+        self._progress.update(self._entries, total=total + queued_entries)
+
+    def entry_finished(self, report: FeedReport, status: EntryStatus) -> None:
+        self._progress.advance(self._entries)
+
+
+def print_summary(summary: PassSummary) -> None:
+    seconds = (summary.finished - summary.started).total_seconds()
+    out.print(
+        f"feeds: {summary.feeds_polled} polled, {summary.feeds_not_modified} not modified, "
+        f"{summary.feeds_failed} failed; entries: {summary.entries_new} new, {summary.saved} saved, "
+        f"{summary.duplicate} duplicate, {summary.failed} failed"
+        + (f", {summary.filtered} filtered out" if summary.filtered else "")
+        + (f", {summary.waiting} waiting for the shared dedup index" if summary.waiting else "")
+        + (
+            f"; {summary.waited_saved} saved and {summary.waited_dropped} dropped after waiting"
+            if summary.waited_saved or summary.waited_dropped
+            else ""
+        )
+        + f" ({seconds:.1f}s)",
+        highlight=False,
+    )
+    problems = [r for r in summary.feeds if r.error or r.failures or r.warnings]
+    if not problems:
+        return
+    table = Table("feed", "problem", title="problems", title_justify="left", show_lines=False)
+    for report in problems:
+        if report.error:
+            table.add_row(Text(report.feed.label), Text(f"feed failed: {report.error}"))
+        for warning in report.warnings:
+            table.add_row(Text(report.feed.label), Text(f"warning: {warning}"))
+        for where, reason in report.failures:
+            table.add_row(Text(report.feed.label), Text(f"{where}: {reason}"))
+    out.print(table)
+
+
+def status_table(statuses: Sequence[FeedStatus]) -> Table:
+    table = Table("feed", "last poll", "result", "next poll", "interval", "why", "saved", "dropped", "errors")
+    for status in statuses:
+        table.add_row(
+            Text(status.name or status.url),
+            status.last_polled.isoformat() if status.last_polled else "-",
+            Text(
+                f"{status.last_result}: {status.last_error}"
+                if status.last_error
+                else status.last_result or "-"
+            ),
+            status.next_poll.isoformat() if status.next_poll else "-",
+            f"{status.interval:.0f}s" if status.interval else "-",
+            Text(status.interval_reason or "-"),
+            str(status.saved),
+            str(status.dropped),
+            f"[bold red]{status.consecutive_errors}[/]" if status.consecutive_errors else "0",
+        )
+    return table
+
+
+def drops_table(drops: Sequence[Drop]) -> Table:
+    table = Table("when", "dropped", "duplicate of", "Jaccard", "containment", "copied share", "reason")
+    for drop in drops:
+        table.add_row(
+            drop.detected.isoformat(),
+            Text(f"{drop.title or ''}\n{drop.link or drop.canonical_url or ''}"),
+            Text(drop.kept_file or drop.duplicate_of),
+            ratio(drop.jaccard),
+            ratio(drop.containment),
+            ratio(drop.evidence.copied_share if drop.evidence else None),
+            Text(drop.reason),
+        )
+    return table
+
+
+def explanation_paragraphs(explanation: Explanation, dedup: DedupConfig) -> list[str]:
+    """Why the document was kept, then why each copy of it was dropped: one paragraph each."""
+    if dedup.verification == "shared-runs":
+        rule = f"Jaccard >= {dedup.jaccard} or copied share >= {dedup.copied_share:.0%}"
+    else:
+        rule = f"Jaccard >= {dedup.jaccard} or containment >= {dedup.containment}"
+    paragraphs = []
+    if kept := explanation.kept:
+        lines = [
+            f"kept: {kept.file} (seq {kept.seq}, id {kept.doc_id}), "
+            f"saved {kept.saved_at.isoformat()} from {kept.feed}.",
+            f"  No document saved before it had the same canonical URL or body, nor (within the "
+            f"{dedup.window / 86400:g}-day window) {rule}.",
+        ]
+        if nearest := kept.nearest:
+            lines.append(
+                f"  Nearest saved document: {nearest.file or nearest.doc_id}, an independent write-up: "
+                f"Jaccard {ratio(nearest.jaccard)}, containment {ratio(nearest.containment)}"
+            )
+            if nearest.evidence:
+                lines += _evidence_lines(nearest.evidence, "this document", "the nearest document")
+        paragraphs.append("\n".join(lines))
+    for drop in explanation.drops:
+        kept_as = drop.kept_file or drop.duplicate_of
+        lines = [
+            f"dropped: {drop.title or drop.link} ({drop.link}), "
+            f"{drop.detected.isoformat()}, from {drop.feed}:",
+            f"  {drop.reason} of {kept_as}; "
+            f"Jaccard {ratio(drop.jaccard)}, containment {ratio(drop.containment)}",
+        ]
+        if drop.evidence:
+            lines += _evidence_lines(drop.evidence, "the dropped entry", "the kept document")
+        paragraphs.append("\n".join(lines))
+    return paragraphs
+
+
+def _evidence_lines(evidence: Evidence, new: str, saved: str) -> list[str]:
+    """The verification's evidence: the copied share, then the longest shared runs."""
+    shorter, other = (new, saved) if evidence.shorter == "new" else (saved, new)
+    lines = [f"  {evidence.summary(new, saved)}."]
+    if evidence.runs:
+        lines.append(f"  Longest shared runs (at word offset in the {shorter} / in the {other}):")
+    for run in evidence.runs:
+        quoted = f", {run.quoted} quoted" if run.quoted else ""
+        lines.append(f'    {run.length} words{quoted} at {run.start} / {run.other_start}: "{run.excerpt}"')
+    if evidence.run_count > len(evidence.runs):
+        lines.append(f"    ... and {evidence.run_count - len(evidence.runs)} shorter run(s)")
+    return lines
+
+
+def ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
