@@ -176,6 +176,81 @@ def test_basic_auth_from_the_environment_or_a_file_reaches_the_server_and_nothin
     )
 
 
+def _auth_by_path(server: LoopbackServer) -> dict[str, str | None]:
+    return {path: headers.get("authorization") for path, headers in server.requests}
+
+
+def test_basic_auth_never_reaches_another_host_nor_follows_a_redirect_there(
+    server: LoopbackServer, other_host: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """127.0.0.1 holds the feeds; 127.0.0.2 is another host. The credentials go with the feed and
+    with article pages on its host, and never to the other host: not for an article linked there,
+    not after an article or the feed itself redirects there."""
+    secret = "pa55-w0rd"
+    expected = "Basic " + base64.b64encode(f"reader:{secret}".encode()).decode()
+    monkeypatch.setenv("FEEDD_TEST_AUTH", f"reader:{secret}")
+    here = server.add("/private/story", article_page("Harbour reopens", story(11)))
+    elsewhere = other_host.add("/story", article_page("Bridge closes", story(12)))
+    landed = other_host.add("/landed", article_page("Tram line opens", story(13)))
+    moved = server.add("/private/moved", status=302, headers={"Location": landed})
+    items = [
+        {"title": "Harbour reopens", "link": here, "guid": "p1"},
+        {"title": "Bridge closes", "link": elsewhere, "guid": "p2"},
+        {"title": "Tram line opens", "link": moved, "guid": "p3"},
+    ]
+    server.add("/private/feed", handler=_requires_basic_auth("reader", secret, rss(items).encode()))
+    # A second feed with credentials that has moved to the other host.
+    moved_page = other_host.add("/museum", article_page("Museum reopens", story(14)))
+    other_host.add("/feed", rss([{"title": "Museum reopens", "link": moved_page, "guid": "m1"}]), headers=RSS)
+    hop = server.add("/hop/feed", status=301, headers={"Location": other_host.url("/feed")})
+    auth = 'basic_auth = { env = "FEEDD_TEST_AUTH" }'
+    config = _config(
+        tmp_path,
+        [
+            f'[[feeds]]\nurl = "{server.url("/private/feed")}"\n{auth}',
+            f'[[feeds]]\nurl = "{hop}"\n{auth}',
+        ],
+    )
+    assert run_once(load_config(config)).saved == 4
+
+    sent_here, sent_elsewhere = _auth_by_path(server), _auth_by_path(other_host)
+    assert {
+        path: sent_here[path] for path in ("/private/feed", "/private/story", "/private/moved", "/hop/feed")
+    } == {
+        "/private/feed": expected,
+        "/private/story": expected,
+        "/private/moved": expected,
+        "/hop/feed": expected,
+    }
+    assert {path for path, _ in other_host.requests} >= {"/story", "/landed", "/feed", "/museum"}
+    assert all(value is None for value in sent_elsewhere.values()), sent_elsewhere
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="credentials are scoped to the feed's host name, not its origin: another port on the same "
+    "host gets them (RFC 7617 scopes them to scheme, host and port)",
+)
+def test_basic_auth_never_reaches_another_port_of_the_feed_s_host(
+    server: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FEEDD_TEST_AUTH", "reader:pa55-w0rd")
+    second_port = LoopbackServer()
+    second_port.start()
+    try:
+        page = second_port.add("/story", article_page("Bridge closes", story(15)))
+        items = [{"title": "Bridge closes", "link": page, "guid": "s1"}]
+        server.add("/private/feed", handler=_requires_basic_auth("reader", "pa55-w0rd", rss(items).encode()))
+        config = _config(
+            tmp_path,
+            [f'[[feeds]]\nurl = "{server.url("/private/feed")}"\nbasic_auth = {{ env = "FEEDD_TEST_AUTH" }}'],
+        )
+        assert run_once(load_config(config)).saved == 1
+        assert _auth_by_path(second_port)["/story"] is None
+    finally:
+        second_port.stop()
+
+
 def test_basic_auth_problems_are_config_errors_naming_the_line(tmp_path: Path) -> None:
     feed = '[[feeds]]\nurl = "https://news.example/feed"\n'
     cases = {
