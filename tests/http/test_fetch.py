@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import gzip
 import ipaddress
 import time
@@ -88,8 +89,25 @@ def test_retry_after_is_read(server: LoopbackServer) -> None:
     with pytest.raises(HTTPStatusError) as caught:
         _get(server.add("/busy", status=429, headers={"Retry-After": "120"}))
     assert caught.value.retry_after == 120.0
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480.0) == 0.0
     assert parse_retry_after("garbage") is None
+
+
+def test_retry_after_as_an_http_date_counts_from_now() -> None:
+    now = 1445412480.0  # Wed, 21 Oct 2015 07:28:00 GMT
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=now) == 0.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:30:30 GMT", now=now) == 150.0
+    assert parse_retry_after("Thu, 22 Oct 2015 07:28:00 GMT", now=now) == 86400.0
+    # A date already past asks for no wait at all, never a negative one.
+    assert parse_retry_after("Wed, 21 Oct 2015 07:20:00 GMT", now=now) == 0.0
+    assert parse_retry_after("Tue, 20 Oct 2015 07:28:00 GMT", now=now) == 0.0
+
+
+def test_retry_after_as_an_http_date_on_the_wire(server: LoopbackServer) -> None:
+    an_hour_on = email.utils.formatdate(time.time() + 3600, usegmt=True)
+    with pytest.raises(HTTPStatusError) as caught:
+        _get(server.add("/busy", status=503, headers={"Retry-After": an_hour_on}))
+    # Whole seconds on the wire, and the seconds the request took since: a generous window.
+    assert caught.value.retry_after is not None and 3500 <= caught.value.retry_after <= 3600
 
 
 def test_body_cap_by_declared_length_and_while_streaming(server: LoopbackServer) -> None:
@@ -113,10 +131,9 @@ def test_body_cap_by_declared_length_and_while_streaming(server: LoopbackServer)
 def test_gzip_bomb_stops_at_the_cap(server: LoopbackServer) -> None:
     bomb = gzip.compress(b"\0" * (50 * 1024 * 1024))  # ~50 KB that inflates to 50 MB
     assert len(bomb) < 100 * 1024
-    started = time.monotonic()
-    with pytest.raises(ResponseTooLargeError):
+    assert len(bomb) < LOOPBACK.max_bytes  # so its declared length passes: only the streamed bytes count
+    with pytest.raises(ResponseTooLargeError, match=f"body exceeds the {LOOPBACK.max_bytes}-byte cap"):
         _get(server.add("/bomb", bomb, headers={"Content-Encoding": "gzip"}))
-    assert time.monotonic() - started < 3
 
 
 def test_stall_after_headers_times_out(server: LoopbackServer) -> None:
@@ -151,7 +168,8 @@ def test_slow_trickle_hits_the_total_timeout(server: LoopbackServer) -> None:
     started = time.monotonic()
     with pytest.raises(FetchTimeoutError, match="within 2s"):
         _get(server.url("/trickle"), config)
-    assert time.monotonic() - started < 3
+    # The whole trickle takes 50 s; giving up anywhere near the 2 s timeout is what matters.
+    assert time.monotonic() - started < 30
 
 
 def test_private_addresses_are_refused_by_default(server: LoopbackServer) -> None:
