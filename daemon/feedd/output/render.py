@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, datetime
-from pathlib import PurePosixPath
+from datetime import date
 
-from feedd.extract.records import Article, Block
+from feedd.extract import Article, Block
 
 DEFAULT_FILENAME = "{seq:03d}_{id}.txt"
 _MONTHS = (
@@ -59,23 +58,3 @@ def _render_block(block: Block) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(part for part in text.splitlines() if part)
-
-
-def render_filename(template: str, *, seq: int, doc_id: str, day: date | datetime) -> str:
-    """The document's path under the output folder, from the configured template."""
-    return template.format(seq=seq, id=doc_id, date=day)
-
-
-def check_filename_template(template: str) -> None:
-    """Raise ValueError unless `template` names a relative path that is unique per document."""
-    if "{seq" not in template:
-        raise ValueError('the file name template must contain {seq} (e.g. "{seq:03d}_{id}.txt")')
-    try:
-        sample = render_filename(template, seq=1, doc_id="0123456789abcdef", day=datetime(2024, 12, 31))
-    except (KeyError, IndexError, ValueError, AttributeError) as exc:
-        raise ValueError(f"bad file name template: {exc} (fields: seq, id, date)") from None
-    path = PurePosixPath(sample)
-    if path.is_absolute() or ".." in path.parts or not path.name:
-        raise ValueError("the file name template must give a relative path inside output_dir")
-    if path.name == "manifest.jsonl":
-        raise ValueError("the file name template must not produce manifest.jsonl")

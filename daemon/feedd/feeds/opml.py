@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
-from feedd.config.settings import Config, FeedConfig, parse_config
+from feedd.config import Config, FeedConfig, parse_config
 from feedd.errors import ConfigError, OpmlError
 from feedd.feeds.urls import is_web_url
 

@@ -1,11 +1,11 @@
-"""Load and validate the TOML config; every error names the file, the key and its line."""
+"""The config's schema: one frozen section per table, the value types they share (durations,
+networks), and Config, the validated whole that every stage reads."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,9 +20,8 @@ from pydantic import (
     model_validator,
 )
 
-from feedd.config.site_rules import SiteRules, load_site_rules
-from feedd.config.toml_lines import line_of, validate_toml
-from feedd.errors import ConfigError
+from feedd.config.filename import check_filename_template
+from feedd.config.site_rules import SiteRules
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -80,8 +79,6 @@ class StorageConfig(_Section):
     @field_validator("filename")
     @classmethod
     def _check_template(cls, template: str) -> str:
-        from feedd.output.render import check_filename_template
-
         check_filename_template(template)
         return template
 
@@ -303,7 +300,9 @@ class FeedConfig(_Section):
         return self.name or self.url
 
 
-class _Document(_Section):
+class ConfigDocument(_Section):
+    """The config file as written; parse_config turns it into a Config."""
+
     storage: StorageConfig = StorageConfig()
     fetch: FetchConfig = FetchConfig()
     extract: ExtractConfig = ExtractConfig()
@@ -357,85 +356,3 @@ class Config:
         """A path from the config, made absolute against the config file's folder."""
         path = Path(value).expanduser()
         return path if path.is_absolute() else (self.path.parent / path).resolve()
-
-
-def load_config(path: str | Path) -> Config:
-    """Read, parse and validate a config file; raise ConfigError naming what is wrong and where."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
-    return parse_config(text, path)
-
-
-def parse_config(text: str, path: Path) -> Config:
-    """Validate config text; `path` names it in errors and anchors relative paths."""
-    document = validate_toml(text, path, _Document)
-    _reject_duplicate_feeds(document.feeds, text, path)
-    if document.schedule.min_interval > document.schedule.max_interval:
-        line = line_of(text, ("schedule", "min_interval"))
-        where = f"{path}:{line}" if line else str(path)
-        raise ConfigError(f"{where}: schedule.min_interval: must not exceed schedule.max_interval")
-    config = Config(
-        path=path.resolve(),
-        storage=document.storage,
-        fetch=document.fetch,
-        extract=document.extract,
-        dedup=document.dedup,
-        schedule=document.schedule,
-        metrics=document.metrics,
-        feeds=tuple(document.feeds),
-        cluster=document.cluster,
-    )
-    rules_file = config.extract.site_rules
-    return replace(
-        config,
-        site_rules=load_site_rules(config.resolve_path(rules_file) if rules_file else None),
-        credentials=_read_credentials(config, text, path),
-    )
-
-
-def _read_credentials(config: Config, text: str, path: Path) -> dict[str, BasicCredentials]:
-    """Each feed's basic-auth credentials from its environment variable or file."""
-    found = {}
-    for index, feed in enumerate(config.feeds):
-        source = feed.basic_auth
-        if source is None:
-            continue
-        if source.env is not None:
-            key, value = "env", os.environ.get(source.env)
-            problem = f"environment variable {source.env} is not set" if value is None else ""
-        else:
-            assert source.file is not None
-            key, file = "file", config.resolve_path(source.file)
-            try:
-                value, problem = file.read_text(encoding="utf-8").splitlines()[0], ""
-            except (OSError, UnicodeDecodeError, IndexError) as exc:
-                value, problem = (
-                    None,
-                    f"cannot read {file}: {exc if not isinstance(exc, IndexError) else 'empty'}",
-                )
-        username, colon, password = (value or "").partition(":")
-        if not problem and not colon:
-            problem = 'expected "user:password"'  # the value itself is never repeated
-        if problem:
-            line = line_of(text, ("feeds", index, "basic_auth", key))
-            where = f"{path}:{line}" if line else str(path)
-            raise ConfigError(f"{where}: feeds[{index}].basic_auth.{key}: {problem}")
-        found[feed.url] = BasicCredentials(username, password)
-    return found
-
-
-def _reject_duplicate_feeds(feeds: list[FeedConfig], text: str, path: Path) -> None:
-    seen: dict[str, int] = {}
-    for index, feed in enumerate(feeds):
-        if feed.url in seen:
-            line = line_of(text, ("feeds", index, "url"))
-            where = f"{path}:{line}" if line else str(path)
-            raise ConfigError(
-                f"{where}: feeds[{index}].url: {feed.url} is already listed as feeds[{seen[feed.url]}]"
-            )
-        seen[feed.url] = index

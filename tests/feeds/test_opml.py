@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from feedd.config.settings import load_config
+from feedd.config import load_config
 
 OPML = """<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">

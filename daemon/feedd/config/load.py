@@ -1,0 +1,94 @@
+"""Load and validate the TOML config; every error names the file, the key and its line."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from feedd.config.model import BasicCredentials, Config, ConfigDocument, FeedConfig
+from feedd.config.site_rules import load_site_rules
+from feedd.config.toml_lines import line_of, validate_toml
+from feedd.errors import ConfigError
+
+
+def load_config(path: str | Path) -> Config:
+    """Read, parse and validate a config file; raise ConfigError naming what is wrong and where."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate config text; `path` names it in errors and anchors relative paths."""
+    document = validate_toml(text, path, ConfigDocument)
+    _reject_duplicate_feeds(document.feeds, text, path)
+    if document.schedule.min_interval > document.schedule.max_interval:
+        line = line_of(text, ("schedule", "min_interval"))
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(f"{where}: schedule.min_interval: must not exceed schedule.max_interval")
+    config = Config(
+        path=path.resolve(),
+        storage=document.storage,
+        fetch=document.fetch,
+        extract=document.extract,
+        dedup=document.dedup,
+        schedule=document.schedule,
+        metrics=document.metrics,
+        feeds=tuple(document.feeds),
+        cluster=document.cluster,
+    )
+    rules_file = config.extract.site_rules
+    return replace(
+        config,
+        site_rules=load_site_rules(config.resolve_path(rules_file) if rules_file else None),
+        credentials=_read_credentials(config, text, path),
+    )
+
+
+def _read_credentials(config: Config, text: str, path: Path) -> dict[str, BasicCredentials]:
+    """Each feed's basic-auth credentials from its environment variable or file."""
+    found = {}
+    for index, feed in enumerate(config.feeds):
+        source = feed.basic_auth
+        if source is None:
+            continue
+        if source.env is not None:
+            key, value = "env", os.environ.get(source.env)
+            problem = f"environment variable {source.env} is not set" if value is None else ""
+        else:
+            assert source.file is not None
+            key, file = "file", config.resolve_path(source.file)
+            try:
+                value, problem = file.read_text(encoding="utf-8").splitlines()[0], ""
+            except (OSError, UnicodeDecodeError, IndexError) as exc:
+                value, problem = (
+                    None,
+                    f"cannot read {file}: {exc if not isinstance(exc, IndexError) else 'empty'}",
+                )
+        username, colon, password = (value or "").partition(":")
+        if not problem and not colon:
+            problem = 'expected "user:password"'  # the value itself is never repeated
+        if problem:
+            line = line_of(text, ("feeds", index, "basic_auth", key))
+            where = f"{path}:{line}" if line else str(path)
+            raise ConfigError(f"{where}: feeds[{index}].basic_auth.{key}: {problem}")
+        found[feed.url] = BasicCredentials(username, password)
+    return found
+
+
+def _reject_duplicate_feeds(feeds: list[FeedConfig], text: str, path: Path) -> None:
+    seen: dict[str, int] = {}
+    for index, feed in enumerate(feeds):
+        if feed.url in seen:
+            line = line_of(text, ("feeds", index, "url"))
+            where = f"{path}:{line}" if line else str(path)
+            raise ConfigError(
+                f"{where}: feeds[{index}].url: {feed.url} is already listed as feeds[{seen[feed.url]}]"
+            )
+        seen[feed.url] = index
