@@ -1,1 +1,30 @@
-"""TODO"""
+"""The feeds stage: feed bytes to entries with a stable identity, and the URL and charset rules
+the other stages share.
+
+parse_feed dispatches on the format: `json_feed` reads JSON Feed, `xml_feed` every XML format
+through feedparser; `identity` keys the entries; `filters` applies a feed's include and exclude
+patterns; `opml` reads and writes feed lists as OPML."""
+
+from feedd.feeds.charset import charset_of, choose_encoding, decode_html
+from feedd.feeds.filters import EntryFilter
+from feedd.feeds.opml import OpmlFeed, add_to_config, read_opml, to_opml
+from feedd.feeds.parse import parse_feed
+from feedd.feeds.records import Entry, ParsedFeed
+from feedd.feeds.urls import canonical_url, document_id, is_web_url
+
+__all__ = [
+    "Entry",
+    "EntryFilter",
+    "OpmlFeed",
+    "ParsedFeed",
+    "add_to_config",
+    "canonical_url",
+    "charset_of",
+    "choose_encoding",
+    "decode_html",
+    "document_id",
+    "is_web_url",
+    "parse_feed",
+    "read_opml",
+    "to_opml",
+]

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from html import unescape
 
-from feedd.config.settings import FeedConfig
-from feedd.feeds.parse import Entry
+from feedd.config import FeedConfig
+from feedd.feeds.records import Entry
 
 _TAG = re.compile(r"<[^>]*>")
 
