@@ -1,103 +1,34 @@
-"""HTTP for feeds and pages: conditional GET, redirects checked hop by hop, timeouts,
-a body cap enforced while streaming, per-host politeness and the SSRF guard."""
+"""HTTP for feeds and pages: conditional GET, redirects checked hop by hop (each through the
+SSRF guard), timeouts, a body cap enforced while streaming and per-host politeness."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import email.utils
-import ipaddress
-import os
-import re
-import socket
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from feedd.config.settings import BasicCredentials, FetchConfig
+from feedd.config import FetchConfig
 from feedd.errors import (
-    BlockedAddressError,
     FetchError,
     FetchTimeoutError,
     HTTPStatusError,
     ResponseTooLargeError,
     TooManyRedirectsError,
 )
+from feedd.http.guard import AddressGuard
+from feedd.http.headers import PAGE_ACCEPT, parse_retry_after
+from feedd.http.records import FetchResult, RequestOptions
 
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, "
-    "text/xml;q=0.9, */*;q=0.5"
-)
-PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 #: The longest gap between requests to one host a Crawl-delay may impose: longer ones would
 #: hold a pass for hours, so they are capped (a page that then waits past the request timeout is
 #: deferred to the next pass).
 MAX_CRAWL_DELAY = 60.0
 #: The longest host-wide pause a Retry-After may impose.
 _MAX_HOST_PAUSE = 6 * 3600.0
-_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-
-
-@dataclass(frozen=True, slots=True)
-class FetchResult:
-    """One completed GET: the final URL after redirects, its headers and decoded body."""
-
-    url: str
-    final_url: str
-    status_code: int
-    headers: Mapping[str, str]
-    content: bytes
-
-    @property
-    def not_modified(self) -> bool:
-        return self.status_code == 304
-
-    @property
-    def etag(self) -> str | None:
-        return self.headers.get("etag")
-
-    @property
-    def last_modified(self) -> str | None:
-        return self.headers.get("last-modified")
-
-    def fresh_for(self, now: float | None = None) -> float | None:
-        """Seconds the server says the response stays fresh (Cache-Control max-age, Expires)."""
-        cache_control = self.headers.get("cache-control", "")
-        if match := re.search(r"(?:^|[,\s])(?:s-)?max-age\s*=\s*(\d+)", cache_control, re.I):
-            return float(match.group(1))
-        expires = self.headers.get("expires")
-        if expires:
-            try:
-                when = email.utils.parsedate_to_datetime(expires)
-            except (TypeError, ValueError):
-                return None
-            if when.tzinfo is not None:
-                return max(0.0, when.timestamp() - (time.time() if now is None else now))
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class RequestOptions:
-    """A feed's own request settings. Its headers and credentials go to `host` only: a redirect
-    or an article link to another host does not carry them along."""
-
-    host: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    credentials: BasicCredentials | None = field(default=None, repr=False)
-    user_agent: str | None = None
-
-    def for_host(self, host: str, base: dict[str, str]) -> dict[str, str]:
-        if host != self.host or not (self.headers or self.credentials):
-            return base
-        headers = {**base, **self.headers}
-        if self.credentials is not None:
-            pair = f"{self.credentials.username}:{self.credentials.password}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-        return headers
 
 
 class Fetcher:
@@ -112,7 +43,7 @@ class Fetcher:
         self._host_ready: dict[str, float] = {}
         #: Hosts that asked for a longer gap than host_gap (robots.txt Crawl-delay).
         self._host_gap: dict[str, float] = {}
-        self._proxied = any(os.environ.get(name) for name in _PROXY_VARIABLES)
+        self._guard = AddressGuard(config)
         self._client: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> Fetcher:
@@ -182,14 +113,14 @@ class Fetcher:
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise FetchError(url, f"not an http(s) URL: {current}", transient=False)
             visited.add(current)
-            await self._check_destination(current)
+            await self._guard.check_destination(current)
             host = parts.hostname.lower()
             async with self._slot(host, url), asyncio.timeout(budget):
                 started = time.monotonic()
                 request = self._client.build_request("GET", current, headers=options.for_host(host, headers))
                 response = await self._client.send(request, stream=True)
                 try:
-                    self._check_peer(response, current)
+                    self._guard.check_peer(response, current)
                     if response.is_redirect and "location" in response.headers:
                         location = urljoin(current, response.headers["location"].strip())
                         if location in visited:
@@ -253,60 +184,3 @@ class Fetcher:
                 raise ResponseTooLargeError(url, f"body exceeds the {cap}-byte cap")
             chunks.append(chunk)
         return b"".join(chunks)
-
-    async def _check_destination(self, url: str) -> None:
-        """Refuse hosts that resolve to non-public addresses, unless the config allows them."""
-        if self._config.allow_private_networks:
-            return
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        try:
-            addresses = [ipaddress.ip_address(host)]
-        except ValueError:
-            loop = asyncio.get_running_loop()
-            try:
-                infos = await loop.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
-            except socket.gaierror as exc:
-                raise FetchError(url, f"cannot resolve {host}: {exc.strerror}") from None
-            addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-        for address in addresses:
-            if not self._allowed(address):
-                raise BlockedAddressError(
-                    url,
-                    f"{host} resolves to non-public address {address} "
-                    "(list its network in [fetch] allowed_networks to allow it)",
-                )
-
-    def _check_peer(self, response: httpx.Response, url: str) -> None:
-        """Check the address actually connected to, which DNS rebinding cannot fake."""
-        if self._config.allow_private_networks or self._proxied:
-            return
-        stream = response.extensions.get("network_stream")
-        peer = stream.get_extra_info("server_addr") if stream is not None else None
-        if peer and not self._allowed(ipaddress.ip_address(str(peer[0]).split("%")[0])):
-            raise BlockedAddressError(url, f"connected to non-public address {peer[0]}")
-
-    def _allowed(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        return _is_public(address) or any(address in network for network in self._config.allowed_networks)
-
-
-def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
