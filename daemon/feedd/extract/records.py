@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from feedd.feeds.parse import Entry
+from feedd.config import SiteRule
+from feedd.feeds import Entry
 
 BlockKind = Literal["paragraph", "heading", "list", "table"]
 
@@ -51,23 +52,6 @@ class Article:
 def blocks_text(blocks: Iterable[Block]) -> str:
     """The blocks' text, one line per paragraph, heading, list item or table row."""
     return "\n".join(block.text or "\n".join(block.items) for block in blocks)
-
-
-@dataclass(frozen=True, slots=True)
-class SiteRule:
-    """What to take from one publisher's pages, as XPath translated from the rule's CSS.
-
-    Small and picklable: it travels to the extraction worker with the page (see feedd.config.site_rules)."""
-
-    domains: tuple[str, ...]
-    #: The displayed headline; replaces the page's declared title.
-    title: str | None = None
-    #: The standfirst; replaces the one generic extraction would find.
-    lead: str | None = None
-    #: The body: the matched elements' paragraphs, headings and lists, in document order.
-    body: str | None = None
-    #: Elements dropped before anything else is read (promo boxes inside the body).
-    remove: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
