@@ -17,9 +17,9 @@ from pathlib import Path
 
 import trafilatura
 
-from feedd.extract.extractor import ExtractionFailure, PageInput, try_extract
-from feedd.extract.records import SiteRule
-from feedd.feeds.parse import Entry
+from feedd.config import SiteRule
+from feedd.extract import ExtractionFailure, PageInput, try_extract
+from feedd.feeds import Entry
 from feedd.output.render import render
 
 AEB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "extraction" / "aeb"

@@ -27,9 +27,8 @@ from pathlib import Path
 
 from extraction_aeb import page_alone
 
-from feedd.config.site_rules import load_site_rules
-from feedd.extract.extractor import try_extract
-from feedd.extract.records import Article, ExtractionFailure
+from feedd.config import load_site_rules
+from feedd.extract import Article, ExtractionFailure, try_extract
 
 FUNDUS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "extraction" / "fundus"
 DATA = FUNDUS / "tests" / "resources" / "parser" / "test_data"

@@ -18,9 +18,8 @@ import time
 import psutil
 from extraction_aeb import AEB, page_alone
 
-from feedd.config.site_rules import load_site_rules
-from feedd.extract.extractor import try_extract
-from feedd.extract.records import ExtractionFailure
+from feedd.config import load_site_rules
+from feedd.extract import ExtractionFailure, try_extract
 from feedd.output.render import render
 
 FUNDUS = AEB.parent / "fundus"

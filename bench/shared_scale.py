@@ -26,11 +26,10 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import real_pages, serve_corpus  # noqa: E402
-from feedd.config.settings import DedupConfig  # noqa: E402
+from feedd.config import DedupConfig  # noqa: E402
 from feedd.dedup import Candidate, SharedIndex, Thresholds  # noqa: E402
-from feedd.extract.extractor import try_extract  # noqa: E402
-from feedd.extract.records import PageInput  # noqa: E402
-from feedd.feeds.parse import Entry  # noqa: E402
+from feedd.extract import PageInput, try_extract  # noqa: E402
+from feedd.feeds import Entry  # noqa: E402
 
 THRESHOLDS = Thresholds.of(DedupConfig())
 

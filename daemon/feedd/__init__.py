@@ -18,19 +18,19 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+unknown"
 
 if TYPE_CHECKING:
-    from feedd.config.settings import Config, load_config  # noqa: F401
+    from feedd.config import Config, load_config  # noqa: F401
     from feedd.errors import ConfigError, FeeddError  # noqa: F401
-    from feedd.pipeline.session import PassSummary, run_once  # noqa: F401
+    from feedd.pipeline import PassSummary, run_once  # noqa: F401
 
 # Imported on first use: extraction workers import feedd.* modules and should not pay for the
 # pipeline (and datasketch's scipy) they never run.
 _EXPORTS = {
-    "Config": "feedd.config.settings",
-    "load_config": "feedd.config.settings",
+    "Config": "feedd.config",
+    "load_config": "feedd.config",
     "ConfigError": "feedd.errors",
     "FeeddError": "feedd.errors",
-    "PassSummary": "feedd.pipeline.session",
-    "run_once": "feedd.pipeline.session",
+    "PassSummary": "feedd.pipeline",
+    "run_once": "feedd.pipeline",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

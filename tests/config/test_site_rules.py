@@ -15,11 +15,10 @@ import pytest
 
 from conftest import LoopbackServer, rss, shared_data, write_config
 from feedd import load_config, run_once
-from feedd.config.site_rules import load_site_rules, parse_site_rules
+from feedd.config import load_site_rules, parse_site_rules
 from feedd.errors import ConfigError
-from feedd.extract.extractor import try_extract
-from feedd.extract.records import Article, PageInput
-from feedd.feeds.parse import Entry
+from feedd.extract import Article, PageInput, try_extract
+from feedd.feeds import Entry
 
 
 def test_rules_are_validated_with_file_line_and_key(tmp_path: Path) -> None:

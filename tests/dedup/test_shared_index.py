@@ -15,10 +15,10 @@ import pytest
 
 from conftest import LoopbackServer, RedisServer, article_page, rss, story, write_config
 from feedd import load_config, run_once
-from feedd.config.settings import ClusterConfig
+from feedd.config import ClusterConfig
 from feedd.dedup import Candidate, DuplicateMatch, SharedIndex, Thresholds
 from feedd.errors import ConfigError, SharedIndexError
-from feedd.extract.records import Article, Block
+from feedd.extract import Article, Block
 
 THRESHOLDS = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20)
 RSS = {"Content-Type": "application/rss+xml"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import lxml.html
 
+from feedd.extract import Block
 from feedd.extract.boilerplate import drop_boilerplate, link_texts
-from feedd.extract.records import Block
 
 STORY = [
     Block(

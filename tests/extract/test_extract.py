@@ -7,7 +7,7 @@ import json
 from datetime import UTC, date, datetime
 
 from conftest import DW_SEED, article_page, shared_data
-from feedd.extract.extractor import (
+from feedd.extract import (
     Block,
     ExtractionFailure,
     PageInput,
@@ -15,7 +15,7 @@ from feedd.extract.extractor import (
     html_to_blocks,
     try_extract,
 )
-from feedd.feeds.parse import Entry
+from feedd.feeds import Entry
 
 PARAGRAPHS = [
     "The regional parliament approved the budget on Thursday after a debate that lasted eleven hours.",

@@ -7,7 +7,7 @@ import codecs
 
 import pytest
 
-from feedd.feeds.charset import charset_of, choose_encoding, decode_html
+from feedd.feeds import charset_of, choose_encoding, decode_html
 
 RUSSIAN = "Приветствую всех участников сегодняшнего собрания городского совета, обсуждаем бюджет."
 QUOTES = "“Smart quotes” cost 5 € — said the café owner."

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import shared_data
 from feedd.errors import FeedParseError
-from feedd.feeds.parse import parse_feed
+from feedd.feeds import parse_feed
 
 FEEDS = Path(__file__).parent / "testdata" / "feeds"
 URL = "http://news.example/feed"
@@ -297,7 +297,7 @@ def test_feedparser_suite_through_the_parse_stage() -> None:
 
     import feedparser
 
-    from feedd.feeds.parse import run_feedparser
+    from feedd.feeds.xml_feed import run_feedparser
 
     root = shared_data("feeds", "feedparser_tests")
     counts = {"expect held": 0, "known deviation": 0, "skipped": 0, "parsed": 0, "refused": 0}
@@ -358,7 +358,7 @@ def _has_something(entry: dict, url: str) -> bool:
     """What feedd needs to save an entry: a web link, a title, or some text."""
     from urllib.parse import urljoin
 
-    from feedd.feeds.urls import is_web_url
+    from feedd.feeds import is_web_url
 
     link = entry.get("link")
     return bool(

@@ -13,7 +13,7 @@ import brotli
 import pytest
 
 from conftest import LoopbackServer, Route
-from feedd.config.settings import FetchConfig
+from feedd.config import FetchConfig
 from feedd.errors import (
     BlockedAddressError,
     FetchError,
@@ -22,7 +22,8 @@ from feedd.errors import (
     ResponseTooLargeError,
     TooManyRedirectsError,
 )
-from feedd.http.client import Fetcher, FetchResult, _is_public, parse_retry_after
+from feedd.http import Fetcher, FetchResult, parse_retry_after
+from feedd.http.guard import _is_public
 
 LOOPBACK = FetchConfig(
     allow_private_networks=True, host_gap=0, timeout=3.0, read_timeout=1.0, max_bytes=64 * 1024

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from feedd.extract.extractor import Article, Block
-from feedd.output.render import check_filename_template, format_date, render, render_filename
+from feedd.extract import Article, Block
+from feedd.output import check_filename_template, format_date, render, render_filename
 
 
 def _article(**changes: object) -> Article:

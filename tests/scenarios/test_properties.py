@@ -11,9 +11,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from feedd.errors import FeedParseError
-from feedd.extract.extractor import Article, Block, html_to_blocks, normalise_space
-from feedd.feeds.parse import parse_feed
-from feedd.feeds.urls import canonical_url, document_id, is_web_url
+from feedd.extract import Article, Block, html_to_blocks, normalise_space
+from feedd.feeds import canonical_url, document_id, is_web_url, parse_feed
 from feedd.output.render import render
 
 FEED_TEMPLATE = (

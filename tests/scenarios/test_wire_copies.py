@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import LoopbackServer, article_page, rss, story, write_config
 from feedd import load_config, run_once
-from feedd.feeds.urls import document_id
+from feedd.feeds import document_id
 
 WIRE = story(2026, paragraphs=10)  # the agency's story
 QUOTE = "Officials said the bridge would reopen next week after safety checks were completed."

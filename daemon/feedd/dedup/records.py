@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from feedd.dedup.text import normalise_text
-from feedd.extract.records import Article
+from feedd.extract import Article
 
 if TYPE_CHECKING:
     from feedd.dedup.fingerprint import Fingerprint, Fingerprinter
