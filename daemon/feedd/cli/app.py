@@ -29,9 +29,9 @@ from feedd.cli.views import (
 )
 from feedd.config import Config, load_config
 from feedd.errors import NotFoundError
-from feedd.feeds.opml import add_to_config, read_opml, to_opml
+from feedd.feeds import add_to_config, read_opml, to_opml
 from feedd.pipeline import run_once
-from feedd.service.daemon import run_daemon
+from feedd.service import run_daemon
 from feedd.state import explain, feed_statuses, recent_drops
 
 SYSTEM_CONFIG = Path("/etc/feedd/feedd.toml")
@@ -162,7 +162,7 @@ def status_command(
         return
     out.print(status_table(statuses))
     if loaded.dedup.shared:
-        from feedd.dedup.shared import check_reachable, redacted  # only where one is configured
+        from feedd.dedup import check_reachable, redacted  # loads redis: only where one is configured
 
         problem = check_reachable(loaded.dedup.shared)
         where = escape(redacted(loaded.dedup.shared))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-import click
 import typer
 from rich.markup import escape
 from typer.core import TyperGroup
@@ -51,7 +50,8 @@ def report(exc: Exception) -> ExitCode:
 class CommandGroup(TyperGroup):
     """Every command runs inside this group's `invoke`: its expected errors end here, once."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    # ctx is click's Context, which typer has vendored since 0.2x: Any fits both.
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except EXPECTED_ERRORS as exc:

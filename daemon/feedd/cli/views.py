@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from feedd.config import DedupConfig
-from feedd.dedup.verify import Evidence
+from feedd.dedup import Evidence
 from feedd.pipeline import EntryStatus, FeedReport, PassSummary
 from feedd.state import Drop, Explanation, FeedStatus
 
