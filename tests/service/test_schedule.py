@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from feedd.config.settings import FeedConfig, ScheduleConfig
-from feedd.pipeline.session import FeedReport
-from feedd.service.daemon import plan_next
+from feedd.config import FeedConfig, ScheduleConfig
+from feedd.pipeline import FeedReport
+from feedd.service import plan_next
 
 SCHEDULE = ScheduleConfig(interval=900, min_interval=300, max_interval=86400, jitter=0)
 FEED = FeedConfig(url="https://news.example/rss")

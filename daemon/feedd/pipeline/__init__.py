@@ -1,1 +1,49 @@
-"""TODO"""
+"""The pipeline: one pass over every feed (`run_once`), or a session the daemon polls through.
+
+    poll (feeds) -> pages (robots.txt, fetch, extraction workers) -> commit (dedup, render, save)
+
+Loaded on first use: the extraction workers import `feedd.pipeline.worker`, and must not pay for
+the rest (the state, the dedup indexes).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from feedd.pipeline.commit import Drained
+    from feedd.pipeline.report import EntryStatus, FeedReport, FeedResult, PassObserver, PassSummary
+    from feedd.pipeline.session import Session, open_session, run_once, run_pass
+
+_EXPORTS = {
+    "Drained": "feedd.pipeline.commit",
+    "EntryStatus": "feedd.pipeline.report",
+    "FeedReport": "feedd.pipeline.report",
+    "FeedResult": "feedd.pipeline.report",
+    "PassObserver": "feedd.pipeline.report",
+    "PassSummary": "feedd.pipeline.report",
+    "Session": "feedd.pipeline.session",
+    "open_session": "feedd.pipeline.session",
+    "run_once": "feedd.pipeline.session",
+    "run_pass": "feedd.pipeline.session",
+}
+
+__all__ = [
+    "Drained",
+    "EntryStatus",
+    "FeedReport",
+    "FeedResult",
+    "PassObserver",
+    "PassSummary",
+    "Session",
+    "open_session",
+    "run_once",
+    "run_pass",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'feedd.pipeline' has no attribute {name!r}")

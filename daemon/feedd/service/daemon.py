@@ -1,75 +1,24 @@
-"""`feedd run`: one APScheduler job per feed, intervals that adapt to each feed, graceful stop
-and live reload.
-
-Each feed's next poll is planned after its last one (`plan_next`): the configured interval,
-adapted to the feed's rhythm, raised by what the feed and its server say (RSS <ttl>,
-sy:updatePeriod, Cache-Control, Expires, Retry-After), spread by jitter and clamped; failures
-back off exponentially up to max_interval, where a failing feed keeps being retried.
-"""
+"""`feedd run`: one APScheduler job per feed, intervals that adapt to each feed (service.plan),
+graceful stop and live reload."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import signal
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from feedd.config.settings import Config, FeedConfig, ScheduleConfig, load_config
+from feedd.config import Config, FeedConfig, load_config
 from feedd.errors import ConfigError
-from feedd.pipeline.session import FeedReport, Session, open_session
+from feedd.pipeline import Session, open_session
 from feedd.service.metrics import Metrics
 from feedd.service.notify import notify, watchdog_interval
+from feedd.service.plan import plan_next
 
 log = logging.getLogger("feedd")
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """When to poll a feed next, and why (shown by `feedd status`)."""
-
-    delay: float
-    reason: str
-
-
-def plan_next(
-    feed: FeedConfig,
-    schedule: ScheduleConfig,
-    report: FeedReport,
-    *,
-    consecutive_errors: int,
-    entries_per_day: float | None,
-    rng: random.Random | None = None,
-) -> Plan:
-    """The delay before the next poll of `feed`, after a poll that gave `report`."""
-    base = feed.interval or schedule.interval
-    if report.result == "failed":
-        errors = max(1, consecutive_errors)
-        interval = min(schedule.max_interval, base * 2 ** (errors - 1))
-        reason = f"backing off after {errors} consecutive error(s)"
-        if errors > 1 and interval >= schedule.max_interval:
-            reason = f"failing ({errors} consecutive errors): retried every max_interval"
-    elif entries_per_day:
-        # Aim at about half a new entry per poll, within a factor of four of the configured interval.
-        rhythm = 86400.0 / (2 * entries_per_day)
-        interval = min(max(rhythm, base / 4), base * 4)
-        reason = f"rhythm: {entries_per_day:.1f} new entries/day"
-    else:
-        interval, reason = base, "configured interval"
-    for source, seconds in report.advice.items():
-        if seconds > interval:
-            interval, reason = seconds, f"raised by {source}"
-    rng = rng or random
-    interval *= 1 + rng.uniform(-schedule.jitter, schedule.jitter)
-    if interval < schedule.min_interval:
-        interval, reason = schedule.min_interval, f"{reason}; clamped to min_interval"
-    elif interval > schedule.max_interval:
-        interval, reason = schedule.max_interval, f"{reason}; clamped to max_interval"
-    return Plan(interval, reason)
 
 
 class Daemon:
@@ -105,12 +54,11 @@ class Daemon:
             )
             self._scheduler.start()
             self._scheduler.add_job(self._evict, "interval", hours=1, id="evict-expired-fingerprints")
-            if self.config.dedup.shared:
-                # Documents that waited for the shared index are decided once it answers again,
-                # whatever their feeds' schedules: tried as often as a feed may be polled.
-                every = self.config.schedule.min_interval
-                self._scheduler.add_job(self._drain, "interval", seconds=every, id="drain-waiting")
-            self._apply_feeds(self.config.feeds)
+            # Documents that waited for the dedup backend are decided once it answers again,
+            # whatever their feeds' schedules: tried as often as a feed may be polled.
+            every = self.config.schedule.min_interval
+            self._scheduler.add_job(self._drain, "interval", seconds=every, id="drain-waiting")
+            self._apply_feeds(self.config.active_feeds)
             notify("READY=1")
             self._status()
             log.info("feedd running: %d feed(s)", len(self._feeds))
@@ -146,13 +94,14 @@ class Daemon:
         self.config = config
         if self._session is not None:
             self._session.credentials = config.credentials
-        self._apply_feeds(config.feeds)
+        self._apply_feeds(config.active_feeds)
         log.info("reloaded %s: %d feed(s)", self._config_path, len(self._feeds))
         self._status()
 
     def _apply_feeds(self, feeds: tuple[FeedConfig, ...]) -> None:
+        """Schedule the feeds this instance polls (Config.active_feeds); unschedule the others."""
         assert self._scheduler is not None
-        wanted = {feed.url: feed for feed in feeds if feed.enabled and self.config.cluster.owns(feed.url)}
+        wanted = {feed.url: feed for feed in feeds}
         for url in set(self._feeds) - set(wanted):
             if self._scheduler.get_job(url):
                 self._scheduler.remove_job(url)
@@ -185,34 +134,20 @@ class Daemon:
         if feed is None or self._session is None or self._stop.is_set():
             return
         session, schedule = self._session, self.config.schedule
-        try:
-            # A hard limit, so one hung fetch never wedges its job for good.
-            report = await asyncio.wait_for(session.run_feed(feed), schedule.poll_timeout)
-        except TimeoutError:
-            report = FeedReport(
-                feed, result="failed", error=f"poll took longer than {schedule.poll_timeout:g}s"
-            )
-            session.store.record_poll(url, result="failed", error=report.error)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the daemon outlives any one poll
-            log.exception("feed %s: poll failed unexpectedly", feed.label)
-            report = FeedReport(feed, result="failed", error=f"internal error: {type(exc).__name__}: {exc}")
-            session.store.record_poll(url, result="failed", error=report.error)
-        store = session.store
+        # A hard limit, so one hung fetch never wedges its job for good.
+        report = await session.run_feed(feed, timeout=schedule.poll_timeout)
+        state = session.state
         if self._metrics is not None:
             self._metrics.observe(report)
         plan = plan_next(
             feed,
             schedule,
             report,
-            consecutive_errors=store.consecutive_errors(url),
-            entries_per_day=store.new_entries_per_day(url),
+            consecutive_errors=state.feeds.consecutive_errors(url),
+            entries_per_day=state.entries.new_per_day(url),
         )
         when = datetime.now(UTC) + timedelta(seconds=plan.delay)
-        store.record_schedule(
-            url, next_poll=when.isoformat(timespec="seconds"), interval=plan.delay, reason=plan.reason
-        )
+        state.feeds.record_schedule(url, next_poll=when, interval=plan.delay, reason=plan.reason)
         if report.result == "failed":
             log.warning(
                 "feed %s failed: %s; next poll in %.0fs (%s)",
@@ -250,8 +185,8 @@ class Daemon:
     def _status(self) -> None:
         if self._session is None:
             return
-        rows = self._session.store.feed_statuses()
-        failing = sum(1 for row in rows if row["consecutive_errors"] and row["url"] in self._feeds)
+        feeds = self._session.state.feeds.statuses()
+        failing = sum(1 for feed in feeds if feed.consecutive_errors and feed.url in self._feeds)
         if self._metrics is not None:
             self._metrics.feeds_in_error.set(failing)
         status = f"STATUS={len(self._feeds)} feeds, {failing} failing"

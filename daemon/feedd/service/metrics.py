@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from feedd.pipeline.session import FeedReport
+from feedd.pipeline import FeedReport
 
 
 class Metrics:
