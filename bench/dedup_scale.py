@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from feedd.config.settings import DedupConfig
+from feedd.config import DedupConfig
 from feedd.dedup import (
     MIN_CONTAINMENT_TO_VERIFY,
     Candidate,
@@ -35,11 +35,11 @@ from feedd.dedup import (
     load_index,
     normalise_text,
     overlap,
-    shingles_from_record,
 )
-from feedd.extract.extractor import Article, Block
-from feedd.state.store import Store
+from feedd.extract import Article, Block
+from feedd.state import State
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup" / "ecbplus" / "articles.jsonl"
 
 
@@ -61,8 +61,8 @@ def main() -> None:
     process = psutil.Process()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        store = Store(folder / "state.sqlite3", folder / "out", "{seq:03d}_{id}.txt").open()
-        fingerprinter = load_index(store, params, "1970-01-01").fingerprinter
+        store = State(folder / "state.sqlite3", folder / "out", "{seq:03d}_{id}.txt").open()
+        fingerprinter = load_index(store.fingerprints, params, EPOCH).fingerprinter
         started = time.perf_counter()
         now = datetime.now(UTC).isoformat(timespec="seconds")
         batch_documents, batch_fingerprints = [], []
@@ -86,14 +86,16 @@ def main() -> None:
             )
             batch_fingerprints.append((seq, now, record.text, record.shingles, record.minhash))
             if len(batch_documents) == 5000 or seq == args.documents - 1:
-                store.db.execute("BEGIN")
-                store.db.executemany(
+                store.db.connection.execute("BEGIN")
+                store.db.connection.executemany(
                     "INSERT INTO documents (seq, id, canonical_url, body_hash, path, feed_url, entry_key, saved_at,"
                     " state, manifest_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     batch_documents,
                 )
-                store.db.executemany("INSERT INTO fingerprints VALUES (?, ?, ?, ?, ?)", batch_fingerprints)
-                store.db.execute("COMMIT")
+                store.db.connection.executemany(
+                    "INSERT INTO fingerprints VALUES (?, ?, ?, ?, ?)", batch_fingerprints
+                )
+                store.db.connection.execute("COMMIT")
                 batch_documents, batch_fingerprints = [], []
         print(
             f"filled the state with {args.documents} synthetic fingerprints in {time.perf_counter() - started:.0f}s"
@@ -101,14 +103,14 @@ def main() -> None:
 
         rss_before = process.memory_info().rss
         started = time.perf_counter()
-        index = load_index(store, params, "1970-01-01")
+        index = load_index(store.fingerprints, params, EPOCH)
         rebuild = time.perf_counter() - started
         memory = process.memory_info().rss - rss_before
         print(f"rebuild from {len(index)} stored signatures: {rebuild:.1f}s (target <= 10s)")
         print(f"index memory (RSS growth while loading): {memory / 2**20:.0f} MB (target <= 300 MB)")
 
         defaults = DedupConfig()
-        detector = NearDuplicateDetector(index, store, Thresholds.of(defaults))
+        detector = NearDuplicateDetector(index, store.fingerprints, Thresholds.of(defaults))
         articles_as_read = [
             Article(a["title"] or "", None, None, "", "", (Block("paragraph", text=a["text"]),))
             for a in articles
@@ -122,12 +124,12 @@ def main() -> None:
                 continue
             # What save_document records, without its fsyncs.
             doc_id = f"{seq:016x}"
-            store.db.execute(
+            store.db.connection.execute(
                 "INSERT INTO documents (seq, id, canonical_url, body_hash, path, feed_url, entry_key, saved_at,"
                 " state, manifest_line) VALUES (?, ?, ?, ?, 'x', 'f', ?, ?, 'saved', '{}')",
                 (seq, doc_id, f"https://ecb.example/{seq}", candidate.body_hash, str(seq), now),
             )
-            store.db.execute(
+            store.db.connection.execute(
                 "INSERT INTO fingerprints VALUES (?, ?, ?, ?, ?)",
                 (seq, now, *_columns(candidate.fingerprint)),
             )
@@ -144,8 +146,8 @@ def main() -> None:
             assert fingerprint is not None
             seqs = index.candidates(fingerprint)
             proposed += len(seqs)
-            for _seq, _doc, shingles, _text in store.fingerprint_shingles(seqs):
-                share = overlap(fingerprint.shingles, shingles_from_record(shingles)).containment
+            for saved in store.fingerprints.of_documents(seqs):
+                share = overlap(fingerprint.shingles, saved.record.shingle_set()).containment
                 read += share >= MIN_CONTAINMENT_TO_VERIFY
         print(
             f"LSH candidates per document: {proposed / len(articles):.2f}, of which read as text "

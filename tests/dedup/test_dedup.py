@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feedd.dedup import Candidate, Deduplicator, ExactDetector, Verdict, normalise_text
-from feedd.extract.extractor import Article, Block
-from feedd.feeds.urls import canonical_url, document_id
-from feedd.state.store import NewDocument, Store
+from feedd.extract import Article, Block
+from feedd.feeds import canonical_url, document_id
+from feedd.state import NewDocument, State
 
 LONG_BODY = " ".join(f"word{n}" for n in range(40))
 
@@ -24,10 +24,10 @@ def _article(url: str, body: str, title: str = "Title") -> Article:
     )
 
 
-def _save(store: Store, article: Article) -> str:
+def _save(store: State, article: Article) -> str:
     candidate = Candidate.from_article(article)
     doc_id = document_id(article.canonical_url)
-    store.save_document(
+    store.documents.save(
         NewDocument(
             doc_id=doc_id,
             canonical_url=article.canonical_url,
@@ -51,8 +51,8 @@ def test_normalisation_folds_case_quotes_dashes_punctuation_and_width() -> None:
 
 
 def test_same_url_and_same_body_are_duplicates(tmp_path: Path) -> None:
-    with Store(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
-        dedup = Deduplicator([ExactDetector(store)])
+    with State(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
+        dedup = Deduplicator([ExactDetector(store.documents)])
         saved = _save(store, _article("https://a.example/1", LONG_BODY))
         same_url = dedup.find(
             Candidate.from_article(_article("https://a.example/1", "Edited text entirely."))
@@ -72,10 +72,10 @@ def test_same_url_and_same_body_are_duplicates(tmp_path: Path) -> None:
 
 
 def test_short_identical_teasers_are_not_duplicates(tmp_path: Path) -> None:
-    with Store(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
+    with State(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
         _save(store, _article("https://a.example/1", "Read more on our website."))
         other = Candidate.from_article(_article("https://a.example/2", "Read more on our website."))
-        assert ExactDetector(store).find(other) == Verdict()
+        assert ExactDetector(store.documents).find(other) == Verdict()
 
 
 def test_canonical_urls() -> None:

@@ -23,7 +23,7 @@ from feedd.dedup import (
     overlap,
 )
 from feedd.dedup.fingerprint import shingle_hashes
-from feedd.state.store import NewDocument, Store
+from feedd.state import NewDocument, State
 
 PARAMS = NearParams()
 TEXT = " ".join(story(1, paragraphs=6))
@@ -108,8 +108,8 @@ def test_removal_keeps_the_index_consistent() -> None:
     assert index.candidates(same) == set() and len(index) == 0
 
 
-def _save(store: Store, seq_hint: int, make: Fingerprinter, text: str) -> None:
-    store.save_document(
+def _save(store: State, seq_hint: int, make: Fingerprinter, text: str) -> None:
+    store.documents.save(
         NewDocument(
             doc_id=f"{seq_hint:016x}",
             canonical_url=f"https://x.example/{seq_hint}",
@@ -127,36 +127,38 @@ def _save(store: Store, seq_hint: int, make: Fingerprinter, text: str) -> None:
 
 def test_index_is_rebuilt_from_the_state_and_bounded_by_the_window(tmp_path: Path) -> None:
     make = fingerprinter(PARAMS)
-    with Store(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
+    with State(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
         for n in range(3):
             _save(store, n, make, " ".join(story(n, paragraphs=5)))
-        store.db.execute("UPDATE fingerprints SET saved_at = '2000-01-01T00:00:00+00:00' WHERE seq = 0")
-        cutoff = (datetime.now(UTC) - timedelta(days=30)).isoformat(timespec="seconds")
-        index = load_index(store, PARAMS, cutoff)
+        store.db.connection.execute(
+            "UPDATE fingerprints SET saved_at = '2000-01-01T00:00:00+00:00' WHERE seq = 0"
+        )
+        cutoff = datetime.now(UTC) - timedelta(days=30)
+        index = load_index(store.fingerprints, PARAMS, cutoff)
         assert len(index) == 2
         assert index.candidates(make.fingerprint(" ".join(story(1, paragraphs=5)))) == {1}
         assert index.candidates(make.fingerprint(" ".join(story(0, paragraphs=5)))) == set()
-        assert [row[0] for row in store.db.execute("SELECT seq FROM fingerprints")] == [1, 2]
+        assert [row[0] for row in store.db.connection.execute("SELECT seq FROM fingerprints")] == [1, 2]
 
 
 def test_changed_parameters_rebuild_the_signatures(tmp_path: Path) -> None:
-    with Store(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
+    with State(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
         old = NearParams(num_perm=32, bands=16, lead_bands=4, seed=7)
-        load_index(store, old, "1970")
+        load_index(store.fingerprints, old, datetime(1970, 1, 1, tzinfo=UTC))
         _save(store, 0, fingerprinter(old), TEXT)
-        before = store.db.execute("SELECT minhash FROM fingerprints").fetchone()[0]
-        index = load_index(store, PARAMS, "1970")
-        after = store.db.execute("SELECT minhash FROM fingerprints").fetchone()[0]
+        before = store.db.connection.execute("SELECT minhash FROM fingerprints").fetchone()[0]
+        index = load_index(store.fingerprints, PARAMS, datetime(1970, 1, 1, tzinfo=UTC))
+        after = store.db.connection.execute("SELECT minhash FROM fingerprints").fetchone()[0]
         assert len(after) == 2 * PARAMS.num_perm * 4 and after != before
         assert index.candidates(fingerprinter(PARAMS).fingerprint(TEXT)) == {0}
-        assert store.meta("near_duplicate_params") == PARAMS.recorded()
+        assert store.fingerprints.parameters() == PARAMS.recorded()
 
 
 def test_a_long_lived_local_index_evicts_expired_fingerprints(tmp_path: Path) -> None:
     from feedd.dedup import Candidate, LocalIndex
 
-    with Store(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
-        backend = LocalIndex(store, store, THRESHOLDS, window=timedelta(days=30))
+    with State(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as store:
+        backend = LocalIndex(store.documents, store.fingerprints, THRESHOLDS, window=timedelta(days=30))
         make = backend.fingerprinter
         assert make is not None
         saved = Candidate("https://x.example/0", "0", 500, make.fingerprint(TEXT))
@@ -165,7 +167,7 @@ def test_a_long_lived_local_index_evicts_expired_fingerprints(tmp_path: Path) ->
         retitled = Candidate("https://y.example/copy", "other", 500, make.fingerprint("Retitled. " + TEXT))
         match = backend.check(retitled, "copy").duplicate_of
         assert match is not None and match.reason == "near duplicate"
-        store.db.execute("UPDATE fingerprints SET saved_at = '2000-01-01T00:00:00+00:00'")
+        store.db.connection.execute("UPDATE fingerprints SET saved_at = '2000-01-01T00:00:00+00:00'")
         assert backend.evict(datetime.now(UTC) - timedelta(days=30)) == 1
         assert backend.check(retitled, "copy").duplicate_of is None
-        assert store.db.execute("SELECT COUNT(*) FROM fingerprints").fetchone()[0] == 0
+        assert store.db.connection.execute("SELECT COUNT(*) FROM fingerprints").fetchone()[0] == 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import DW_SEED, LoopbackServer, Route, article_page, rss, shared_data, story, write_config
 from feedd import load_config, run_once
-from feedd.feeds.urls import document_id
+from feedd.feeds import document_id
 
 PARAGRAPHS = [
     "The city council voted on Tuesday to expand the tram network by twelve kilometres.",
@@ -178,10 +178,10 @@ def test_exact_duplicates_across_feeds_are_dropped(server: LoopbackServer, tmp_p
     summary = run_once(load_config(write_config(tmp_path, [{"url": first}, {"url": second}])))
     assert (summary.saved, summary.duplicate) == (1, 2)
     assert len(_documents(tmp_path / "out")) == 1
-    from feedd.state.store import Store
+    from feedd.state import State
 
-    with Store(tmp_path / "state.sqlite3", tmp_path / "out", "{seq:03d}_{id}.txt") as store:
-        reasons = dict(store.db.execute("SELECT entry_key, reason FROM entries WHERE status = 'duplicate'"))
+    with State(tmp_path / "state.sqlite3", tmp_path / "out", "{seq:03d}_{id}.txt") as state:
+        reasons = {drop.entry.entry_key: drop.entry.reason for drop in state.entries.recent_duplicates(10)}
     # (feedparser resolves these bare GUIDs against the feed URL, as permalinks)
     assert {key.rsplit("/", 1)[-1]: reason for key, reason in reasons.items()} == {
         "b": "same canonical URL",
@@ -258,22 +258,22 @@ def test_failed_entries_are_retried_even_when_the_feed_is_unchanged(
     assert third.feeds_not_modified == 1  # now every entry is settled: validators are used
 
 
-def _slow_or_quick(seconds: float) -> tuple[str, None]:
+def _slow_or_quick(seconds: float) -> str:
     import time as clock
 
     clock.sleep(seconds)
-    return "done", None
+    return "done"
 
 
 def test_a_hung_extraction_is_stopped_and_the_pool_recovers() -> None:
     import asyncio
     import time as clock
 
-    from feedd.extract.extractor import ExtractionFailure
-    from feedd.pipeline.session import _ExtractorPool
+    from feedd.extract import ExtractionFailure
+    from feedd.pipeline.worker import ExtractorPool
 
     async def go() -> tuple[object, object, float]:
-        with _ExtractorPool(workers=1, timeout=1.0) as pool:
+        with ExtractorPool(workers=1, timeout=1.0) as pool:
             started = clock.monotonic()
             hung = await pool.run(_slow_or_quick, 30)
             elapsed = clock.monotonic() - started
@@ -281,6 +281,6 @@ def test_a_hung_extraction_is_stopped_and_the_pool_recovers() -> None:
             return hung, after, elapsed
 
     hung, after, elapsed = asyncio.run(go())
-    assert isinstance(hung[0], ExtractionFailure) and "longer than 1s" in hung[0].reason
+    assert isinstance(hung, ExtractionFailure) and "longer than 1s" in hung.reason
     assert elapsed < 10
-    assert after == ("done", None)
+    assert after == "done"

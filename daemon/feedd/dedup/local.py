@@ -29,7 +29,7 @@ class LocalIndex:
         self._index: NearIndex | None = None
         detectors: list[DuplicateDetector] = [ExactDetector(saved)]
         if fingerprints is not None:
-            self._index = load_index(fingerprints, NearParams(), _iso(datetime.now(UTC) - window))
+            self._index = load_index(fingerprints, NearParams(), datetime.now(UTC) - window)
             detectors.append(NearDuplicateDetector(self._index, fingerprints, thresholds))
         self._detectors = Deduplicator(detectors)
 
@@ -46,13 +46,9 @@ class LocalIndex:
     def evict(self, older_than: datetime) -> int:
         if self._index is None or self._fingerprints is None:
             return 0
-        seqs = self._fingerprints.forget_fingerprints_before(_iso(older_than))
+        seqs = self._fingerprints.forget_before(older_than)
         self._index.remove_many(seqs)
         return len(seqs)
 
     def close(self) -> None:
         """Nothing to release: the index lives in memory, the state is the caller's."""
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")

@@ -11,19 +11,19 @@ arriving after its longer story, a second index holds every document's lead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol
 
 import numpy as np
 
-from feedd.config.settings import DedupConfig
+from feedd.config import DedupConfig
 from feedd.dedup.fingerprint import (
     Fingerprint,
     FingerprintRecord,
     NearParams,
     minhashes_from_record,
-    shingles_from_record,
     text_from_record,
 )
 from feedd.dedup.lsh import NearIndex
@@ -164,10 +164,33 @@ def decide(
     return Verdict(nearest=nearest.as_match() if nearest else None)
 
 
-class StoredFingerprints(Protocol):
-    """What the detector needs from the store."""
+class StoredFingerprint(Protocol):
+    """A saved document's fingerprint, as the state gives it back."""
 
-    def fingerprint_shingles(self, seqs: Iterable[int]) -> Iterator[tuple[int, str, bytes, bytes]]: ...
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def doc_id(self) -> str: ...
+
+    @property
+    def record(self) -> FingerprintRecord: ...
+
+
+class FingerprintSketch(Protocol):
+    """A saved document's MinHash values (FingerprintRecord.minhash): what the index loads."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def minhash(self) -> bytes: ...
+
+
+class StoredFingerprints(Protocol):
+    """What the detector needs from the state."""
+
+    def of_documents(self, seqs: Iterable[int]) -> Iterator[StoredFingerprint]: ...
 
 
 class NearDuplicateDetector:
@@ -186,8 +209,8 @@ class NearDuplicateDetector:
         if not seqs:
             return Verdict()
         stored = (
-            SavedFingerprint(doc_id, shingles_from_record(shingles), text)
-            for _seq, doc_id, shingles, text in self._saved.fingerprint_shingles(seqs)
+            SavedFingerprint(saved.doc_id, saved.record.shingle_set(), saved.record.text)
+            for saved in self._saved.of_documents(seqs)
         )
         return decide(fingerprint, stored, self._thresholds)
 
@@ -197,34 +220,39 @@ class NearDuplicateDetector:
 
 
 class FingerprintStore(StoredFingerprints, Protocol):
-    """What loading the index needs from the store."""
+    """What loading the index needs from the state."""
 
-    def meta(self, key: str) -> str | None: ...
+    def parameters(self) -> str | None:
+        """The parameters the stored fingerprints were made with (NearParams.recorded())."""
+        ...
 
-    def set_meta(self, key: str, value: str) -> None: ...
+    def record_parameters(self, recorded: str) -> None: ...
 
-    def forget_fingerprints_before(self, cutoff: str) -> list[int]: ...
+    def forget_before(self, cutoff: datetime) -> list[int]:
+        """Drop the fingerprints saved before `cutoff`; their seqs."""
+        ...
 
-    def fingerprints_since(self, since: str, *, with_text: bool = False) -> Iterator[tuple]: ...
+    def since(self, since: datetime) -> Iterator[StoredFingerprint]: ...
 
-    def replace_fingerprints(self, rows: Iterable[tuple[int, bytes, bytes]]) -> None: ...
+    def sketches_since(self, since: datetime) -> Iterator[FingerprintSketch]: ...
+
+    def replace(self, recomputed: Mapping[int, FingerprintRecord]) -> None: ...
 
 
-_PARAMS_KEY = "near_duplicate_params"
-
-
-def load_index(store: FingerprintStore, params: NearParams, cutoff: str) -> NearIndex:
-    """The index of every fingerprint saved at or after `cutoff` (ISO time); older ones are
-    forgotten. Fingerprints made with other parameters are recomputed first, never mixed."""
-    store.forget_fingerprints_before(cutoff)
+def load_index(store: FingerprintStore, params: NearParams, cutoff: datetime) -> NearIndex:
+    """The index of every fingerprint saved at or after `cutoff`; older ones are forgotten.
+    Fingerprints made with other parameters are recomputed first, never mixed."""
+    store.forget_before(cutoff)
     index = NearIndex(params)
-    if store.meta(_PARAMS_KEY) != params.recorded():
+    if store.parameters() != params.recorded():
         fingerprinter = index.fingerprinter
-        recomputed = []
-        for seq, text_blob, _minhash in store.fingerprints_since(cutoff, with_text=True):
-            record = FingerprintRecord.of(fingerprinter.fingerprint(text_from_record(text_blob)))
-            recomputed.append((seq, record.shingles, record.minhash))
-        store.replace_fingerprints(recomputed)
-        store.set_meta(_PARAMS_KEY, params.recorded())
-    index.add_many((seq, *minhashes_from_record(blob)) for seq, blob in store.fingerprints_since(cutoff))
+        recomputed = {
+            saved.seq: FingerprintRecord.of(fingerprinter.fingerprint(saved.record.plain_text()))
+            for saved in store.since(cutoff)
+        }
+        store.replace(recomputed)
+        store.record_parameters(params.recorded())
+    index.add_many(
+        (sketch.seq, *minhashes_from_record(sketch.minhash)) for sketch in store.sketches_since(cutoff)
+    )
     return index

@@ -19,13 +19,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from protego import Protego
 
 from feedd.errors import FetchError, HTTPStatusError
 from feedd.http.client import Fetcher
-from feedd.state.store import Store
 
 #: The product token feedd's robots.txt groups are matched against.
 ROBOTS_TOKEN = "feedd"
@@ -80,12 +80,35 @@ class _Rules:
     transient: bool = False
 
 
+class CachedRobotsFile(Protocol):
+    """A robots.txt as last fetched."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def body(self) -> str: ...
+
+    @property
+    def expires(self) -> datetime: ...
+
+
+class RobotsCache(Protocol):
+    """Where fetched robots.txt files are kept between passes (the state's `robots` table)."""
+
+    def cached(self, origin: str, now: datetime) -> CachedRobotsFile | None:
+        """`origin`'s file as last fetched, unless it has expired by `now`."""
+        ...
+
+    def cache(self, origin: str, status: int, body: str, expires: datetime) -> None: ...
+
+
 class RobotsPolicy:
     """robots.txt verdicts for page URLs, one fetch per site however many pages ask at once."""
 
-    def __init__(self, fetcher: Fetcher, store: Store, *, respect_ai_optout: bool = False) -> None:
+    def __init__(self, fetcher: Fetcher, cache: RobotsCache, *, respect_ai_optout: bool = False) -> None:
         self._fetcher = fetcher
-        self._store = store
+        self._cache = cache
         self._respect_ai_optout = respect_ai_optout
         self._rules: dict[str, _Rules] = {}
         self._loading: dict[str, asyncio.Lock] = {}
@@ -119,9 +142,9 @@ class RobotsPolicy:
 
     async def _load(self, origin: str) -> _Rules:
         now = datetime.now(UTC)
-        cached = self._store.cached_robots(origin, now)
+        cached = self._cache.cached(origin, now)
         if cached is not None:
-            status, body, expires = cached
+            status, body, expires = cached.status, cached.body, cached.expires
         else:
             try:
                 response = await self._fetcher.get(f"{origin}/robots.txt", accept=_ROBOTS_ACCEPT)
@@ -135,7 +158,7 @@ class RobotsPolicy:
                 status, max_age = response.status_code, response.fresh_for()
                 body = response.content[:_MAX_ROBOTS_BYTES].decode("utf-8", "replace")
             expires = now + (min(_MAX_AGE, timedelta(seconds=max_age)) if max_age is not None else _MAX_AGE)
-            self._store.cache_robots(origin, status, body, expires)
+            self._cache.cache(origin, status, body, expires)
         # However short the file's own lifetime, one pass asks once.
         expires = max(expires, now + _MIN_MEMORY_AGE)
         if status in (401, 403):

@@ -6,21 +6,20 @@ Reads the state without locking it, so it works beside a running pass.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
-from feedd.config.settings import Config
-from feedd.dedup.verify import Evidence
-from feedd.state.store import Store
+from feedd.config import Config
+from feedd.dedup import Evidence
+from feedd.state.core import State
+from feedd.state.records import EntryRecord
 
 
 @dataclass(frozen=True, slots=True)
 class Drop:
     """An entry dropped as a duplicate of a saved document."""
 
-    detected: str
+    detected: datetime
     feed: str
     link: str | None
     title: str | None
@@ -53,7 +52,7 @@ class KeptDocument:
     canonical_url: str | None
     feed: str
     entry_link: str | None
-    saved_at: str
+    saved_at: datetime
     nearest: NearestStory | None = None
 
 
@@ -74,11 +73,11 @@ class FeedStatus:
 
     url: str
     name: str | None
-    last_polled: str | None
+    last_polled: datetime | None
     last_result: str | None
     last_error: str | None
     consecutive_errors: int
-    next_poll: str | None
+    next_poll: datetime | None
     interval: float | None
     interval_reason: str | None
     saved: int
@@ -88,100 +87,110 @@ class FeedStatus:
 
 def feed_statuses(config: Config) -> list[FeedStatus]:
     """The configured feeds, in config order, with what the state knows of them."""
-    with _store(config) as store:
-        rows = {row["url"]: row for row in store.feed_statuses()}
+    with _state(config) as state:
+        known = {record.url: record for record in state.feeds.statuses()}
     statuses = []
     for feed in config.feeds:
-        url, name, row = feed.url, feed.name, rows.get(feed.url)
-
-        def known(column: str, default: object = None, row: sqlite3.Row | None = row) -> Any:
-            return row[column] if row is not None else default
-
+        record = known.get(feed.url)
+        if record is None:
+            statuses.append(
+                FeedStatus(
+                    url=feed.url,
+                    name=feed.name,
+                    last_polled=None,
+                    last_result="never polled",
+                    last_error=None,
+                    consecutive_errors=0,
+                    next_poll=None,
+                    interval=None,
+                    interval_reason=None if feed.enabled else "disabled in the config",
+                    saved=0,
+                    dropped=0,
+                    failed=0,
+                )
+            )
+            continue
         statuses.append(
             FeedStatus(
-                url=url,
-                name=name,
-                last_polled=known("last_polled"),
-                last_result=known("last_result", "never polled"),
-                last_error=known("last_error"),
-                consecutive_errors=known("consecutive_errors", 0),
-                next_poll=known("next_poll") if feed.enabled else None,
-                interval=known("interval") if feed.enabled else None,
-                interval_reason=known("interval_reason") if feed.enabled else "disabled in the config",
-                saved=known("saved", 0),
-                dropped=known("dropped", 0),
-                failed=known("failed", 0),
+                url=feed.url,
+                name=feed.name,
+                last_polled=record.last_polled,
+                last_result=record.last_result,
+                last_error=record.last_error,
+                consecutive_errors=record.consecutive_errors,
+                next_poll=record.next_poll if feed.enabled else None,
+                interval=record.interval if feed.enabled else None,
+                interval_reason=record.interval_reason if feed.enabled else "disabled in the config",
+                saved=record.saved,
+                dropped=record.dropped,
+                failed=record.failed,
             )
         )
     return statuses
 
 
-def _store(config: Config) -> Store:
-    return Store(config.database, config.output_dir, config.storage.filename, read_only=True)
-
-
-def _drop(row: sqlite3.Row, kept_file: str | None) -> Drop:
-    return Drop(
-        detected=row["last_seen"],
-        feed=row["feed_url"],
-        link=row["link"],
-        title=row["title"],
-        canonical_url=row["canonical_url"],
-        duplicate_of=row["document_id"],
-        kept_file=kept_file,
-        reason=row["reason"],
-        jaccard=row["jaccard"],
-        containment=row["containment"],
-        evidence=Evidence.from_dict(json.loads(row["evidence"])) if row["evidence"] else None,
-    )
-
-
-def _nearest(store: Store, recorded: str | None) -> NearestStory | None:
-    if not recorded:
-        return None
-    data = json.loads(recorded)
-    found = store.find_document(data["document_id"])
-    return NearestStory(
-        doc_id=data["document_id"],
-        file=found["path"] if found else None,
-        jaccard=data["jaccard"],
-        containment=data["containment"],
-        evidence=Evidence.from_dict(data["evidence"]) if data["evidence"] else None,
-    )
-
-
 def recent_drops(config: Config, limit: int = 20) -> list[Drop]:
     """The most recent duplicates dropped, newest first."""
-    with _store(config) as store:
-        return [_drop(row, row["kept_path"]) for row in store.recent_duplicates(limit)]
+    with _state(config) as state:
+        return [_drop(dropped.entry, dropped.kept_file) for dropped in state.entries.recent_duplicates(limit)]
 
 
 def explain(config: Config, ident: str) -> Explanation:
     """Why the document with this id, canonical URL or entry link was kept or dropped."""
-    with _store(config) as store:
-        row = store.find_document(ident)
+    with _state(config) as state:
+        found = state.documents.find(ident)
         kept = None
-        if row is not None:
+        if found is not None:
+            nearest = None
+            if (match := found.nearest) is not None:
+                nearest_document = state.documents.find(match.document_id)
+                nearest = NearestStory(
+                    doc_id=match.document_id,
+                    file=nearest_document.file if nearest_document else None,
+                    jaccard=match.jaccard,
+                    containment=match.containment,
+                    evidence=match.evidence,
+                )
             kept = KeptDocument(
-                seq=row["seq"],
-                doc_id=row["id"],
-                file=row["path"],
-                canonical_url=row["canonical_url"],
-                feed=row["feed_url"],
-                entry_link=row["entry_link"],
-                saved_at=row["saved_at"],
-                nearest=_nearest(store, row["nearest"]),
+                seq=found.seq,
+                doc_id=found.doc_id,
+                file=found.file,
+                canonical_url=found.canonical_url,
+                feed=found.feed_url,
+                entry_link=found.entry_link,
+                saved_at=found.saved_at,
+                nearest=nearest,
             )
-        drops = [row for row in store.find_entries(ident) if row["status"] == "duplicate"]
+        drops = [entry for entry in state.entries.find(ident) if entry.status == "duplicate"]
         if kept is not None:
-            drops += [row for row in store.find_entries(kept.doc_id) if row["status"] == "duplicate"]
-        unique = {(r["feed_url"], r["entry_key"]): r for r in drops}
+            drops += [entry for entry in state.entries.find(kept.doc_id) if entry.status == "duplicate"]
+        unique = {(entry.feed_url, entry.entry_key): entry for entry in drops}
         files = {}
-        for doc_id in {r["document_id"] for r in unique.values()}:
-            if found := store.find_document(doc_id):
-                files[doc_id] = found["path"]
+        for doc_id in {entry.document_id for entry in unique.values() if entry.document_id}:
+            if document := state.documents.find(doc_id):
+                files[doc_id] = document.file
         return Explanation(
             query=ident,
             kept=kept,
-            drops=tuple(_drop(r, files.get(r["document_id"])) for r in unique.values()),
+            drops=tuple(_drop(entry, files.get(entry.document_id or "")) for entry in unique.values()),
         )
+
+
+def _state(config: Config) -> State:
+    return State(config.database, config.output_dir, config.storage.filename, read_only=True)
+
+
+def _drop(entry: EntryRecord, kept_file: str | None) -> Drop:
+    return Drop(
+        detected=entry.last_seen,
+        feed=entry.feed_url,
+        link=entry.link,
+        title=entry.title,
+        canonical_url=entry.canonical_url,
+        duplicate_of=entry.document_id or "",
+        kept_file=kept_file,
+        reason=entry.reason or "",
+        jaccard=entry.jaccard,
+        containment=entry.containment,
+        evidence=entry.evidence,
+    )

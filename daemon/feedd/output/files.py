@@ -1,0 +1,73 @@
+"""Durable file writes for the output folder: whole files that appear atomically, lines appended
+and fsynced, and the clean-up a crash mid-write calls for."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Suffix of the temp files an atomic write leaves behind when it is interrupted.
+TEMP_SUFFIX = ".feedd-tmp"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Temp file in the same folder, fsync, rename, fsync the folder. Mode 0666 minus umask."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        _write_all(fd, data)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        temp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    os.replace(temp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line and fsync it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+    try:
+        _write_all(fd, (line + "\n").encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def drop_torn_last_line(path: Path) -> None:
+    """A crash mid-append can leave a partial last line; cut it."""
+    try:
+        handle = open(path, "r+b")
+    except FileNotFoundError:
+        return
+    with handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        handle.seek(size - 1)
+        if handle.read(1) == b"\n":
+            return
+        handle.seek(0)
+        keep = handle.read().rfind(b"\n") + 1
+        handle.truncate(keep)
+        os.fsync(handle.fileno())
+
+
+def remove_temp_files(folder: Path) -> None:
+    """Delete what interrupted atomic writes left anywhere under `folder`."""
+    for temp in folder.rglob(f".*{TEMP_SUFFIX}"):
+        temp.unlink(missing_ok=True)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

@@ -1,0 +1,217 @@
+"""The `documents` table and the output folder: crash-safe saves, nothing lost or doubled.
+
+Saving a document is a small write-ahead protocol:
+1. one transaction allocates `seq`, records the entry as saved and keeps the rendered text and
+   manifest line in a `pending` document row;
+2. the file is written to a temp file in its folder, fsynced and renamed into place;
+3. the manifest line is appended and fsynced;
+4. the row is marked `saved`.
+A crash anywhere leaves a pending row that `recover` (run by `State.open`) completes, so a
+document is never lost, never written twice, and `seq` is never reused.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from feedd.dedup import DuplicateMatch, Evidence
+from feedd.errors import DocumentWriteError, StateError
+from feedd.output import (
+    append_line,
+    drop_torn_last_line,
+    remove_temp_files,
+    render_filename,
+    write_atomically,
+)
+from feedd.state.database import Database, read_time, stored_time
+from feedd.state.entries import Entries
+from feedd.state.fingerprints import Fingerprints
+from feedd.state.records import NewDocument, SavedDocument, StoredDocument
+
+#: One JSON line per saved document, in seq order, in the output folder.
+MANIFEST = "manifest.jsonl"
+#: What the `nearest` column records: a saved document verified as another story.
+NEAREST_REASON = "independent write-up"
+
+
+class Documents:
+    """Saved documents by seq, id, canonical URL and body hash; their files and manifest."""
+
+    def __init__(
+        self,
+        database: Database,
+        output_dir: Path,
+        filename_template: str,
+        entries: Entries,
+        fingerprints: Fingerprints,
+    ) -> None:
+        self._database = database
+        self._output_dir = output_dir
+        self._template = filename_template
+        self._entries = entries
+        self._fingerprints = fingerprints
+
+    def document_id_by_url(self, canonical_url: str) -> str | None:
+        row = self._database.connection.execute(
+            "SELECT id FROM documents WHERE canonical_url = ?", (canonical_url,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def document_id_by_body_hash(self, body_hash: str) -> str | None:
+        row = self._database.connection.execute(
+            "SELECT id FROM documents WHERE body_hash = ? LIMIT 1", (body_hash,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def find(self, ident: str) -> StoredDocument | None:
+        """A saved document by id, canonical URL, or the link of the entry it came from."""
+        row = self._database.connection.execute(
+            "SELECT d.*, e.link AS entry_link FROM documents d"
+            " LEFT JOIN entries e ON e.feed_url = d.feed_url AND e.entry_key = d.entry_key"
+            " WHERE d.id = ? OR d.canonical_url = ? OR e.link = ? LIMIT 1",
+            (ident, ident, ident),
+        ).fetchone()
+        return _stored_document(row) if row else None
+
+    def save(self, document: NewDocument, *, nearest: DuplicateMatch | None = None) -> SavedDocument:
+        """Save atomically and durably; see the module docstring for the protocol. `nearest`:
+        the closest saved document found to be another story, and why."""
+        saved_at = datetime.now(UTC)
+        with self._database.transaction(durable=True) as db:
+            seq = int(db.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()[0])
+            relative = render_filename(
+                self._template, seq=seq, doc_id=document.doc_id, day=document.filename_date
+            )
+            manifest_line = json.dumps(
+                {"seq": seq, "id": document.doc_id, "file": relative, **document.metadata},
+                ensure_ascii=False,
+                sort_keys=False,
+            )
+            db.execute(
+                """
+                INSERT INTO documents (seq, id, canonical_url, body_hash, path, feed_url, entry_key,
+                                       saved_at, state, pending_text, manifest_line, nearest)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+                """,
+                (
+                    seq,
+                    document.doc_id,
+                    document.canonical_url or None,
+                    document.body_hash,
+                    relative,
+                    document.feed_url,
+                    document.entry_key,
+                    stored_time(saved_at),
+                    document.text,
+                    manifest_line,
+                    _nearest_column(nearest),
+                ),
+            )
+            if document.fingerprint is not None:
+                self._fingerprints.add(seq, document.fingerprint, saved_at)
+            db.execute("UPDATE meta SET value = ? WHERE key = 'next_seq'", (str(seq + 1),))
+            self._entries.record(
+                document.feed_url, document.entry_key, document.entry_link, "saved", document.doc_id, None
+            )
+        try:
+            self._complete(seq, relative, document.text, manifest_line)
+        except OSError as exc:
+            # The pending row stays: the next State.open finishes this save.
+            raise DocumentWriteError(
+                f"cannot write {self._output_dir / relative}: {exc.strerror or exc}"
+            ) from None
+        return SavedDocument(seq=seq, doc_id=document.doc_id, path=self._output_dir / relative)
+
+    def recover(self) -> None:
+        """Finish saves a crash interrupted and clear what it left half-written."""
+        remove_temp_files(self._output_dir)
+        manifest = self._output_dir / MANIFEST
+        # A torn last line belongs to a save that is still pending: it is appended again below.
+        drop_torn_last_line(manifest)
+        pending = self._database.connection.execute(
+            "SELECT seq, path, pending_text, manifest_line FROM documents"
+            " WHERE state = 'pending' ORDER BY seq"
+        ).fetchall()
+        if not pending:
+            return
+        listed = _manifest_seqs(manifest)
+        for row in pending:
+            try:
+                self._complete(
+                    row["seq"], row["path"], row["pending_text"], row["manifest_line"], manifest_seqs=listed
+                )
+            except OSError as exc:
+                raise StateError(
+                    f"cannot finish saving {self._output_dir / row['path']}: {exc.strerror or exc}"
+                ) from None
+
+    def _complete(
+        self, seq: int, relative: str, text: str, manifest_line: str, *, manifest_seqs: set[int] | None = None
+    ) -> None:
+        """Steps 2-4 of a save; safe to repeat after a crash."""
+        path = self._output_dir / relative
+        if not path.exists():
+            write_atomically(path, text.encode("utf-8"))
+        if manifest_seqs is None or seq not in manifest_seqs:
+            append_line(self._output_dir / MANIFEST, manifest_line)
+        self._database.connection.execute(
+            "UPDATE documents SET state = 'saved', pending_text = NULL WHERE seq = ?", (seq,)
+        )
+
+
+def _manifest_seqs(manifest: Path) -> set[int]:
+    seqs = set()
+    if manifest.exists():
+        with open(manifest, "rb") as handle:
+            for line in handle:
+                try:
+                    seqs.add(int(json.loads(line)["seq"]))
+                except (ValueError, KeyError, TypeError):
+                    continue
+    return seqs
+
+
+def _nearest_column(nearest: DuplicateMatch | None) -> str | None:
+    if nearest is None:
+        return None
+    return json.dumps(
+        {
+            "document_id": nearest.document_id,
+            "jaccard": nearest.jaccard,
+            "containment": nearest.containment,
+            "evidence": nearest.evidence.as_dict() if nearest.evidence else None,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _nearest_match(column: str | None) -> DuplicateMatch | None:
+    if not column:
+        return None
+    data = json.loads(column)
+    evidence = data.get("evidence")
+    return DuplicateMatch(
+        data["document_id"],
+        NEAREST_REASON,
+        jaccard=data.get("jaccard"),
+        containment=data.get("containment"),
+        evidence=Evidence.from_dict(evidence) if evidence else None,
+    )
+
+
+def _stored_document(row: sqlite3.Row) -> StoredDocument:
+    return StoredDocument(
+        seq=row["seq"],
+        doc_id=row["id"],
+        file=row["path"],
+        canonical_url=row["canonical_url"],
+        feed_url=row["feed_url"],
+        entry_key=row["entry_key"],
+        entry_link=row["entry_link"],
+        saved_at=read_time(row["saved_at"]),
+        state=row["state"],
+        nearest=_nearest_match(row["nearest"]),
+    )

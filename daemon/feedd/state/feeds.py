@@ -1,0 +1,99 @@
+"""The `feeds` table: each feed's HTTP validators, last poll and next poll."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from feedd.state.database import Database, now_stored, read_optional_time, stored_time
+from feedd.state.records import FeedRecord, FeedState
+
+
+class Feeds:
+    """Poll bookkeeping, one row per polled feed."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def state(self, url: str) -> FeedState:
+        row = self._database.connection.execute(
+            "SELECT etag, last_modified FROM feeds WHERE url = ?", (url,)
+        ).fetchone()
+        return FeedState(row["etag"], row["last_modified"]) if row else FeedState()
+
+    def record_poll(
+        self,
+        url: str,
+        *,
+        result: str,
+        error: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        clear_validators: bool = False,
+    ) -> None:
+        """Remember a poll's outcome. Validators are kept from earlier polls unless replaced, or
+        cleared so that the next poll fetches the whole feed."""
+        db = self._database.connection
+        failed = error is not None
+        if clear_validators:
+            db.execute("UPDATE feeds SET etag = NULL, last_modified = NULL WHERE url = ?", (url,))
+        db.execute(
+            """
+            INSERT INTO feeds (url, etag, last_modified, last_polled, last_result, last_error,
+                               consecutive_errors)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (url) DO UPDATE SET
+                etag = COALESCE(excluded.etag, feeds.etag),
+                last_modified = COALESCE(excluded.last_modified, feeds.last_modified),
+                last_polled = excluded.last_polled,
+                last_result = excluded.last_result,
+                last_error = excluded.last_error,
+                consecutive_errors = CASE WHEN ? THEN feeds.consecutive_errors + 1 ELSE 0 END
+            """,
+            (url, etag, last_modified, now_stored(), result, error, int(failed), failed),
+        )
+
+    def record_schedule(self, url: str, *, next_poll: datetime, interval: float, reason: str) -> None:
+        self._database.connection.execute(
+            "UPDATE feeds SET next_poll = ?, interval = ?, interval_reason = ? WHERE url = ?",
+            (stored_time(next_poll), interval, reason, url),
+        )
+
+    def consecutive_errors(self, url: str) -> int:
+        row = self._database.connection.execute(
+            "SELECT consecutive_errors FROM feeds WHERE url = ?", (url,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def statuses(self) -> list[FeedRecord]:
+        """Every polled feed with its last result, schedule and entry counts, by URL."""
+        rows = self._database.connection.execute(
+            """
+            SELECT f.*,
+                   (SELECT COUNT(*) FROM entries e WHERE e.feed_url = f.url AND e.status = 'saved') AS saved,
+                   (SELECT COUNT(*) FROM entries e WHERE e.feed_url = f.url AND e.status = 'duplicate')
+                       AS dropped,
+                   (SELECT COUNT(*) FROM entries e WHERE e.feed_url = f.url AND e.status = 'failed')
+                       AS failed
+            FROM feeds f ORDER BY f.url
+            """
+        )
+        return [_feed_record(row) for row in rows]
+
+
+def _feed_record(row: sqlite3.Row) -> FeedRecord:
+    return FeedRecord(
+        url=row["url"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_polled=read_optional_time(row["last_polled"]),
+        last_result=row["last_result"],
+        last_error=row["last_error"],
+        consecutive_errors=row["consecutive_errors"],
+        next_poll=read_optional_time(row["next_poll"]),
+        interval=row["interval"],
+        interval_reason=row["interval_reason"],
+        saved=row["saved"],
+        dropped=row["dropped"],
+        failed=row["failed"],
+    )

@@ -1,0 +1,102 @@
+"""The state database's tables, and the statements that bring an older database up to date.
+
+The schema is a promise to every existing state: tables and columns are only ever added, by a
+migration that raises SCHEMA_VERSION.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 4
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    last_polled TEXT,
+    last_result TEXT,
+    last_error TEXT,
+    consecutive_errors INTEGER NOT NULL DEFAULT 0,
+    next_poll TEXT,
+    interval REAL,
+    interval_reason TEXT
+);
+CREATE TABLE IF NOT EXISTS documents (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    canonical_url TEXT UNIQUE,
+    body_hash TEXT NOT NULL,
+    path TEXT NOT NULL,
+    feed_url TEXT NOT NULL,
+    entry_key TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'saved')),
+    pending_text TEXT,
+    manifest_line TEXT NOT NULL,
+    nearest TEXT
+);
+CREATE INDEX IF NOT EXISTS documents_body_hash ON documents (body_hash);
+CREATE INDEX IF NOT EXISTS documents_pending ON documents (state) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS entries (
+    feed_url TEXT NOT NULL,
+    entry_key TEXT NOT NULL,
+    link TEXT,
+    status TEXT NOT NULL CHECK (status IN ('saved', 'duplicate', 'failed')),
+    document_id TEXT,
+    reason TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    title TEXT,
+    canonical_url TEXT,
+    jaccard REAL,
+    containment REAL,
+    evidence TEXT,
+    PRIMARY KEY (feed_url, entry_key)
+);
+CREATE INDEX IF NOT EXISTS entries_status_seen ON entries (status, last_seen);
+CREATE TABLE IF NOT EXISTS fingerprints (
+    seq INTEGER PRIMARY KEY,
+    saved_at TEXT NOT NULL,
+    text BLOB NOT NULL,
+    shingles BLOB NOT NULL,
+    minhash BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fingerprints_saved_at ON fingerprints (saved_at);
+CREATE TABLE IF NOT EXISTS waiting (
+    feed_url TEXT NOT NULL,
+    entry_key TEXT NOT NULL,
+    queued_at TEXT NOT NULL,
+    body_words INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    fingerprint_text BLOB,
+    fingerprint_shingles BLOB,
+    fingerprint_minhash BLOB,
+    PRIMARY KEY (feed_url, entry_key)
+);
+CREATE TABLE IF NOT EXISTS robots (
+    origin TEXT PRIMARY KEY,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    expires TEXT NOT NULL
+);
+"""
+# Statements that bring a database of schema version N-1 to N.
+MIGRATIONS: dict[int, list[str]] = {
+    2: [
+        "ALTER TABLE entries ADD COLUMN title TEXT",
+        "ALTER TABLE entries ADD COLUMN canonical_url TEXT",
+        "ALTER TABLE entries ADD COLUMN jaccard REAL",
+        "ALTER TABLE entries ADD COLUMN containment REAL",
+    ],
+    3: [
+        "ALTER TABLE feeds ADD COLUMN next_poll TEXT",
+        "ALTER TABLE feeds ADD COLUMN interval REAL",
+        "ALTER TABLE feeds ADD COLUMN interval_reason TEXT",
+    ],
+    4: [
+        "ALTER TABLE entries ADD COLUMN evidence TEXT",
+        "ALTER TABLE documents ADD COLUMN nearest TEXT",
+    ],
+}
