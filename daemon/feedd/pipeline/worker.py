@@ -17,8 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TypeVar
 
-from feedd.dedup.fingerprint import Fingerprinter
-from feedd.dedup.records import Candidate
+from feedd.dedup import Candidate, Fingerprinter
 from feedd.extract import Article, ExtractionFailure, PageInput
 
 log = logging.getLogger("feedd")
