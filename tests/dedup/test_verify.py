@@ -84,6 +84,48 @@ def test_evidence_survives_its_json_round_trip() -> None:
     assert Evidence.from_dict(json.loads(evidence.to_json())) == evidence
 
 
+def test_the_write_through_shares_two_runs_copied_from_two_places() -> None:
+    """Derived by hand from the fixtures, counting words as Words.of does (a title line first;
+    "900,000", "year-round", "line's" and "island's" are two words each).
+
+    original.txt (294 words): title 7, then paragraphs of 25, 29, 36, 22, 27, 26 ("Firefighters
+    on board ..."), 32, and the four closing paragraphs ("The Nordlys Star, built in 1998 ..." to
+    "... once it was moored.") of 24 + 22 + 23 + 21 = 90 words. So "Firefighters" starts at
+    7 + 25 + 29 + 36 + 22 + 27 = 146 and "The Nordlys Star" at 146 + 26 + 32 = 204, and only 90
+    words follow it.
+
+    write_through.txt (209 words): title 9, new paragraphs of 31, 25 and 28 (11 of them quoted),
+    then the original's four closing paragraphs at 9 + 31 + 25 + 28 = 93, then "Firefighters ..."
+    (26 words) at 93 + 90 = 183. The two passages touch in the write-through but come from two
+    places in the original: two runs, 90 words at 93 / 204 and 26 at 183 / 146.
+
+    Copied share: 116 shared words, none quoted, over 209 - 11 words of prose plus 11 quoted
+    words at 0.25: 116 / 200.75 = 0.5778."""
+    evidence = compare(Words.of(_text("write_through")), Words.of(_text("original")))
+    assert evidence.shorter == "new"
+    assert (evidence.words, evidence.quoted_words) == (209, 11)
+    assert (evidence.shared_words, evidence.shared_quoted_words) == (116, 0)
+    assert [(run.start, run.other_start, run.length) for run in evidence.runs] == [
+        (93, 204, 90),
+        (183, 146, 26),
+    ]
+    assert evidence.copied_share == pytest.approx(116 / 200.75, abs=1e-4)
+    words, original = Words.of(_text("write_through")).words, Words.of(_text("original")).words
+    for run in evidence.runs:
+        assert (
+            words[run.start : run.start + run.length]
+            == original[run.other_start : run.other_start + run.length]
+        )
+
+
+def test_runs_that_touch_but_come_from_two_places_stay_two_runs() -> None:
+    saved = Words.of("a1 a2 a3 a4 a5 a6 b1 b2 b3 b4 b5 c1 c2 c3 c4 c5 c6")
+    new = Words.of("c1 c2 c3 c4 c5 a1 a2 a3 a4 a5")
+    evidence = compare(new, saved)
+    assert [(run.start, run.other_start, run.length) for run in evidence.runs] == [(0, 11, 5), (5, 0, 5)]
+    assert evidence.shared_words == 10 and evidence.run_count == 2
+
+
 def test_long_runs_are_shortened_in_the_middle() -> None:
     text = " ".join(f"w{n}" for n in range(40))
     (run,) = compare(Words.of(text), Words.of(text)).runs
@@ -164,20 +206,25 @@ def test_run_once_drops_the_write_through_keeps_the_brief_and_explains_both(
     (logged,) = [
         json.loads(line) for line in (tmp_path / "out" / "duplicates.jsonl").read_text().splitlines()
     ]
-    assert logged["evidence"]["copied_share"] == pytest.approx(0.58, abs=0.01)
-    assert logged["evidence"]["runs"][0]["length"] == 116
+    # The runs, derived by hand in test_the_write_through_shares_two_runs_copied_from_two_places.
+    assert logged["evidence"]["copied_share"] == pytest.approx(116 / 200.75, abs=1e-4)
+    assert [(run["start"], run["other_start"], run["length"]) for run in logged["evidence"]["runs"]] == [
+        (93, 204, 90),
+        (183, 146, 26),
+    ]
 
     dups = subprocess.run(
         [sys.executable, "-m", "feedd", "dups", "-c", str(config_path), "--json"],
         capture_output=True,
         text=True,
     )
-    assert json.loads(dups.stdout)["evidence"]["run_count"] == 1
+    assert json.loads(dups.stdout)["evidence"]["run_count"] == 2
 
     dropped = _explain(config_path, server.url("/b/write_through"))
     assert "near duplicate of " in dropped
-    assert "58% of the dropped entry's text in 1 shared run(s) of words, longest 116" in dropped
-    assert '116 words at 93 / 204: "the nordlys star built in 1998 passed its ... ' in dropped
+    assert "58% of the dropped entry's text in 2 shared run(s) of words, longest 90" in dropped
+    assert '90 words at 93 / 204: "the nordlys star built in 1998 passed its ... ' in dropped
+    assert '26 words at 183 / 146: "firefighters on board contained the blaze within an ... ' in dropped
 
     kept = _explain(config_path, server.url("/c/independent"))
     assert "Nearest saved document: " in kept and "an independent write-up" in kept

@@ -67,7 +67,7 @@ class Words:
 class SharedRun:
     """A run of consecutive words of the shorter text that the other text also has."""
 
-    #: Word offset in the shorter text, and in the other (where its first words occur).
+    #: Word offset in the shorter text, and in the other (where the run lines up there).
     start: int
     other_start: int
     length: int
@@ -126,27 +126,32 @@ def compare(new: Words, saved: Words, params: VerifyParams = VerifyParams()) -> 
     shorter, other = (new, saved) if which == "new" else (saved, new)
     n = params.run_words
     first_seen: dict[tuple[str, ...], int] = {}
+    repeated: dict[tuple[str, ...], list[int]] = {}  # every place of a gram seen more than once
     for position, gram in enumerate(_grams(other.words, n)):
-        first_seen.setdefault(gram, position)
-    # Every word of a gram found in the other text is shared; consecutive shared words make runs.
-    shared = [False] * len(shorter)
-    origin: dict[int, int] = {}
-    for position, gram in enumerate(_grams(shorter.words, n)):
-        found = first_seen.get(gram)
-        if found is not None:
-            shared[position : position + n] = [True] * n
-            origin.setdefault(position, found)
+        earliest = first_seen.setdefault(gram, position)
+        if earliest != position:
+            repeated.setdefault(gram, [earliest]).append(position)
+    # A run lines up with one stretch of the other text: consecutive grams found at consecutive
+    # places there. Two passages copied from different places are two runs, even where they touch.
     runs: list[SharedRun] = []
-    position = 0
-    while position < len(shorter):
-        if not shared[position]:
-            position += 1
+    first = last = -1
+    starts: list[int] = []  # where the run's first word can sit in the other text
+    for position, gram in enumerate(_grams(shorter.words, n)):
+        seen = first_seen.get(gram)
+        if seen is None:
             continue
-        end = position
-        while end < len(shorter) and shared[end]:
-            end += 1
-        runs.append(_run(shorter, position, end, origin.get(position, -1)))
-        position = end
+        found = repeated.get(gram) or (seen,)
+        if starts and last == position - 1:
+            kept = [start for start in starts if position - first + start in found]
+            if kept:
+                starts, last = kept, position
+                continue
+        if starts:
+            runs.append(_run(shorter, first, min(last + n, position), min(starts)))
+        first = last = position
+        starts = list(found)
+    if starts:
+        runs.append(_run(shorter, first, last + n, min(starts)))
     weight = params.quote_weight
     quoted_words = sum(shorter.quoted)
     total = (len(shorter) - quoted_words) + weight * quoted_words
