@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from math import comb
 from pathlib import Path
 
-from feedd.config.settings import DedupConfig
+from feedd.config import DedupConfig
 from feedd.dedup import FingerprintRecord, NearIndex, NearParams, SavedFingerprint, Thresholds, decide
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup"

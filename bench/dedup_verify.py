@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from feedd.config.settings import DedupConfig
+from feedd.config import DedupConfig
 from feedd.dedup import (
     FingerprintRecord,
     NearIndex,

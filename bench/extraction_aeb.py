@@ -20,7 +20,7 @@ import trafilatura
 from feedd.config import SiteRule
 from feedd.extract import ExtractionFailure, PageInput, try_extract
 from feedd.feeds import Entry
-from feedd.output.render import render
+from feedd.output.format import render
 
 AEB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "extraction" / "aeb"
 

@@ -20,7 +20,7 @@ from extraction_aeb import AEB, page_alone
 
 from feedd.config import load_site_rules
 from feedd.extract import ExtractionFailure, try_extract
-from feedd.output.render import render
+from feedd.output.format import render
 
 FUNDUS = AEB.parent / "fundus"
 

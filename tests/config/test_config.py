@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from feedd.config.settings import load_config, parse_duration
+from feedd.config import load_config, parse_duration
 from feedd.errors import ConfigError
 
 SHIPPED = Path(__file__).resolve().parents[2] / "config" / "feedd.toml"

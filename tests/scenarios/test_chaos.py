@@ -22,8 +22,8 @@ import pytest
 
 from conftest import LoopbackServer, Route, article_page, rss, story, write_config
 from feedd import load_config, run_once
-from feedd.config.settings import Config
-from feedd.pipeline.session import PassSummary
+from feedd.config import Config
+from feedd.pipeline import PassSummary
 
 CAP = 1024 * 1024
 #: Generous against the 3 s per-request budget below: a pass that hangs fails, a slow one not.

@@ -10,7 +10,7 @@ from feedd.output.files import (
     remove_temp_files,
     write_atomically,
 )
-from feedd.output.render import DEFAULT_FILENAME, format_date, render
+from feedd.output.format import DEFAULT_FILENAME, format_date, render
 
 __all__ = [
     "DEFAULT_FILENAME",
