@@ -109,9 +109,18 @@ def test_nothing_anywhere_is_a_failure_with_a_reason() -> None:
 
 
 def test_broken_html_does_not_raise() -> None:
-    for junk in (b"", b"\x00\xff\xfe garbage", b"<html><body><p>unclosed <b>tags <div></p>", b"<" * 10000):
+    """Pages with no text fall back to the entry's teaser; unclosed tags still give their text."""
+    for junk in (b"", b"\x00\xff\xfe garbage", b"<" * 10000):
         outcome = try_extract(_page(junk, _entry(summary_html="Teaser.")))
-        assert isinstance(outcome, ExtractionFailure) or outcome.body_text
+        assert not isinstance(outcome, ExtractionFailure), junk[:20]
+        assert (outcome.source, outcome.fallback_reason, outcome.body_text) == (
+            "feed",
+            "page yielded no article text",
+            "Teaser.",
+        ), junk[:20]
+    outcome = try_extract(_page(b"<html><body><p>unclosed <b>tags <div></p>", _entry(summary_html="Teaser.")))
+    assert not isinstance(outcome, ExtractionFailure)
+    assert (outcome.source, outcome.fallback_reason, outcome.body_text) == ("page", None, "unclosed tags")
 
 
 def test_non_utf8_page_is_decoded_by_its_declared_charset() -> None:
