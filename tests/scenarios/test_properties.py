@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from feedd.errors import FeedParseError
 from feedd.extract import Article, Block, html_to_blocks, normalise_space
 from feedd.feeds import canonical_url, document_id, is_web_url, parse_feed
-from feedd.output.render import format_date, render
+from feedd.output.format import format_date, render
 
 FEED_TEMPLATE = (
     '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
@@ -59,6 +59,7 @@ url_like = st.builds(
 
 @settings(max_examples=400, deadline=None)
 @example("http://[::1")
+@example("A:////")
 @example("http://a:99999/")
 @example("//host:abc/")
 @example("http://[fe80::1]:8080/x?utm_source=y#z")

@@ -72,7 +72,11 @@ def canonical_url(url: str, base: str | None = None) -> str:
         [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)],
         doseq=True,
     )
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    path = parts.path or "/"
+    if not netloc and path.startswith("//"):
+        # Written back, a path of two slashes would read as an (empty) host: "a:////" -> "a://".
+        path = "/" + path.lstrip("/")
+    return urlunsplit((scheme, netloc, path, query, ""))
 
 
 def _is_tracking(name: str) -> bool:
