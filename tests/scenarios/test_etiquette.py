@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from conftest import LoopbackServer, article_page, rss, story, write_config
 from feedd import __version__, load_config, run_once
-from feedd.pipeline.session import PassSummary
+from feedd.pipeline import PassSummary
 
 RSS = {"Content-Type": "application/rss+xml"}
 
