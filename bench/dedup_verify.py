@@ -46,7 +46,6 @@ from feedd.dedup import (
     decide,
     fingerprinter,
     overlap,
-    text_from_record,
 )
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup" / "ecbplus"
@@ -172,13 +171,13 @@ def speed(articles: dict[str, dict], pairs: Sequence[Pair]) -> tuple[float, floa
     """ms per pair as the daemon verifies: the saved text decompressed and read, the new one's
     words read once per document (counted here for every pair: the worst case)."""
     make = fingerprinter(NearParams())
-    records = {i: FingerprintRecord.of(make.fingerprint(a["text"])).text for i, a in articles.items()}
+    records = {i: FingerprintRecord.of(make.fingerprint(a["text"])) for i, a in articles.items()}
     texts = {i: a["text"] for i, a in articles.items()}
     timings = []
     for _ in range(3):
         for pair in pairs:
             started = time.perf_counter()
-            compare(Words.of(texts[pair.b]), Words.of(text_from_record(records[pair.a])))
+            compare(Words.of(texts[pair.b]), Words.of(records[pair.a].plain_text()))
             timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
     words = statistics.mean(len(a["text"].split()) for a in articles.values())
