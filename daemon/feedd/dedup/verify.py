@@ -23,6 +23,8 @@ from feedd.dedup.text import fold_quotes_and_dashes
 _TOKEN = re.compile(r'[^\W_]+|"')
 #: Evidence keeps this many runs (the longest) for `feedd explain`.
 MAX_RUNS_KEPT = 8
+#: Places in the other text a run is followed at, at most (see compare).
+_MAX_ALIGNMENTS = 16
 #: Words of a run shown at each end of its excerpt.
 _EXCERPT_WORDS = 8
 
@@ -126,11 +128,11 @@ def compare(new: Words, saved: Words, params: VerifyParams = VerifyParams()) -> 
     shorter, other = (new, saved) if which == "new" else (saved, new)
     n = params.run_words
     first_seen: dict[tuple[str, ...], int] = {}
-    repeated: dict[tuple[str, ...], list[int]] = {}  # every place of a gram seen more than once
+    repeated: dict[tuple[str, ...], set[int]] = {}  # every place of a gram seen more than once
     for position, gram in enumerate(_grams(other.words, n)):
         earliest = first_seen.setdefault(gram, position)
         if earliest != position:
-            repeated.setdefault(gram, [earliest]).append(position)
+            repeated.setdefault(gram, {earliest}).add(position)
     # A run lines up with one stretch of the other text: consecutive grams found at consecutive
     # places there. Two passages copied from different places are two runs, even where they touch.
     runs: list[SharedRun] = []
@@ -140,7 +142,7 @@ def compare(new: Words, saved: Words, params: VerifyParams = VerifyParams()) -> 
         seen = first_seen.get(gram)
         if seen is None:
             continue
-        found = repeated.get(gram) or (seen,)
+        found = repeated.get(gram) or {seen}
         if starts and last == position - 1:
             kept = [start for start in starts if position - first + start in found]
             if kept:
@@ -149,7 +151,9 @@ def compare(new: Words, saved: Words, params: VerifyParams = VerifyParams()) -> 
         if starts:
             runs.append(_run(shorter, first, min(last + n, position), min(starts)))
         first = last = position
-        starts = list(found)
+        # A text that repeats itself (a live blog, a results table) has a gram in many places:
+        # following the earliest few keeps the work linear; the share covered is the same.
+        starts = sorted(found)[:_MAX_ALIGNMENTS]
     if starts:
         runs.append(_run(shorter, first, last + n, min(starts)))
     weight = params.quote_weight
