@@ -8,9 +8,10 @@ The library is usable without the CLI::
 
 from __future__ import annotations
 
-from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from feedd._lazy import lazy_exports
 
 try:
     __version__ = version("feedd")
@@ -36,7 +37,4 @@ _EXPORTS = {
 __all__ = [*_EXPORTS, "__version__"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'feedd' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

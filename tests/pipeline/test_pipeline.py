@@ -270,7 +270,7 @@ def test_a_hung_extraction_is_stopped_and_the_pool_recovers() -> None:
     import time as clock
 
     from feedd.extract import ExtractionFailure
-    from feedd.pipeline.worker import ExtractorPool
+    from feedd.pipeline.pool import ExtractorPool
 
     async def go() -> tuple[object, object, float]:
         with ExtractorPool(workers=1, timeout=1.0) as pool:
@@ -284,3 +284,27 @@ def test_a_hung_extraction_is_stopped_and_the_pool_recovers() -> None:
     assert isinstance(hung, ExtractionFailure) and "longer than 1s" in hung.reason
     assert elapsed < 10
     assert after == "done"
+
+
+def test_ending_a_hung_extraction_leaves_the_host_program_s_own_processes_alone() -> None:
+    import asyncio
+    import multiprocessing
+
+    from feedd.extract import ExtractionFailure
+    from feedd.pipeline.pool import ExtractorPool
+
+    # A program that uses feedd as a library may run processes of its own.
+    bystander = multiprocessing.get_context("spawn").Process(target=_slow_or_quick, args=(60,))
+    bystander.start()
+    try:
+
+        async def go() -> object:
+            with ExtractorPool(workers=1, timeout=1.0) as pool:
+                return await pool.run(_slow_or_quick, 30)
+
+        assert isinstance(asyncio.run(go()), ExtractionFailure)
+        bystander.join(timeout=2)  # a SIGKILL takes a moment to land
+        assert bystander.is_alive()
+    finally:
+        bystander.kill()
+        bystander.join()

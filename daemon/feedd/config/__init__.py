@@ -1,24 +1,59 @@
 """The config: the TOML file validated into a frozen Config that every stage reads, and the
-per-site extraction rules."""
+per-site extraction rules.
 
-from feedd.config.filename import check_filename_template, render_filename
-from feedd.config.load import load_config, parse_config
-from feedd.config.model import (
-    BasicAuthConfig,
-    BasicCredentials,
-    ClusterConfig,
-    Config,
-    DedupConfig,
-    Duration,
-    ExtractConfig,
-    FeedConfig,
-    FetchConfig,
-    MetricsConfig,
-    ScheduleConfig,
-    StorageConfig,
-    parse_duration,
-)
-from feedd.config.site_rules import SiteRule, SiteRules, load_site_rules, parse_site_rules
+The SiteRule record loads eagerly: extraction workers receive it with each page. The rest (pydantic
+models, the loader, cssselect for the rules) loads on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from feedd._lazy import lazy_exports
+from feedd.config.site_rule import SiteRule
+
+if TYPE_CHECKING:
+    from feedd.config.filename import check_filename_template, render_filename
+    from feedd.config.load import load_config, parse_config
+    from feedd.config.model import (
+        BasicAuthConfig,
+        BasicCredentials,
+        ClusterConfig,
+        Config,
+        DedupConfig,
+        Duration,
+        ExtractConfig,
+        FeedConfig,
+        FetchConfig,
+        MetricsConfig,
+        ScheduleConfig,
+        StorageConfig,
+        parse_duration,
+    )
+    from feedd.config.site_rules import SiteRules, load_site_rules, parse_site_rules
+
+_LAZY = {
+    "BasicAuthConfig": "feedd.config.model",
+    "BasicCredentials": "feedd.config.model",
+    "ClusterConfig": "feedd.config.model",
+    "Config": "feedd.config.model",
+    "DedupConfig": "feedd.config.model",
+    "Duration": "feedd.config.model",
+    "ExtractConfig": "feedd.config.model",
+    "FeedConfig": "feedd.config.model",
+    "FetchConfig": "feedd.config.model",
+    "MetricsConfig": "feedd.config.model",
+    "ScheduleConfig": "feedd.config.model",
+    "SiteRules": "feedd.config.site_rules",
+    "StorageConfig": "feedd.config.model",
+    "check_filename_template": "feedd.config.filename",
+    "load_config": "feedd.config.load",
+    "load_site_rules": "feedd.config.site_rules",
+    "parse_config": "feedd.config.load",
+    "parse_duration": "feedd.config.model",
+    "parse_site_rules": "feedd.config.site_rules",
+    "render_filename": "feedd.config.filename",
+}
 
 __all__ = [
     "BasicAuthConfig",
@@ -43,3 +78,6 @@ __all__ = [
     "parse_site_rules",
     "render_filename",
 ]
+
+
+__getattr__ = lazy_exports(__name__, _LAZY)

@@ -13,7 +13,6 @@ reports a bad one by file and line, and workers only evaluate XPath.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,27 +20,11 @@ from urllib.parse import urlsplit
 from cssselect import HTMLTranslator, SelectorError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from feedd.config.site_rule import SiteRule
 from feedd.config.toml_lines import validate_toml
 from feedd.errors import ConfigError
 
 SHIPPED_RULES = "site_rules.toml"
-
-
-@dataclass(frozen=True, slots=True)
-class SiteRule:
-    """What to take from one publisher's pages, as XPath translated from the rule's CSS.
-
-    Small and picklable: it travels to the extraction worker with the page."""
-
-    domains: tuple[str, ...]
-    #: The displayed headline; replaces the page's declared title.
-    title: str | None = None
-    #: The standfirst; replaces the one generic extraction would find.
-    lead: str | None = None
-    #: The body: the matched elements' paragraphs, headings and lists, in document order.
-    body: str | None = None
-    #: Elements dropped before anything else is read (promo boxes inside the body).
-    remove: tuple[str, ...] = ()
 
 
 class SiteRules:

@@ -11,9 +11,9 @@ a worker never imports them.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from feedd._lazy import lazy_exports
 from feedd.dedup.backend import DedupBackend, open_backend
 from feedd.dedup.exact import Deduplicator, DuplicateDetector, ExactDetector, SavedDocuments
 from feedd.dedup.fingerprint import Fingerprint, Fingerprinter, FingerprintRecord, NearParams
@@ -95,7 +95,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'feedd.dedup' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)

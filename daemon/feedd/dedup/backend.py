@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from feedd.config import DedupConfig
 from feedd.dedup.exact import SavedDocuments
 from feedd.dedup.fingerprint import Fingerprinter
 from feedd.dedup.records import Candidate, Verdict
 
 if TYPE_CHECKING:
+    from feedd.config import DedupConfig
     from feedd.dedup.near import FingerprintStore
 
 

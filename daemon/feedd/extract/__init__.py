@@ -5,9 +5,9 @@ load trafilatura and lxml for it. The extraction functions load on first use (PE
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from feedd._lazy import lazy_exports
 from feedd.extract.records import Article, Block, BlockKind, ExtractionFailure, PageInput, blocks_text
 
 if TYPE_CHECKING:
@@ -26,7 +26,4 @@ _LAZY = {
 __all__ = ["Article", "Block", "BlockKind", "ExtractionFailure", "PageInput", "blocks_text", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'feedd.extract' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)

@@ -12,9 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import unescape
+from typing import TYPE_CHECKING
 
-from feedd.config import FeedConfig
 from feedd.feeds.records import Entry
+
+if TYPE_CHECKING:
+    from feedd.config import FeedConfig
 
 _TAG = re.compile(r"<[^>]*>")
 

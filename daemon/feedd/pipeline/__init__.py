@@ -8,8 +8,9 @@ the rest (the state, the dedup indexes).
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from feedd._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from feedd.pipeline.commit import Drained
@@ -43,7 +44,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'feedd.pipeline' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

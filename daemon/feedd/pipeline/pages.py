@@ -16,7 +16,8 @@ from feedd.errors import FetchError
 from feedd.extract import ExtractionFailure, PageInput
 from feedd.feeds import Entry
 from feedd.http import PAGE_ACCEPT, Fetcher, RequestOptions, RobotsPolicy
-from feedd.pipeline.worker import ExtractorPool, Prepared
+from feedd.pipeline.pool import ExtractorPool
+from feedd.pipeline.worker import Prepared
 
 log = logging.getLogger("feedd")
 

@@ -22,8 +22,8 @@ from feedd.http import Fetcher, RequestOptions, RobotsPolicy, user_agent
 from feedd.pipeline.commit import Committer, Drained
 from feedd.pipeline.pages import PageWork
 from feedd.pipeline.poll import FeedPoller, PolledFeed, request_options
+from feedd.pipeline.pool import ExtractorPool
 from feedd.pipeline.report import FeedReport, PassObserver, PassSummary, QuietObserver
-from feedd.pipeline.worker import ExtractorPool
 from feedd.state import State
 
 log = logging.getLogger("feedd")

@@ -1,27 +1,17 @@
-"""The CPU-bound half of an entry's journey, run in worker processes: extract the article, then
-shingle and sketch it for duplicate detection; and the pool of processes that runs it.
+"""The CPU-bound half of an entry's journey, run in worker processes (pipeline.pool): extract the
+article, then shingle and sketch it for duplicate detection.
 
 The worker processes import this module (and the extractor) only: it must stay free of the
-state, the dedup indexes (datasketch, redis) and the scheduler (an import-linter contract).
+state, the dedup indexes (datasketch, redis), the scheduler and the config loader (import-linter
+contracts).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import multiprocessing
-import os
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import TypeVar
 
 from feedd.dedup import Candidate, Fingerprinter
 from feedd.extract import Article, ExtractionFailure, PageInput
-
-log = logging.getLogger("feedd")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,84 +32,3 @@ def prepare_entry(page: PageInput, fingerprinter: Fingerprinter | None) -> Prepa
     if isinstance(outcome, ExtractionFailure):
         return outcome
     return Prepared(outcome, Candidate.from_article(outcome, fingerprinter))
-
-
-class ExtractorPool:
-    """Runs extraction off the event loop: in worker processes, or inline when workers = 0."""
-
-    #: Pools started again after workers died, before extraction moves into the main process.
-    MAX_RESTARTS = 3
-    #: Pages a worker extracts before it is replaced by a fresh one.
-    TASKS_PER_WORKER = 1000
-
-    def __init__(self, workers: int | None, timeout: float = 120.0) -> None:
-        self.workers = (os.cpu_count() or 1) if workers is None else workers
-        self.timeout = timeout
-        self._pool: ProcessPoolExecutor | None = None
-        self._restarts = 0
-
-    def __enter__(self) -> ExtractorPool:
-        if self.workers > 0:
-            self._pool = self._new_pool()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        # forkserver: workers never inherit the event loop's threads; the server imports the
-        # extractor once and forks workers from that warm image.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["feedd.extract.extractor", __name__])
-        # Workers are replaced now and then: lxml and trafilatura's caches let a long-lived
-        # worker's heap creep up page after page.
-        return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, max_tasks_per_child=self.TASKS_PER_WORKER
-        )
-
-    async def prepare(
-        self, page: PageInput, fingerprinter: Fingerprinter | None
-    ) -> Prepared | ExtractionFailure:
-        """prepare_entry in a worker process (in this one when workers = 0)."""
-        return await self.run(prepare_entry, page, fingerprinter)
-
-    async def run(self, function: Callable[..., T], *args: object) -> T | ExtractionFailure:
-        """`function(*args)` in a worker process; a failure when it takes too long or kills its
-        worker."""
-        pool = self._pool
-        if pool is None:
-            return function(*args)
-        try:
-            future = asyncio.get_running_loop().run_in_executor(pool, function, *args)
-            return await asyncio.wait_for(future, self.timeout)
-        except TimeoutError:
-            # A page that keeps lxml or trafilatura busy this long is pathological: stop it the
-            # only way a process pool allows, by ending its workers (the others' pages fail as
-            # "worker died" and are retried on the next pass).
-            log.error("extraction took longer than %gs; restarting the worker pool", self.timeout)
-            # The pool's workers are this process's only children (forkserver starts them on its
-            # behalf, as multiprocessing.Process objects of this process).
-            for process in multiprocessing.active_children():
-                process.kill()
-            self._replace_broken(pool, crashed=False)
-            return ExtractionFailure(f"extraction took longer than {self.timeout:g}s")
-        except BrokenProcessPool:
-            self._replace_broken(pool)
-            return ExtractionFailure("extraction worker died")
-
-    def _replace_broken(self, pool: ProcessPoolExecutor, *, crashed: bool = True) -> None:
-        if pool is not self._pool:
-            return  # another task already replaced it
-        pool.shutdown(wait=False, cancel_futures=True)
-        # Only crashes count: moving a page that hangs into this process would hang the pass.
-        self._restarts += crashed
-        if self._restarts > self.MAX_RESTARTS:
-            # e.g. a script that starts feedd without `if __name__ == "__main__":` kills every
-            # worker at import; extraction still works in this process.
-            log.error("extraction workers keep dying; extracting in the main process from now on")
-            self._pool = None
-        else:
-            if crashed:
-                log.error("an extraction worker died; starting a new worker pool")
-            self._pool = self._new_pool()
