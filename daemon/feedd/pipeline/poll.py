@@ -79,14 +79,14 @@ class FeedPoller:
     async def _poll(self, feed: FeedConfig) -> PolledFeed:
         report = FeedReport(feed)
         polled = PolledFeed(report)
-        state = self._state.feeds.state(feed.url)
+        validators = self._state.feeds.state(feed.url)
         try:
             started = time.monotonic()
             response = await self._fetcher.get(
                 feed.url,
                 accept=FEED_ACCEPT,
-                etag=state.etag,
-                last_modified=state.last_modified,
+                etag=validators.etag,
+                last_modified=validators.last_modified,
                 options=self._options_for(feed),
             )
             report.fetch_seconds = time.monotonic() - started

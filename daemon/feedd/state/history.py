@@ -12,7 +12,7 @@ from datetime import datetime
 from feedd.config import Config
 from feedd.dedup import Evidence
 from feedd.state.core import State
-from feedd.state.records import EntryRecord
+from feedd.state.records import EntryRecord, FeedRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,25 +91,7 @@ def feed_statuses(config: Config) -> list[FeedStatus]:
         known = {record.url: record for record in state.feeds.statuses()}
     statuses = []
     for feed in config.feeds:
-        record = known.get(feed.url)
-        if record is None:
-            statuses.append(
-                FeedStatus(
-                    url=feed.url,
-                    name=feed.name,
-                    last_polled=None,
-                    last_result="never polled",
-                    last_error=None,
-                    consecutive_errors=0,
-                    next_poll=None,
-                    interval=None,
-                    interval_reason=None if feed.enabled else "disabled in the config",
-                    saved=0,
-                    dropped=0,
-                    failed=0,
-                )
-            )
-            continue
+        record = known.get(feed.url) or _never_polled(feed.url)
         statuses.append(
             FeedStatus(
                 url=feed.url,
@@ -127,6 +109,24 @@ def feed_statuses(config: Config) -> list[FeedStatus]:
             )
         )
     return statuses
+
+
+def _never_polled(url: str) -> FeedRecord:
+    return FeedRecord(
+        url=url,
+        etag=None,
+        last_modified=None,
+        last_polled=None,
+        last_result="never polled",
+        last_error=None,
+        consecutive_errors=0,
+        next_poll=None,
+        interval=None,
+        interval_reason=None,
+        saved=0,
+        dropped=0,
+        failed=0,
+    )
 
 
 def recent_drops(config: Config, limit: int = 20) -> list[Drop]:
