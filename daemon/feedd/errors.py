@@ -15,7 +15,8 @@
   + FeedParseError        a feed document yields no entries
   + NoTextError           neither the page nor the entry carries text (the extractor
                           returns it to the pipeline as an ExtractionFailure)
-  + SharedIndexError      the shared duplicate index in Redis cannot be used
+  + DedupUnavailableError the dedup backend cannot decide now (the document waits)
+    - SharedIndexError    the shared duplicate index in Redis cannot be used
   + NotFoundError         the state holds no document or entry by the name asked about
 """
 
@@ -102,7 +103,11 @@ class NoTextError(FeeddError):
     """Neither the page nor the entry carried any text."""
 
 
-class SharedIndexError(FeeddError):
+class DedupUnavailableError(FeeddError):
+    """The dedup backend cannot decide now; what it was asked about waits until it can."""
+
+
+class SharedIndexError(DedupUnavailableError):
     """The shared index cannot be used (Redis down, or another instance's parameters)."""
 
 

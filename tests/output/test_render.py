@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
+from feedd.config import check_filename_template, render_filename
 from feedd.extract import Article, Block
-from feedd.output import check_filename_template, format_date, render, render_filename
+from feedd.output import format_date, render
 
 
 def _article(**changes: object) -> Article:

@@ -13,7 +13,7 @@ from feedd._lazy import lazy_exports
 from feedd.config.site_rule import SiteRule
 
 if TYPE_CHECKING:
-    from feedd.config.filename import check_filename_template, render_filename
+    from feedd.config.filename import MANIFEST, check_filename_template, render_filename
     from feedd.config.load import load_config, parse_config
     from feedd.config.model import (
         BasicAuthConfig,
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from feedd.config.site_rules import SiteRules, load_site_rules, parse_site_rules
 
 _LAZY = {
+    "MANIFEST": "feedd.config.filename",
     "BasicAuthConfig": "feedd.config.model",
     "BasicCredentials": "feedd.config.model",
     "ClusterConfig": "feedd.config.model",
@@ -56,6 +57,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "MANIFEST",
     "BasicAuthConfig",
     "BasicCredentials",
     "ClusterConfig",

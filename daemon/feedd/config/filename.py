@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import PurePosixPath
 
+#: The manifest's name in the output folder, which no document may take.
+MANIFEST = "manifest.jsonl"
+
 
 def render_filename(template: str, *, seq: int, doc_id: str, day: date | datetime) -> str:
     """The document's path under the output folder, from the configured template."""
@@ -23,5 +26,5 @@ def check_filename_template(template: str) -> None:
     path = PurePosixPath(sample)
     if path.is_absolute() or ".." in path.parts or not path.name:
         raise ValueError("the file name template must give a relative path inside output_dir")
-    if path.name == "manifest.jsonl":
-        raise ValueError("the file name template must not produce manifest.jsonl")
+    if path.name == MANIFEST:
+        raise ValueError(f"the file name template must not produce {MANIFEST}")

@@ -17,7 +17,13 @@ from feedd._lazy import lazy_exports
 from feedd.dedup.backend import DedupBackend, open_backend
 from feedd.dedup.exact import Deduplicator, DuplicateDetector, ExactDetector, SavedDocuments
 from feedd.dedup.fingerprint import Fingerprint, Fingerprinter, FingerprintRecord, NearParams
-from feedd.dedup.records import MIN_WORDS_FOR_BODY_MATCH, Candidate, DuplicateMatch, Verdict
+from feedd.dedup.records import (
+    INDEPENDENT_WRITE_UP,
+    MIN_WORDS_FOR_BODY_MATCH,
+    Candidate,
+    DuplicateMatch,
+    Verdict,
+)
 from feedd.dedup.text import normalise_text
 from feedd.dedup.verify import Evidence, SharedRun, VerifyParams, Words, compare
 
@@ -56,6 +62,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "INDEPENDENT_WRITE_UP",
     "MIN_WORDS_FOR_BODY_MATCH",
     "Candidate",
     "DedupBackend",

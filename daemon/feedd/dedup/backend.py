@@ -27,7 +27,7 @@ class DedupBackend(Protocol):
 
     def check(self, candidate: Candidate, document_id: str) -> Verdict:
         """The verdict on `candidate`, to be saved as `document_id` if kept. Raises
-        feedd.errors.SharedIndexError when the backend cannot answer now (the document waits)."""
+        feedd.errors.DedupUnavailableError when the backend cannot answer now (the document waits)."""
         ...
 
     def commit(self, candidate: Candidate, document_id: str, seq: int) -> None:

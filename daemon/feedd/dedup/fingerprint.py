@@ -155,10 +155,6 @@ class FingerprintRecord:
     def shingle_set(self) -> np.ndarray:
         return shingles_from_record(self.shingles)
 
-    def minhashes(self) -> tuple[np.ndarray, np.ndarray]:
-        """(whole document, lead) MinHash hash values."""
-        return minhashes_from_record(self.minhash)
-
 
 def shingles_from_record(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<u4").astype(np.uint32)

@@ -24,7 +24,6 @@ class LocalIndex:
         window: timedelta,
     ) -> None:
         """`fingerprints` None: exact duplicates only ([dedup] near_duplicates = false)."""
-        self._window = window
         self._fingerprints = fingerprints
         self._index: NearIndex | None = None
         detectors: list[DuplicateDetector] = [ExactDetector(saved)]

@@ -27,7 +27,7 @@ from feedd.dedup.fingerprint import (
     text_from_record,
 )
 from feedd.dedup.lsh import NearIndex
-from feedd.dedup.records import Candidate, DuplicateMatch, Verdict
+from feedd.dedup.records import INDEPENDENT_WRITE_UP, Candidate, DuplicateMatch, Verdict
 from feedd.dedup.verify import Evidence, VerifyParams, Words, compare
 
 
@@ -106,7 +106,7 @@ class Checked:
     def as_match(self) -> DuplicateMatch:
         return DuplicateMatch(
             self.doc_id,
-            "near duplicate" if self.copy else "independent write-up",
+            "near duplicate" if self.copy else INDEPENDENT_WRITE_UP,
             jaccard=self.overlap.jaccard,
             containment=self.overlap.containment,
             evidence=self.evidence,

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 #: Bodies shorter than this (in words) are not matched by hash: teasers such as "Read more" repeat
 #: across different articles.
 MIN_WORDS_FOR_BODY_MATCH = 25
+#: The reason given for the nearest saved document a kept one was told apart from.
+INDEPENDENT_WRITE_UP = "independent write-up"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 Every instance asks the same index before it saves: same canonical URL, same normalised body, or
 a near duplicate (datasketch's MinHashLSH with Redis storage for candidates, then their
-verification, feedd.near.Verifier, on the shingle sets and texts kept in Redis). Asking and
+verification, feedd.dedup.near.Verifier, on the shingle sets and texts kept in Redis). Asking and
 recording the answer is one step under a Redis lock (`claim`), so two instances given copies of
 one story in the same instant save exactly one of them.
 
@@ -11,7 +11,7 @@ Keys, under the namespace (default "feedd"):
 - `{ns}:doc:<id>`: its shingles, its dedup text (compressed), who claimed it and when;
 - `{ns}:claimed`: a sorted set of document ids by claim time: the time window is enforced by
   deleting what falls out of it (datasketch has no expiry of its own);
-- `{ns}:lsh:docs`, `{ns}:lsh:leads`: the two MinHashLSH indexes (see feedd.dedup.near);
+- `{ns}:lsh:docs`, `{ns}:lsh:leads`: the two MinHashLSH indexes (see feedd.dedup.lsh);
 - `{ns}:params`: the fingerprint parameters every instance must share;
 - `{ns}:lock`: the claim lock.
 
@@ -251,7 +251,7 @@ class SharedIndex:
     def _index(pipe: redis.client.Pipeline, lsh: MinHashLSH, key: bytes, hashvalues: np.ndarray) -> None:
         """MinHashLSH.insert, written into `pipe` in datasketch's own Redis layout (so its query
         and remove work on it). datasketch's insertion session would open a client per bucket
-        table on every flush: 60 ms per document. tests/test_shared_index.py checks the layout."""
+        table on every flush: 60 ms per document. tests/dedup/test_shared_index.py checks the layout."""
         bands = [band_key(hashvalues[start:end]) for start, end in lsh.hashranges]
         pipe.hset(_hash_name(lsh.keys), key, lsh.keys.redis_key(key))
         pipe.rpush(lsh.keys.redis_key(key), *bands)
@@ -318,7 +318,9 @@ class _Claims:
 
 def _hash_name(storage: object) -> bytes:
     """The name of the Redis hash a datasketch Redis storage keeps its keys in: its redis_key of
-    the empty key (a key is stored under the hash name followed by the key)."""
+    the empty key. This leans on datasketch's layout (a key is stored under the hash name followed
+    by the key), as _index does; tests/dedup/test_shared_index.py checks the layout against
+    datasketch's own query and remove, so a datasketch that changes it fails there."""
     return storage.redis_key(b"")  # type: ignore[attr-defined, no-any-return]
 
 

@@ -1,8 +1,7 @@
 """The output folder: documents rendered to FORMAT.md's text, and the durable writes that put
-them (and the manifest's lines) on disk."""
+them (and the manifest's lines) on disk. File names come from the [storage] filename template,
+checked when the config loads (feedd.config: render_filename, MANIFEST)."""
 
-# The file name template is the config's ([storage] filename); exported here as before.
-from feedd.config import check_filename_template, render_filename
 from feedd.output.files import (
     TEMP_SUFFIX,
     append_line,
@@ -10,17 +9,14 @@ from feedd.output.files import (
     remove_temp_files,
     write_atomically,
 )
-from feedd.output.format import DEFAULT_FILENAME, format_date, render
+from feedd.output.format import format_date, render
 
 __all__ = [
-    "DEFAULT_FILENAME",
     "TEMP_SUFFIX",
     "append_line",
-    "check_filename_template",
     "drop_torn_last_line",
     "format_date",
     "remove_temp_files",
     "render",
-    "render_filename",
     "write_atomically",
 ]

@@ -7,7 +7,6 @@ from datetime import date
 
 from feedd.extract import Article, Block
 
-DEFAULT_FILENAME = "{seq:03d}_{id}.txt"
 _MONTHS = (
     "January",
     "February",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from feedd.dedup import Candidate, DedupBackend, DuplicateMatch, FingerprintRecord
-from feedd.errors import SharedIndexError
+from feedd.errors import DedupUnavailableError
 from feedd.extract import Article, ExtractionFailure
 from feedd.feeds import Entry, document_id
 from feedd.output import render
@@ -57,7 +57,7 @@ class Committer:
         doc_id = document_id(article.canonical_url or f"{feed_url}#{entry.key}")
         try:
             verdict = self._dedup.check(candidate, doc_id)
-        except SharedIndexError as exc:
+        except DedupUnavailableError as exc:
             # No dedup decision, no save: the rendered document waits in the state, and the
             # entry is not fetched again nor does it use up its tries.
             reason = f"waiting for the shared dedup index ({exc})"
@@ -125,7 +125,7 @@ class Committer:
             candidate = Candidate(document.canonical_url, document.body_hash, waiting.body_words, fingerprint)
             try:
                 verdict = self._dedup.check(candidate, document.doc_id)
-            except SharedIndexError as exc:
+            except DedupUnavailableError as exc:
                 log.warning("%d document(s) still wait: %s", self._state.waiting.count(), exc)
                 break
             if match := verdict.duplicate_of:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from feedd.config import BasicCredentials, Config, FeedConfig
 from feedd.dedup import DedupBackend, open_backend
-from feedd.errors import SharedIndexError
+from feedd.errors import DedupUnavailableError
 from feedd.http import Fetcher, RequestOptions, RobotsPolicy, user_agent
 from feedd.pipeline.commit import Committer, Drained
 from feedd.pipeline.pages import PageWork
@@ -47,29 +47,28 @@ async def run_pass(config: Config, observer: PassObserver | None = None) -> Pass
 async def open_session(config: Config, observer: PassObserver | None = None) -> AsyncIterator[Session]:
     """The state, the worker pool, the dedup backend and the HTTP client, open for as many polls
     as needed."""
-    state = State(
-        config.database,
-        config.output_dir,
-        config.storage.filename,
-        log_duplicates=config.dedup.log_duplicates,
-    )
-    with state, ExtractorPool(config.extract.workers, config.extract.timeout) as extractor:
+    async with AsyncExitStack() as opened:
+        state = opened.enter_context(
+            State(
+                config.database,
+                config.output_dir,
+                config.storage.filename,
+                log_duplicates=config.dedup.log_duplicates,
+            )
+        )
+        extractor = opened.enter_context(ExtractorPool(config.extract.workers, config.extract.timeout))
         dedup = open_backend(
             config.dedup, state.documents, state.fingerprints, instance_id=state.instance_id()
         )
+        opened.callback(dedup.close)
+        fetcher = await opened.enter_async_context(Fetcher(config.fetch, user_agent(config.fetch)))
+        session = Session(config, state, fetcher, extractor, observer or QuietObserver(), dedup)
+        opened.push_async_callback(session.cancel_pending)
         try:
-            async with Fetcher(config.fetch, user_agent(config.fetch)) as fetcher:
-                session = Session(config, state, fetcher, extractor, observer or QuietObserver(), dedup)
-                try:
-                    session.evict_expired()
-                except SharedIndexError as exc:
-                    log.error("%s: documents wait until it answers", exc)
-                try:
-                    yield session
-                finally:
-                    await session.cancel_pending()
-        finally:
-            dedup.close()
+            session.evict_expired()
+        except DedupUnavailableError as exc:
+            log.error("%s: documents wait until it answers", exc)
+        yield session
 
 
 class Session:

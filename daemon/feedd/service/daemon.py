@@ -107,12 +107,11 @@ class Daemon:
                 self._scheduler.remove_job(url)
             log.info("feed removed: %s", url)
         now = datetime.now(UTC)
-        for index, (url, feed) in enumerate(wanted.items()):
+        for index, url in enumerate(wanted):
             if url not in self._feeds:
                 # New feeds start at once, a second apart, so they do not all fire together.
                 self._schedule(url, now + timedelta(seconds=index))
-            self._feeds[url] = feed
-        self._feeds = dict(wanted)
+        self._feeds = wanted
 
     def _schedule(self, url: str, when: datetime) -> None:
         assert self._scheduler is not None

@@ -88,10 +88,12 @@ class Database:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
+                db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                # A failed COMMIT (a full disk) may leave the transaction open, or not.
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
         finally:
             if durable:
                 db.execute("PRAGMA synchronous=NORMAL")

@@ -17,13 +17,13 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feedd.dedup import DuplicateMatch, Evidence
+from feedd.config import MANIFEST, render_filename
+from feedd.dedup import INDEPENDENT_WRITE_UP, DuplicateMatch, Evidence
 from feedd.errors import DocumentWriteError, StateError
 from feedd.output import (
     append_line,
     drop_torn_last_line,
     remove_temp_files,
-    render_filename,
     write_atomically,
 )
 from feedd.state.database import Database, read_time, stored_time
@@ -32,9 +32,6 @@ from feedd.state.fingerprints import Fingerprints
 from feedd.state.records import NewDocument, SavedDocument, StoredDocument
 
 #: One JSON line per saved document, in seq order, in the output folder.
-MANIFEST = "manifest.jsonl"
-#: What the `nearest` column records: a saved document verified as another story.
-NEAREST_REASON = "independent write-up"
 
 
 class Documents:
@@ -195,7 +192,7 @@ def _nearest_match(column: str | None) -> DuplicateMatch | None:
     evidence = data.get("evidence")
     return DuplicateMatch(
         data["document_id"],
-        NEAREST_REASON,
+        INDEPENDENT_WRITE_UP,
         jaccard=data.get("jaccard"),
         containment=data.get("containment"),
         evidence=Evidence.from_dict(evidence) if evidence else None,
