@@ -12,10 +12,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from feedd.output import ManifestEntry
 
 #: The DW seed article and its expected text, read by the extract and pipeline tests.
 DW_SEED = Path(__file__).parent / "extract" / "testdata"
@@ -218,6 +221,28 @@ def story(seed: int, paragraphs: int = 4, words: int = 40) -> list[str]:
     return [
         " ".join(rng.choice(_VOCABULARY) for _ in range(words)).capitalize() + "." for _ in range(paragraphs)
     ]
+
+
+def manifest_entry(title: str = "Title", **changes: object) -> ManifestEntry:
+    """What a manifest line says of a document, for tests that save documents directly."""
+    fields: dict[str, object] = {
+        "url": "https://news.example/story",
+        "canonical_url": None,
+        "title": title,
+        "published": None,
+        "fetched": datetime(2024, 5, 2, 9, 30, tzinfo=UTC),
+        "feed": "https://news.example/feed",
+        "feed_name": None,
+        "tags": None,
+        "guid": None,
+        "entry_link": None,
+        "language": None,
+        "source": "page",
+        "fallback_reason": None,
+        "body_sha256": "0" * 64,
+    }
+    fields.update(changes)
+    return ManifestEntry(**fields)  # type: ignore[arg-type]
 
 
 def gzipped(data: bytes) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from conftest import manifest_entry
 from feedd.dedup import Candidate, Deduplicator, ExactDetector, Verdict, normalise_text
 from feedd.extract import Article, Block
 from feedd.feeds import canonical_url, document_id
@@ -37,7 +38,7 @@ def _save(store: State, article: Article) -> str:
             feed_url="f",
             entry_key=article.canonical_url,
             entry_link=article.canonical_url,
-            metadata={},
+            manifest=manifest_entry(),
         )
     )
     return doc_id

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from datasketch import MinHash
 
-from conftest import story
+from conftest import manifest_entry, story
 from feedd.dedup import (
     Fingerprinter,
     FingerprintRecord,
@@ -119,7 +119,7 @@ def _save(store: State, seq_hint: int, make: Fingerprinter, text: str) -> None:
             feed_url="f",
             entry_key=str(seq_hint),
             entry_link=None,
-            metadata={},
+            manifest=manifest_entry(),
             fingerprint=FingerprintRecord.of(make.fingerprint(text)),
         )
     )

@@ -7,8 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from conftest import LoopbackServer, article_page, rss, write_config
+from conftest import LoopbackServer, article_page, manifest_entry, rss, write_config
 from feedd import load_config, run_once
+from feedd.output import ManifestEntry
 
 KEYS = [
     "seq",
@@ -146,3 +147,19 @@ def test_manifest_line_of_a_page_and_of_a_feed_entry(server: LoopbackServer, tmp
     }
     assert (tmp_path / "out" / first["file"]).read_text().startswith("Harbour reopens\n\nMay 2, 2024\n\n")
     assert server.hits("/never-fetched") == 0
+
+
+def test_an_entry_survives_the_waiting_table_s_round_trip() -> None:
+    entry = manifest_entry(
+        "Tram network to grow",
+        published=datetime(2024, 5, 1, 8, 15, 30, 123456, tzinfo=UTC),
+        tags=("local", "transport"),
+    )
+    assert ManifestEntry.from_dict(json.loads(json.dumps(entry.as_dict()))) == entry
+    line = json.loads(entry.line(seq=7, doc_id="2dce832f619571ad", file="007_2dce832f619571ad.txt"))
+    assert list(line)[:4] == ["seq", "id", "file", "url"]
+    assert (line["published"], line["fetched"], line["tags"]) == (
+        "2024-05-01T08:15:30.123456+00:00",
+        "2024-05-02T09:30:00+00:00",
+        ["local", "transport"],
+    )

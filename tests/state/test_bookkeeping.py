@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from conftest import manifest_entry
 from feedd.dedup import DuplicateMatch, Evidence, FingerprintRecord, SharedRun
 from feedd.state import DUPLICATES_LOG, MAX_ENTRY_ATTEMPTS, NewDocument, State
 
@@ -34,7 +35,7 @@ def _doc(n: int, fingerprint: FingerprintRecord | None = None) -> NewDocument:
         feed_url="https://news.example/feed",
         entry_key=f"guid:{n}",
         entry_link=f"https://news.example/{n}",
-        metadata={"title": f"Title {n}", "tags": ["a", "b"]},
+        manifest=manifest_entry(f"Title {n}", tags=("a", "b")),
         fingerprint=fingerprint,
     )
 

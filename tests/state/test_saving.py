@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import manifest_entry
 from feedd.errors import DocumentWriteError
 from feedd.state import MANIFEST, NewDocument, State
 from feedd.state import documents as documents_module
@@ -31,7 +32,7 @@ def _doc(n: int, **changes: object) -> NewDocument:
         "feed_url": "https://news.example/feed",
         "entry_key": f"guid:{n}",
         "entry_link": f"https://news.example/{n}",
-        "metadata": {"title": f"Title {n}"},
+        "manifest": manifest_entry(f"Title {n}"),
     }
     fields.update(changes)
     return NewDocument(**fields)  # type: ignore[arg-type]
@@ -150,6 +151,7 @@ _KILLED_SAVE = """
 import os, signal, sys
 from datetime import UTC, datetime
 from pathlib import Path
+from feedd.output import ManifestEntry
 from feedd.state import NewDocument, State
 
 root, statement = Path(sys.argv[1]), sys.argv[2]
@@ -172,7 +174,22 @@ state.documents.save(
         feed_url="https://news.example/feed",
         entry_key="guid:1",
         entry_link="https://news.example/1",
-        metadata={"title": "Title 1"},
+        manifest=ManifestEntry(
+            url="https://news.example/1",
+            canonical_url=None,
+            title="Title 1",
+            published=None,
+            fetched=datetime(2024, 5, 2, tzinfo=UTC),
+            feed="https://news.example/feed",
+            feed_name=None,
+            tags=None,
+            guid=None,
+            entry_link=None,
+            language=None,
+            source="page",
+            fallback_reason=None,
+            body_sha256="0" * 64,
+        ),
     )
 )
 """

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import manifest_entry
 from feedd.dedup import DuplicateMatch, Evidence, SharedRun
 from feedd.errors import StateError, StateLockedError
 from feedd.state import SCHEMA_VERSION, NewDocument, State
@@ -36,7 +37,7 @@ def _doc(n: int) -> NewDocument:
         feed_url="https://news.example/feed",
         entry_key=f"guid:{n}",
         entry_link=f"https://news.example/{n}",
-        metadata={"title": f"Title {n}"},
+        manifest=manifest_entry(f"Title {n}"),
     )
 
 

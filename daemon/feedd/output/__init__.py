@@ -10,8 +10,10 @@ from feedd.output.files import (
     write_atomically,
 )
 from feedd.output.format import format_date, render
+from feedd.output.manifest import ManifestEntry
 
 __all__ = [
+    "ManifestEntry",
     "TEMP_SUFFIX",
     "append_line",
     "drop_torn_last_line",

@@ -12,7 +12,7 @@ from feedd.dedup import Candidate, DedupBackend, DuplicateMatch, FingerprintReco
 from feedd.errors import DedupUnavailableError
 from feedd.extract import Article, ExtractionFailure
 from feedd.feeds import Entry, document_id
-from feedd.output import render
+from feedd.output import ManifestEntry, render
 from feedd.pipeline.pages import AlreadySaved, PageOutcome
 from feedd.pipeline.poll import PolledFeed
 from feedd.pipeline.report import EntryStatus, FeedReport
@@ -129,12 +129,11 @@ class Committer:
                 log.warning("%d document(s) still wait: %s", self._state.waiting.count(), exc)
                 break
             if match := verdict.duplicate_of:
-                title = document.metadata.get("title")
                 self._record_drop(
                     document.feed_url,
                     document.entry_key,
                     document.entry_link,
-                    title,
+                    document.manifest.title,
                     document.canonical_url,
                     match,
                 )
@@ -182,22 +181,22 @@ class Committer:
             feed_url=feed_url,
             entry_key=entry.key,
             entry_link=entry.link,
-            metadata={
-                "url": article.url,
-                "canonical_url": article.canonical_url or None,
-                "title": article.title,
-                "published": published.isoformat() if published else None,
-                "fetched": fetched.isoformat(timespec="seconds"),
-                "feed": feed_url,
-                "feed_name": report.feed.name,
-                "tags": report.feed.tags or None,
-                "guid": entry.guid,
-                "entry_link": entry.link,
-                "language": article.language,
-                "source": article.source,
-                "fallback_reason": article.fallback_reason,
-                "body_sha256": candidate.body_hash,
-            },
+            manifest=ManifestEntry(
+                url=article.url,
+                canonical_url=article.canonical_url or None,
+                title=article.title,
+                published=published,
+                fetched=fetched,
+                feed=feed_url,
+                feed_name=report.feed.name,
+                tags=tuple(report.feed.tags) or None,
+                guid=entry.guid,
+                entry_link=entry.link,
+                language=article.language,
+                source=article.source,
+                fallback_reason=article.fallback_reason,
+                body_sha256=candidate.body_hash,
+            ),
             fingerprint=(
                 FingerprintRecord.of(candidate.fingerprint) if candidate.fingerprint is not None else None
             ),

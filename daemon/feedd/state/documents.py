@@ -82,11 +82,7 @@ class Documents:
             relative = render_filename(
                 self._template, seq=seq, doc_id=document.doc_id, day=document.filename_date
             )
-            manifest_line = json.dumps(
-                {"seq": seq, "id": document.doc_id, "file": relative, **document.metadata},
-                ensure_ascii=False,
-                sort_keys=False,
-            )
+            manifest_line = document.manifest.line(seq=seq, doc_id=document.doc_id, file=relative)
             db.execute(
                 """
                 INSERT INTO documents (seq, id, canonical_url, body_hash, path, feed_url, entry_key,

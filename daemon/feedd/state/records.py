@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from feedd.dedup import DuplicateMatch, Evidence, FingerprintRecord
+from feedd.output import ManifestEntry
 
 EntryStatus = Literal["saved", "duplicate", "failed"]
 
@@ -73,7 +74,7 @@ class DroppedEntry:
 
 @dataclass(frozen=True, slots=True)
 class NewDocument:
-    """A rendered document ready to be saved, with its manifest metadata."""
+    """A rendered document ready to be saved, with what its manifest line says."""
 
     doc_id: str
     canonical_url: str
@@ -83,7 +84,7 @@ class NewDocument:
     feed_url: str
     entry_key: str
     entry_link: str | None
-    metadata: dict[str, Any]
+    manifest: ManifestEntry
     #: Near-duplicate detection's record, opaque here.
     fingerprint: FingerprintRecord | None = None
 

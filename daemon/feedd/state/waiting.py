@@ -7,6 +7,7 @@ import sqlite3
 from datetime import datetime
 
 from feedd.dedup import FingerprintRecord
+from feedd.output import ManifestEntry
 from feedd.state.database import Database, now_stored, read_time
 from feedd.state.records import NewDocument, WaitingDocument
 
@@ -26,7 +27,7 @@ class Waiting:
             "text": document.text,
             "filename_date": document.filename_date.isoformat(),
             "entry_link": document.entry_link,
-            "metadata": document.metadata,
+            "metadata": document.manifest.as_dict(),  # the key states written before kept
         }
         fingerprint = document.fingerprint
         self._database.connection.execute(
@@ -75,7 +76,7 @@ def _waiting(row: sqlite3.Row) -> WaitingDocument:
         feed_url=row["feed_url"],
         entry_key=row["entry_key"],
         entry_link=fields["entry_link"],
-        metadata=fields["metadata"],
+        manifest=ManifestEntry.from_dict(fields["metadata"]),
         fingerprint=fingerprint,
     )
     return WaitingDocument(document, row["body_words"], read_time(row["queued_at"]))
