@@ -4,7 +4,7 @@
 
 Fills a real feedd state database with N fingerprints of synthetic documents (words drawn from
 the ECB+ vocabulary at their real frequencies, 150-700 words each), then measures:
-- rebuilding the MinHashLSH index from the stored signatures (feedd.near.load_index),
+- rebuilding the MinHashLSH index from the stored signatures (feedd.dedup.load_index),
 - the index's memory (RSS growth of this process while loading),
 - per document, for the 982 real ECB+ articles: fingerprint, LSH query, verification against the
   stored shingles in SQLite, and insertion, i.e. what the pipeline does for each new article.

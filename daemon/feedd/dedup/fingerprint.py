@@ -103,7 +103,7 @@ def _fmix32(values: np.ndarray) -> np.ndarray:
 
 class Fingerprinter:
     """Computes fingerprints with one set of parameters and MinHash permutations (those of
-    datasketch's MinHash with the same num_perm, seed and scheme: near.fingerprinter makes it)."""
+    datasketch's MinHash with the same num_perm, seed and scheme: dedup.lsh.fingerprinter makes it)."""
 
     def __init__(self, params: NearParams, permutations: tuple[np.ndarray, np.ndarray]) -> None:
         self.params = params
