@@ -1,12 +1,11 @@
 """HTTP for feeds and pages: conditional GET, redirects checked hop by hop (each through the
-SSRF guard), timeouts, a body cap enforced while streaming and per-host politeness."""
+SSRF guard and each waiting for its host's turn in the frontier), timeouts, and a body cap
+enforced while streaming."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -19,6 +18,7 @@ from feedd.errors import (
     ResponseTooLargeError,
     TooManyRedirectsError,
 )
+from feedd.http.frontier import Budget, Frontier, HostLoad
 from feedd.http.guard import AddressGuard
 from feedd.http.headers import PAGE_ACCEPT, parse_retry_after
 from feedd.http.records import FetchResult, RequestOptions
@@ -37,12 +37,11 @@ class Fetcher:
     def __init__(self, config: FetchConfig, user_agent: str) -> None:
         self._config = config
         self._user_agent = user_agent
-        self._global_slots = asyncio.Semaphore(config.max_connections)
-        self._host_slots: dict[str, asyncio.Semaphore] = {}
-        #: When each host may next be asked (monotonic clock): host_gap, Retry-After.
-        self._host_ready: dict[str, float] = {}
-        #: Hosts that asked for a longer gap than host_gap (robots.txt Crawl-delay).
-        self._host_gap: dict[str, float] = {}
+        self._frontier = Frontier(
+            max_connections=config.max_connections,
+            max_per_host=config.max_per_host,
+            host_gap=config.host_gap,
+        )
         self._guard = AddressGuard(config)
         self._client: httpx.AsyncClient | None = None
 
@@ -77,15 +76,18 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         options: RequestOptions | None = None,
+        budget: Budget | None = None,
     ) -> FetchResult:
-        """GET `url`, raising a FetchError subclass that says why when it cannot."""
+        """GET `url`, raising a FetchError subclass that says why when it cannot. With `budget`,
+        each request also takes a unit of it (see Frontier), and a successful result comes with
+        one unit held, for the caller to release once done with the body."""
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         try:
-            return await self._follow(url, headers, options or RequestOptions())
+            return await self._follow(url, headers, options or RequestOptions(), budget)
         except TimeoutError:
             raise FetchTimeoutError(url, f"no complete answer within {self._config.timeout:g}s") from None
         except httpx.TimeoutException as exc:
@@ -99,15 +101,17 @@ class Fetcher:
                 url, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             ) from None
 
-    async def _follow(self, url: str, headers: dict[str, str], options: RequestOptions) -> FetchResult:
+    async def _follow(
+        self, url: str, headers: dict[str, str], options: RequestOptions, budget: Budget | None
+    ) -> FetchResult:
         assert self._client is not None, "use Fetcher as an async context manager"
         if options.user_agent:
             headers = {**headers, "User-Agent": options.user_agent}
         current = url
         visited: set[str] = set()
         # httpx's timeouts are per operation; a slow trickle needs a cap on the whole. Time spent
-        # queueing for a polite slot on the host does not count against it.
-        budget = self._config.timeout
+        # waiting for the host's turn does not count against it.
+        time_left = self._config.timeout
         for _hop in range(self._config.max_redirects + 1):
             parts = urlsplit(current)
             if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -115,60 +119,67 @@ class Fetcher:
             visited.add(current)
             await self._guard.check_destination(current)
             host = parts.hostname.lower()
-            async with self._slot(host, url), asyncio.timeout(budget):
+            turn = self._frontier.turn(host, url, max_wait=self._config.timeout, budget=budget)
+            async with turn:
+                result: FetchResult | None = None
                 started = time.monotonic()
-                request = self._client.build_request("GET", current, headers=options.for_host(host, headers))
-                response = await self._client.send(request, stream=True)
                 try:
-                    self._guard.check_peer(response, current)
-                    if response.is_redirect and "location" in response.headers:
-                        location = urljoin(current, response.headers["location"].strip())
-                        if location in visited:
-                            raise TooManyRedirectsError(url, f"redirect loop at {location}")
-                        current = location
-                        continue
-                    if response.status_code != 304 and not response.is_success:
-                        retry_after = parse_retry_after(response.headers.get("retry-after"))
-                        if retry_after is not None and response.status_code in (429, 503):
-                            # The whole host asked for a pause, not just this URL.
-                            self._host_ready[host] = time.monotonic() + min(retry_after, _MAX_HOST_PAUSE)
-                        raise HTTPStatusError(current, response.status_code, retry_after=retry_after)
-                    content = b"" if response.status_code == 304 else await self._read_capped(response, url)
-                    return FetchResult(
-                        url=url,
-                        final_url=current,
-                        status_code=response.status_code,
-                        headers={k.lower(): v for k, v in response.headers.items()},
-                        content=content,
-                    )
+                    async with asyncio.timeout(time_left):
+                        result, current = await self._hop(url, current, host, visited, headers, options)
                 finally:
-                    await response.aclose()
-                    budget -= time.monotonic() - started
+                    time_left -= time.monotonic() - started
+                    if budget is not None and result is None:
+                        budget.release()  # no body to hold: a redirect, or a failure
+            if result is not None:
+                return result
         raise TooManyRedirectsError(url, f"more than {self._config.max_redirects} redirects")
+
+    async def _hop(
+        self,
+        url: str,
+        current: str,
+        host: str,
+        visited: set[str],
+        headers: dict[str, str],
+        options: RequestOptions,
+    ) -> tuple[FetchResult | None, str]:
+        """One request: the result, or None and the URL a redirect points to."""
+        assert self._client is not None
+        request = self._client.build_request("GET", current, headers=options.for_host(host, headers))
+        response = await self._client.send(request, stream=True)
+        try:
+            self._guard.check_peer(response, current)
+            if response.is_redirect and "location" in response.headers:
+                location = urljoin(current, response.headers["location"].strip())
+                if location in visited:
+                    raise TooManyRedirectsError(url, f"redirect loop at {location}")
+                return None, location
+            if response.status_code != 304 and not response.is_success:
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                if retry_after is not None and response.status_code in (429, 503):
+                    # The whole host asked for a pause, not just this URL.
+                    self._frontier.pause(host, min(retry_after, _MAX_HOST_PAUSE))
+                raise HTTPStatusError(current, response.status_code, retry_after=retry_after)
+            content = b"" if response.status_code == 304 else await self._read_capped(response, url)
+            result = FetchResult(
+                url=url,
+                final_url=current,
+                status_code=response.status_code,
+                headers={k.lower(): v for k, v in response.headers.items()},
+                content=content,
+            )
+            return result, current
+        finally:
+            await response.aclose()
 
     def slow_down(self, host: str, gap: float) -> None:
         """Start requests to `host` at least `gap` seconds apart (a robots.txt Crawl-delay),
         never less than host_gap and never more than MAX_CRAWL_DELAY."""
-        self._host_gap[host.lower()] = max(self._config.host_gap, min(gap, MAX_CRAWL_DELAY))
+        self._frontier.slow_down(host.lower(), min(gap, MAX_CRAWL_DELAY))
 
-    @asynccontextmanager
-    async def _slot(self, host: str, url: str) -> AsyncIterator[None]:
-        """At most max_per_host requests at once per host, started host_gap apart, none while
-        the host's Retry-After runs (a wait longer than the request timeout fails instead)."""
-        slots = self._host_slots.get(host)
-        if slots is None:
-            slots = self._host_slots[host] = asyncio.Semaphore(self._config.max_per_host)
-        async with slots:
-            now = time.monotonic()
-            start_at = max(now, self._host_ready.get(host, 0.0))
-            if start_at - now > self._config.timeout:
-                raise FetchError(url, f"{host} asked to wait {start_at - now:.0f}s (Retry-After); deferred")
-            # Book this request's start before sleeping, so concurrent requests queue behind it.
-            self._host_ready[host] = start_at + self._host_gap.get(host, self._config.host_gap)
-            if start_at > now:
-                await asyncio.sleep(start_at - now)
-            async with self._global_slots:
-                yield
+    def host_load(self) -> list[HostLoad]:
+        """Where requests wait, host by host (see Frontier.load)."""
+        return self._frontier.load()
 
     async def _read_capped(self, response: httpx.Response, url: str) -> bytes:
         cap = self._config.max_bytes

@@ -15,7 +15,7 @@ from feedd.dedup import Fingerprinter
 from feedd.errors import FetchError
 from feedd.extract import ExtractionFailure, PageInput
 from feedd.feeds import Entry
-from feedd.http import PAGE_ACCEPT, Fetcher, RequestOptions, RobotsPolicy
+from feedd.http import PAGE_ACCEPT, Budget, Fetcher, FetchResult, RequestOptions, RobotsPolicy
 from feedd.pipeline.pool import ExtractorPool
 from feedd.pipeline.worker import Prepared
 
@@ -40,8 +40,9 @@ class SavedURLs(Protocol):
 
 
 class PageWork:
-    """Turns new entries into prepared articles, concurrently, with a bound on the pages held in
-    memory between fetch and extraction."""
+    """Turns new entries into prepared articles, concurrently. The pages held in memory between
+    fetch and extraction are bounded by a budget the frontier grants page requests against, so
+    entries waiting for a slow host's turn hold nothing that others need."""
 
     def __init__(
         self,
@@ -60,7 +61,8 @@ class PageWork:
         self._extractor = extractor
         self._fingerprinter = fingerprinter
         self._options_for = options_for
-        self._pages_in_flight = asyncio.Semaphore(config.fetch.max_connections + 2 * extractor.workers)
+        # Enough pages on hand to keep every worker busy while the connections fetch more.
+        self._bodies = Budget(config.fetch.max_connections + 2 * max(1, extractor.workers))
         # One fetch per page even when several feeds link to it at once.
         self._shared: dict[str, asyncio.Task[PageOutcome]] = {}
         # Work on entries without a canonical link, to cancel on the way out.
@@ -101,11 +103,14 @@ class PageWork:
         if entry.canonical_link and (saved := self._saved.document_id_by_url(entry.canonical_link)):
             return AlreadySaved(saved)
         try:
-            async with self._pages_in_flight:
-                page = await self._fetch_page(feed, entry)
+            page = await self._fetch_page(feed, entry)
+            try:
                 if page.fetch_transient and not last_try:
                     return ExtractionFailure(f"{page.fetch_problem}; will retry")
                 return await self._extractor.prepare(page, self._fingerprinter)
+            finally:
+                if page.html is not None:
+                    self._bodies.release()
         except Exception as exc:  # one entry's bad luck must not end the pass
             log.exception("entry %s: unexpected error", entry.link or entry.key)
             return ExtractionFailure(f"internal error: {type(exc).__name__}: {exc}")
@@ -125,12 +130,23 @@ class PageWork:
             )
         try:
             response = await self._fetcher.get(
-                entry.link, accept=PAGE_ACCEPT, options=self._options_for(feed)
+                entry.link, accept=PAGE_ACCEPT, options=self._options_for(feed), budget=self._bodies
             )
         except FetchError as exc:
             problem = f"page fetch failed: {exc.reason}"
             return PageInput(entry, None, None, None, fetch_problem=problem, fetch_transient=exc.transient)
-        if urlsplit(response.final_url).netloc != urlsplit(entry.link).netloc:
+        # The response's body holds a unit of the budget until extraction is done with it.
+        try:
+            page = await self._page_from(feed, entry, response)
+        except BaseException:
+            self._bodies.release()
+            raise
+        if page.html is None:
+            self._bodies.release()
+        return page
+
+    async def _page_from(self, feed: FeedConfig, entry: Entry, response: FetchResult) -> PageInput:
+        if urlsplit(response.final_url).netloc != urlsplit(response.url).netloc:
             # Redirected to another site: its robots.txt has a say too.
             verdict = await self._robots.verdict(response.final_url)
             if not verdict.allowed:

@@ -1,0 +1,189 @@
+"""The frontier through the Fetcher, on real loopback hosts (127.0.0.1 and 127.0.0.2): per-host
+caps and gaps, hosts never waiting on each other, the page budget, Retry-After, cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from conftest import LoopbackServer
+from feedd.config import FetchConfig
+from feedd.errors import FetchError, HTTPStatusError
+from feedd.http import Budget, Fetcher
+
+
+def _config(**changes: object) -> FetchConfig:
+    settings: dict[str, object] = {"allow_private_networks": True, "timeout": 5.0, "read_timeout": 3.0}
+    return FetchConfig.model_validate({**settings, **changes})
+
+
+def _gaps(times: list[float]) -> list[float]:
+    ordered = sorted(times)
+    return [later - earlier for earlier, later in zip(ordered, ordered[1:], strict=False)]
+
+
+def test_a_busy_host_does_not_hold_back_another(server: LoopbackServer, other_host: LoopbackServer) -> None:
+    # One connection in all and a 0.25 s gap: the busy host's twelve requests take three seconds,
+    # but each of them waits for its host's turn without the connection, which other hosts use.
+    for n in range(12):
+        server.add(f"/busy/{n}", "ok")
+    for n in range(3):
+        other_host.add(f"/quick/{n}", "ok")
+    config = _config(max_connections=1, max_per_host=2, host_gap=0.25)
+
+    async def go() -> float:
+        async with Fetcher(config, "t") as fetcher:
+            started = time.monotonic()
+            busy = [asyncio.create_task(fetcher.get(server.url(f"/busy/{n}"))) for n in range(12)]
+            await asyncio.sleep(0.05)  # the busy host's requests are all queued first
+            await asyncio.gather(*(fetcher.get(other_host.url(f"/quick/{n}")) for n in range(3)))
+            quick = time.monotonic() - started
+            await asyncio.gather(*busy)
+            return quick
+
+    quick = asyncio.run(go())
+    assert quick < 1.2, f"the quick host waited {quick:.2f}s behind the busy one"
+    assert min(_gaps(server.request_times)) >= 0.24
+
+
+def test_the_gap_runs_between_starts_even_when_connections_are_scarce(
+    server: LoopbackServer, other_host: LoopbackServer
+) -> None:
+    # The only connection is busy for a second; requests whose host's turn came meanwhile must not
+    # then start all at once.
+    other_host.add("/slow", "ok", delay=1.0)
+    for n in range(4):
+        server.add(f"/p/{n}", "ok")
+    config = _config(max_connections=1, max_per_host=4, host_gap=0.2)
+
+    async def go() -> None:
+        async with Fetcher(config, "t") as fetcher:
+            slow = asyncio.create_task(fetcher.get(other_host.url("/slow")))
+            await asyncio.sleep(0.05)
+            await asyncio.gather(slow, *(fetcher.get(server.url(f"/p/{n}")) for n in range(4)))
+
+    asyncio.run(go())
+    assert min(_gaps(server.request_times)) >= 0.19
+
+
+def test_the_per_host_cap_holds_across_redirect_hops(
+    server: LoopbackServer, other_host: LoopbackServer
+) -> None:
+    for n in range(8):
+        server.add(f"/r/{n}", status=302, headers={"Location": f"/p/{n}"}, delay=0.1)
+        server.add(f"/p/{n}", "ok", delay=0.2)
+        other_host.add(f"/x/{n}", status=301, headers={"Location": server.url(f"/p/{n}")}, delay=0.1)
+    config = _config(max_per_host=2, host_gap=0)
+
+    async def go() -> None:
+        async with Fetcher(config, "t") as fetcher:
+            urls = [server.url(f"/r/{n}") for n in range(8)] + [other_host.url(f"/x/{n}") for n in range(8)]
+            results = await asyncio.gather(*(fetcher.get(url) for url in urls))
+            assert all(result.final_url.endswith(f"/p/{n % 8}") for n, result in enumerate(results))
+
+    asyncio.run(go())
+    assert server.max_active == 2 and other_host.max_active == 2
+
+
+def test_page_budget_bounds_bodies_held_but_never_blocks_other_requests(
+    server: LoopbackServer, other_host: LoopbackServer
+) -> None:
+    for n in range(4):
+        server.add(f"/page/{n}", "body")
+    other_host.add("/feed.xml", "feed")
+    config = _config(max_per_host=8, host_gap=0)
+
+    async def go() -> None:
+        budget = Budget(2)
+        async with Fetcher(config, "t") as fetcher:
+            pages = [
+                asyncio.create_task(fetcher.get(server.url(f"/page/{n}"), budget=budget)) for n in range(4)
+            ]
+            await asyncio.sleep(0.5)
+            # Two bodies are held (nobody released them yet); the other two pages wait ...
+            assert budget.used == 2 and sum(task.done() for task in pages) == 2
+            # ... while a request without a body to hold goes ahead.
+            assert (await asyncio.wait_for(fetcher.get(other_host.url("/feed.xml")), 2)).content == b"feed"
+            for _ in range(2):
+                budget.release()
+            await asyncio.wait_for(asyncio.gather(*pages), 2)
+            assert budget.used == 2
+
+    asyncio.run(go())
+    assert server.hits("/page/3") == 1
+
+
+def test_a_failed_or_redirected_request_gives_its_budget_back(server: LoopbackServer) -> None:
+    server.add("/gone", status=404)
+    server.add("/moved", status=301, headers={"Location": "/here"})
+    server.add("/here", "ok")
+    config = _config(host_gap=0)
+
+    async def go() -> int:
+        budget = Budget(1)
+        async with Fetcher(config, "t") as fetcher:
+            with pytest.raises(HTTPStatusError):
+                await fetcher.get(server.url("/gone"), budget=budget)
+            assert budget.used == 0
+            await fetcher.get(server.url("/moved"), budget=budget)  # two hops, one body
+            return budget.used
+
+    assert asyncio.run(go()) == 1
+
+
+def test_retry_after_fails_queued_requests_that_would_wait_too_long(server: LoopbackServer) -> None:
+    server.add("/busy", status=503, headers={"Retry-After": "3600"}, delay=0.2)
+    for n in range(3):
+        server.add(f"/p/{n}", "ok")
+    config = _config(max_per_host=1, host_gap=0, timeout=2.0)
+
+    async def go() -> list[BaseException | object]:
+        async with Fetcher(config, "t") as fetcher:
+            first = asyncio.create_task(fetcher.get(server.url("/busy")))
+            await asyncio.sleep(0.05)
+            queued = [fetcher.get(server.url(f"/p/{n}")) for n in range(3)]
+            return await asyncio.wait_for(asyncio.gather(first, *queued, return_exceptions=True), 3)
+
+    busy, *queued = asyncio.run(go())
+    assert isinstance(busy, HTTPStatusError)
+    assert all(isinstance(result, FetchError) and "deferred" in result.reason for result in queued)
+    assert server.hits("/p/0") == 0
+
+
+def test_cancelled_requests_leave_no_slot_behind(server: LoopbackServer) -> None:
+    for n in range(6):
+        server.add(f"/p/{n}", "ok", delay=0.3)
+    config = _config(max_connections=2, max_per_host=2, host_gap=0)
+
+    async def go() -> None:
+        async with Fetcher(config, "t") as fetcher:
+            tasks = [asyncio.create_task(fetcher.get(server.url(f"/p/{n}"))) for n in range(6)]
+            await asyncio.sleep(0.1)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            # Were a slot lost, these would wait for ever.
+            await asyncio.wait_for(asyncio.gather(*(fetcher.get(server.url(f"/p/{n}")) for n in range(2))), 3)
+
+    asyncio.run(go())
+
+
+def test_host_load_shows_queued_work_and_the_next_turn(server: LoopbackServer) -> None:
+    for n in range(5):
+        server.add(f"/p/{n}", "ok")
+    config = _config(max_per_host=1, host_gap=0.5)
+
+    async def go() -> None:
+        async with Fetcher(config, "t") as fetcher:
+            tasks = [asyncio.create_task(fetcher.get(server.url(f"/p/{n}"))) for n in range(5)]
+            await asyncio.sleep(0.2)
+            [load] = fetcher.host_load()
+            assert load.host == "127.0.0.1" and load.started == 1 and load.queued == 4
+            assert 0.1 < load.next_allowed_in <= 0.3 and load.gap == 0.5
+            await asyncio.gather(*tasks)
+            await asyncio.sleep(0.55)
+            assert fetcher.host_load() == []  # idle hosts are forgotten
+
+    asyncio.run(go())
