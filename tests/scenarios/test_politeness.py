@@ -3,7 +3,13 @@ another, the per-host cap holding for feeds, robots.txt, redirects and pages ali
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from conftest import LoopbackServer, article_page, rss, story, write_config
 from feedd import load_config, run_once
@@ -57,3 +63,28 @@ def test_max_per_host_holds_for_feeds_robots_txt_redirects_and_pages(
     assert (summary.saved, summary.failed) == (15, 0)
     assert server.hits("/robots.txt") == 1
     assert server.max_active == 2
+
+
+def test_status_shows_each_host_s_queue_while_a_pass_runs(server: LoopbackServer, tmp_path: Path) -> None:
+    feed = server.add("/busy.xml", rss(_serve_stories(server, "busy", 8)))
+    config = write_config(tmp_path, [{"url": feed}])
+    config.write_text(config.read_text().replace('host_gap = "0s"', 'host_gap = "700ms"'), encoding="utf-8")
+    feedd = [sys.executable, "-m", "feedd"]
+    run = subprocess.Popen([*feedd, "run-once", "-c", str(config)], stdout=subprocess.DEVNULL)
+    seen: list[dict[str, object]] = []
+    try:
+        deadline = time.monotonic() + 20
+        while not seen and time.monotonic() < deadline:
+            status = subprocess.run(
+                [*feedd, "status", "-c", str(config), "--hosts", "--json"], capture_output=True, text=True
+            )
+            seen = [row for line in status.stdout.splitlines() if (row := json.loads(line))["queued"]]
+            time.sleep(0.3)
+    finally:
+        assert run.wait(timeout=30) == 0
+    [row] = seen
+    assert row["host"] == "127.0.0.1" and row["gap"] == pytest.approx(0.7)
+    assert 0 < row["queued"] <= 8 and row["started"] >= 2
+    assert row["next_allowed"] >= row["as_of"]
+    after = subprocess.run([*feedd, "status", "-c", str(config), "--hosts"], capture_output=True, text=True)
+    assert "no requests waiting" in after.stdout

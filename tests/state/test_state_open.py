@@ -102,9 +102,11 @@ def test_schema_1_state_is_upgraded(tmp_path: Path) -> None:
         for column in ("next_poll", "interval", "interval_reason"):
             db.execute(f"ALTER TABLE feeds DROP COLUMN {column}")
         db.execute("ALTER TABLE documents DROP COLUMN nearest")
+        db.execute("DROP TABLE hosts")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with _state(tmp_path) as state:
-        assert state.db.meta("schema_version") == "4"
+        assert state.db.meta("schema_version") == "5"
+        assert state.hosts.current() == []
         match = DuplicateMatch(
             "0000000000000001", "near duplicate", jaccard=0.9, containment=1.0, evidence=EVIDENCE
         )

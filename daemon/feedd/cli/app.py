@@ -23,6 +23,7 @@ from feedd.cli.views import (
     drops_table,
     err,
     explanation_paragraphs,
+    hosts_table,
     out,
     print_summary,
     status_table,
@@ -32,7 +33,7 @@ from feedd.errors import NotFoundError
 from feedd.feeds import add_to_config, read_opml, to_opml
 from feedd.pipeline import run_once
 from feedd.service import run_daemon
-from feedd.state import explain, feed_statuses, recent_drops
+from feedd.state import explain, feed_statuses, host_queues, recent_drops
 
 SYSTEM_CONFIG = Path("/etc/feedd/feedd.toml")
 LOCAL_CONFIG = Path("config/feedd.toml")
@@ -149,10 +150,24 @@ def run_command(config: ConfigOption = None) -> None:
 @app.command("status")
 def status_command(
     config: ConfigOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per feed.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per feed (or host).")] = False,
+    hosts: Annotated[
+        bool,
+        typer.Option(
+            "--hosts", help="Only the running feedd's queues per host, and when each is next asked."
+        ),
+    ] = False,
 ) -> None:
-    """Per feed: the last poll and its result, the next poll and why, entries saved and dropped."""
+    """Per feed: the last poll and its result, the next poll and why, entries saved and dropped;
+    per host, while feedd runs: requests queued and when the host may next be asked."""
     loaded = _load(config)
+    queues = host_queues(loaded)
+    if hosts:
+        for queue in queues if as_json else ():
+            out.print_json(json.dumps(asdict(queue), default=datetime.isoformat), indent=None)
+        if not as_json:
+            out.print(hosts_table(queues) if queues else "no requests waiting: feedd is idle or not running")
+        return
     statuses = feed_statuses(loaded)
     if as_json:
         for status in statuses:
@@ -161,6 +176,8 @@ def status_command(
             )
         return
     out.print(status_table(statuses))
+    if queues:
+        out.print(hosts_table(queues))
     if loaded.dedup.shared:
         from feedd.dedup import check_reachable, redacted  # loads redis: only where one is configured
 

@@ -12,7 +12,7 @@ from rich.text import Text
 from feedd.config import DedupConfig
 from feedd.dedup import Evidence
 from feedd.pipeline import EntryStatus, FeedReport, PassSummary
-from feedd.state import Drop, Explanation, FeedStatus
+from feedd.state import Drop, Explanation, FeedStatus, HostQueue
 
 err = Console(stderr=True)
 out = Console()
@@ -97,6 +97,33 @@ def status_table(statuses: Sequence[FeedStatus]) -> Table:
             str(status.saved),
             str(status.dropped),
             f"[bold red]{status.consecutive_errors}[/]" if status.consecutive_errors else "0",
+        )
+    return table
+
+
+def hosts_table(queues: Sequence[HostQueue]) -> Table:
+    """Where the running feedd's requests wait: per host, work queued and the next turn."""
+    as_of = max(queue.as_of for queue in queues)
+    table = Table(
+        "host",
+        "queued",
+        "in flight",
+        "next allowed",
+        "gap",
+        "started",
+        "waited",
+        title=f"hosts, as of {as_of.isoformat()}",
+    )
+    for queue in queues:
+        wait = (queue.next_allowed - queue.as_of).total_seconds()
+        table.add_row(
+            Text(queue.host),
+            str(queue.queued),
+            str(queue.in_flight),
+            f"in {wait:.0f}s" if wait >= 1 else "now",
+            f"{queue.gap:g}s",
+            str(queue.started),
+            f"{queue.waited:.0f}s",
         )
     return table
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from feedd.config import BasicCredentials, Config, FeedConfig
 from feedd.dedup import DedupBackend, open_backend
-from feedd.errors import DedupUnavailableError
+from feedd.errors import DedupUnavailableError, StateError
 from feedd.http import Fetcher, RequestOptions, RobotsPolicy, user_agent
 from feedd.pipeline.commit import Committer, Drained
 from feedd.pipeline.pages import PageWork
@@ -27,6 +27,9 @@ from feedd.pipeline.report import FeedReport, PassObserver, PassSummary, QuietOb
 from feedd.state import State
 
 log = logging.getLogger("feedd")
+
+#: Seconds between two snapshots of the host queues.
+HOST_SNAPSHOT_EVERY = 2.0
 
 
 def run_once(config: Config, observer: PassObserver | None = None) -> PassSummary:
@@ -64,11 +67,19 @@ async def open_session(config: Config, observer: PassObserver | None = None) -> 
         fetcher = await opened.enter_async_context(Fetcher(config.fetch, user_agent(config.fetch)))
         session = Session(config, state, fetcher, extractor, observer or QuietObserver(), dedup)
         opened.push_async_callback(session.cancel_pending)
+        snapshots = asyncio.create_task(session.snapshot_hosts())
+        opened.push_async_callback(_stop_snapshots, session, snapshots)
         try:
             session.evict_expired()
         except DedupUnavailableError as exc:
             log.error("%s: documents wait until it answers", exc)
         yield session
+
+
+async def _stop_snapshots(session: Session, snapshots: asyncio.Task[None]) -> None:
+    snapshots.cancel()
+    await asyncio.gather(snapshots, return_exceptions=True)
+    session.state.hosts.record([], datetime.now(UTC))  # nothing waits once the session is over
 
 
 class Session:
@@ -94,6 +105,7 @@ class Session:
             config, state.documents, fetcher, robots, extractor, dedup.fingerprinter, self._options_for
         )
         self._poller = FeedPoller(state, fetcher, self._pages, observer, self._options_for)
+        self._fetcher = fetcher
         self._committer = Committer(state, dedup)
         # Polls started and not yet committed, to cancel on the way out.
         self._polls: set[asyncio.Task[PolledFeed]] = set()
@@ -132,6 +144,15 @@ class Session:
         await asyncio.gather(*polls, return_exceptions=True)
         self._polls.clear()
         await self._pages.cancel()
+
+    async def snapshot_hosts(self) -> None:
+        """Keep the state's picture of the frontier's host queues fresh, for `feedd status`."""
+        while True:
+            try:
+                self.state.hosts.record(self._fetcher.host_load(), datetime.now(UTC))
+            except StateError as exc:  # a busy or full disk must not end the session
+                log.warning("could not record the host queues: %s", exc)
+            await asyncio.sleep(HOST_SNAPSHOT_EVERY)
 
     async def _poll_and_settle(self, feed: FeedConfig) -> FeedReport:
         return await self._settle(await self._start_poll(feed))

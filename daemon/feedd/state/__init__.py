@@ -1,9 +1,10 @@
 """The state (SQLite, WAL) and the saved documents: crash-safe, nothing lost or doubled.
 
 `State` opens the database (feedd.state.database) and gives one repository per table: `feeds`,
-`entries`, `documents` (with the save protocol), `fingerprints`, `waiting`, `robots`. They take
-and return the records of feedd.state.records, and times as aware UTC datetimes. The history
-(feedd.state.history) reads them for `feedd status`, `dups` and `explain`.
+`entries`, `documents` (with the save protocol), `fingerprints`, `waiting`, `robots`, `hosts`
+(the frontier's last snapshot). They take and return the records of feedd.state.records, and
+times as aware UTC datetimes. The history (feedd.state.history) reads them for `feedd status`,
+`dups` and `explain`.
 """
 
 from feedd.state.core import State
@@ -17,6 +18,7 @@ from feedd.state.history import (
     NearestStory,
     explain,
     feed_statuses,
+    host_queues,
     recent_drops,
 )
 from feedd.state.records import (
@@ -27,6 +29,7 @@ from feedd.state.records import (
     FeedRecord,
     FeedState,
     FingerprintSketch,
+    HostQueue,
     NewDocument,
     SavedDocument,
     StoredDocument,
@@ -50,6 +53,7 @@ __all__ = [
     "FeedState",
     "FeedStatus",
     "FingerprintSketch",
+    "HostQueue",
     "KeptDocument",
     "NearestStory",
     "NewDocument",
@@ -60,5 +64,6 @@ __all__ = [
     "WaitingDocument",
     "explain",
     "feed_statuses",
+    "host_queues",
     "recent_drops",
 ]

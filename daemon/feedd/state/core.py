@@ -13,6 +13,7 @@ from feedd.state.documents import Documents
 from feedd.state.entries import Entries
 from feedd.state.feeds import Feeds
 from feedd.state.fingerprints import Fingerprints
+from feedd.state.hosts import HostQueues
 from feedd.state.robots import RobotsFiles
 from feedd.state.waiting import Waiting
 
@@ -39,6 +40,7 @@ class State:
         self.documents = Documents(self.db, output_dir, filename_template, self.entries, self.fingerprints)
         self.waiting = Waiting(self.db)
         self.robots = RobotsFiles(self.db)
+        self.hosts = HostQueues(self.db)
 
     def open(self) -> State:
         """Lock the state, create what is missing, and finish any interrupted save."""

@@ -12,7 +12,7 @@ from datetime import datetime
 from feedd.config import Config
 from feedd.dedup import Evidence
 from feedd.state.core import State
-from feedd.state.records import EntryRecord, FeedRecord
+from feedd.state.records import EntryRecord, FeedRecord, HostQueue
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +109,12 @@ def feed_statuses(config: Config) -> list[FeedStatus]:
             )
         )
     return statuses
+
+
+def host_queues(config: Config) -> list[HostQueue]:
+    """The running feedd's per-host queues, as of its last snapshot (none when nothing waits)."""
+    with _state(config) as state:
+        return state.hosts.current()
 
 
 def _never_polled(url: str) -> FeedRecord:

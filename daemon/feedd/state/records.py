@@ -149,3 +149,19 @@ class CachedRobots:
     status: int
     body: str
     expires: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HostQueue:
+    """One host's queue in the frontier of the running feedd, as of its last snapshot."""
+
+    host: str
+    queued: int
+    in_flight: int
+    next_allowed: datetime
+    #: Seconds between two request starts (host_gap, or the site's Crawl-delay).
+    gap: float
+    #: Requests started since the process began, and the seconds they waited for their turn.
+    started: int
+    waited: float
+    as_of: datetime

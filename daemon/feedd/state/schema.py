@@ -6,7 +6,7 @@ migration that raises SCHEMA_VERSION.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -81,6 +81,16 @@ CREATE TABLE IF NOT EXISTS robots (
     body TEXT NOT NULL,
     expires TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS hosts (
+    host TEXT PRIMARY KEY,
+    queued INTEGER NOT NULL,
+    in_flight INTEGER NOT NULL,
+    next_allowed TEXT NOT NULL,
+    gap REAL NOT NULL,
+    started INTEGER NOT NULL,
+    waited REAL NOT NULL,
+    as_of TEXT NOT NULL
+);
 """
 # Statements that bring a database of schema version N-1 to N.
 MIGRATIONS: dict[int, list[str]] = {
@@ -99,4 +109,6 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE entries ADD COLUMN evidence TEXT",
         "ALTER TABLE documents ADD COLUMN nearest TEXT",
     ],
+    # The hosts table is new in 5; SCHEMA, run before the migrations, created it.
+    5: [],
 }
