@@ -18,6 +18,7 @@ import urllib.request
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from time import monotonic
 
 import psutil
@@ -191,7 +192,7 @@ class HostsServer:
             probe.bind((self.addresses[0], 0))
             self.port = probe.getsockname()[1]
         self._count = processes
-        self._processes: list[multiprocessing.Process] = []
+        self._processes: list[BaseProcess] = []
         self._control_ports: list[int] = []
 
     def start(self, routes: dict[str, Route]) -> None:
