@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +41,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from hosts_server import HostsServer, Route, Stats  # noqa: E402
 
 FEED_PREFIX = "/feed/"
+_RECORD = re.compile(r"^(?:\[[^\]]{17}\]| {19}) (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
+#: How often feedd is asked to ping WATCHDOG=1: a longer gap between pings is a stalled event loop.
+WATCHDOG_SECONDS = 1.0
 
 
 _WORDS = (
@@ -86,7 +91,11 @@ class FeeddProcess:
         self.peak_rss = 0
         self.peak_tree_rss = 0
         self._done = threading.Event()
-        env = {**os.environ, "NOTIFY_SOCKET": str(notify_path), "WATCHDOG_USEC": "20000000"}
+        env = {
+            **os.environ,
+            "NOTIFY_SOCKET": str(notify_path),
+            "WATCHDOG_USEC": str(int(WATCHDOG_SECONDS * 2e6)),
+        }
         feedd = Path(sys.executable).with_name("feedd")
         with open(self.log_path, "wb") as log:
             self.process = psutil.Popen(
@@ -130,6 +139,12 @@ class FeeddProcess:
             time.sleep(0.02)
         raise SystemExit(f"no {text} from feedd in {timeout:g} s; see {self.log_path}")
 
+    def longest_watchdog_gap(self, since: float) -> float:
+        """The longest time between two WATCHDOG=1 pings (or since the last one) after `since`."""
+        pings = [when for when, message in list(self.messages) if "WATCHDOG=1" in message and when >= since]
+        pings.append(time.monotonic())
+        return max((b - a for a, b in zip(pings, pings[1:], strict=False)), default=0.0)
+
     def cpu_seconds(self) -> float:
         """User + system CPU of feedd, its waited-for children and its live children."""
         times = self.process.cpu_times()
@@ -145,6 +160,11 @@ class FeeddProcess:
     def written(self) -> int:
         """Bytes feedd's main process passed to write() so far (log, SQLite, WAL)."""
         return self.process.io_counters().write_chars
+
+    def log_records(self) -> Counter[str]:
+        """Log records by level (feedd's text log wraps a record over several lines)."""
+        with open(self.log_path, encoding="utf-8", errors="replace") as log:
+            return Counter(match.group(1) for line in log if (match := _RECORD.match(line)))
 
     def log_bytes(self) -> int:
         return self.log_path.stat().st_size
@@ -300,6 +320,7 @@ def main() -> None:
             )
             window = measure_window(daemon, server, args.seconds)
             answers = dict(sorted(server.stats().statuses.items()))
+            gap = daemon.longest_watchdog_gap(ready)
             code, stop_seconds = daemon.terminate()
         finally:
             if daemon.process.poll() is None:
@@ -329,6 +350,15 @@ def main() -> None:
             f"of which {window.log_bytes / polls:.0f} bytes of log"
         )
         print(f"server answers so far  : {answers} by status")
+        print(
+            f"longest WATCHDOG gap   : {gap:7.1f} s after READY (asked every {WATCHDOG_SECONDS:g} s: "
+            "a longer gap is a stalled event loop)"
+        )
+        records = daemon.log_records()
+        print(
+            f"log                    : {daemon.log_bytes() / 2**20:7.1f} MB, {sum(records.values())} records "
+            f"({', '.join(f'{level} {n}' for level, n in records.most_common())})"
+        )
         print(
             f"SIGTERM                : exit code {code} after {stop_seconds:.1f} s "
             f"[{'ok' if code == 0 else 'NOT 0'}]"

@@ -28,7 +28,7 @@ from html import escape
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from daemon_scale import FEED_PREFIX, FeeddProcess, revision  # noqa: E402
+from daemon_scale import FEED_PREFIX, WATCHDOG_SECONDS, FeeddProcess, revision  # noqa: E402
 from hosts_server import HostsServer, Route  # noqa: E402
 
 from corpus import real_pages  # noqa: E402
@@ -158,12 +158,17 @@ def main() -> None:
                         f"feed added by SIGHUP      : NOT polled within {args.reload_timeout:g} s "
                         f"[target <= {RELOAD_TARGET:g} s: MISSED]"
                     )
+                gap = daemon.longest_watchdog_gap(ready)
                 code, stop_seconds = daemon.terminate()
             finally:
                 if daemon.process.poll() is None:
                     daemon.terminate()
-            log_lines = daemon.log_path.read_text(encoding="utf-8", errors="replace").count("\n")
-            print(f"log                       : {log_lines} lines")
+            print(f"longest WATCHDOG gap      : {gap:.1f} s after READY (asked every {WATCHDOG_SECONDS:g} s)")
+            records = daemon.log_records()
+            print(
+                f"log                       : {daemon.log_bytes() / 2**20:.1f} MB, {sum(records.values())} records "
+                f"({', '.join(f'{level} {n}' for level, n in records.most_common())})"
+            )
             print(
                 f"SIGTERM                   : exit code {code} after {stop_seconds:.1f} s [{'ok' if code == 0 else 'NOT 0'}]"
             )
