@@ -1,0 +1,375 @@
+"""Benchmark: `feedd run-once` as shipped on a skewed world of news outlets (issue 15).
+
+    python bench/skewed_world.py [--quick]
+
+186 outlets on their own loopback addresses, 1,159 real article pages, most of them on a few
+hosts (76, 58, 51, 49, 26 pages; the rest 2-8 each); bench/world.py serves them from a child
+process and logs every request. In one invocation, on the same world:
+
+  a. feedd run-once with the shipped defaults; only [fetch] allowed_networks admits loopback;
+  b. the same with host_gap = "0s" (the CPU floor), fresh state and output;
+  c. the naive sequential loop: feedparser + httpx + trafilatura, one page at a time;
+  d. plain trafilatura.extract over the same pages, in memory, on every core.
+
+Prints the wall times, the targets of the issue (a within 1.25x of max(polite floor, b); b at
+least 3x faster than c; b's pages/s at least 80% of d's), peak memory, and what the server saw:
+requests at once per host, gaps between one host's requests, hosts fetched per second.
+--quick: 24 outlets, 150 pages, for a smoke test. Needs ../shared/data beside the checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import feedparser
+import httpx
+import psutil
+import trafilatura
+from datasketch import MinHash
+
+sys.path.insert(0, str(Path(__file__).parent))
+import measure  # noqa: E402
+from world import Request, World, WorldServer, skewed_sizes  # noqa: E402
+
+from corpus import real_pages  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Shape:
+    hosts: int
+    large: tuple[int, ...]
+    pages: int
+
+
+FULL = Shape(hosts=186, large=(76, 58, 51, 49, 26), pages=1159)
+QUICK = Shape(hosts=24, large=(20, 15, 12), pages=150)
+SHIPPED_GAP = 0.5
+SHIPPED_PER_HOST = 2
+_SUMMARY = re.compile(r"(\d+) new, (\d+) saved, (\d+) duplicate, (\d+) failed")
+
+
+@dataclass(frozen=True)
+class FeeddRun:
+    label: str
+    measured: measure.Measured
+    requests: list[Request]
+    #: Monotonic time just before feedd started.
+    started: float
+    server_cpu: float
+
+
+@dataclass(frozen=True)
+class NaiveRun:
+    pages: int
+    seconds: float
+    fetch_seconds: float
+
+
+def run_feedd(server: WorldServer, folder: Path, label: str, host_gap: str | None) -> FeeddRun:
+    """`feedd run-once` on the world with fresh state: shipped settings, bar loopback (and the
+    gap, when given)."""
+    folder.mkdir()
+    gap = f'host_gap = "{host_gap}"\n' if host_gap is not None else ""
+    feeds = "".join(f'[[feeds]]\nurl = "{url}"\n' for url in server.world.feed_urls())
+    config = folder / "feedd.toml"
+    config.write_text(
+        '[storage]\noutput_dir = "out"\ndatabase = "state.sqlite3"\n'
+        f'[fetch]\nallowed_networks = ["127.0.0.0/8"]\n{gap}{feeds}',
+        encoding="utf-8",
+    )
+    server.take_log()
+    cpu_before = _cpu(server)
+    started = time.monotonic()
+    measured = measure.run_once(config)
+    return FeeddRun(label, measured, server.take_log(), started, _cpu(server) - cpu_before)
+
+
+def _cpu(server: WorldServer) -> float:
+    times = psutil.Process(server.process.pid).cpu_times()
+    return times.user + times.system
+
+
+def naive_loop(feed_urls: list[str], output: Path) -> NaiveRun:
+    """bench/run_once.py's sequential loop, following redirects, its fetches timed apart."""
+    output.mkdir(parents=True, exist_ok=True)
+    seen: set[str] = set()
+    pages = 0
+    fetching = 0.0
+    started = time.perf_counter()
+    with httpx.Client(timeout=30, follow_redirects=True) as client:
+        for feed_url in feed_urls:
+            asked = time.perf_counter()
+            feed = client.get(feed_url).content
+            fetching += time.perf_counter() - asked
+            for entry in feedparser.parse(feed).entries:
+                asked = time.perf_counter()
+                html = client.get(entry.link).text
+                fetching += time.perf_counter() - asked
+                pages += 1
+                text = trafilatura.extract(html, url=entry.link) or ""
+                words = re.findall(r"\w+", text.lower())
+                signature = MinHash(num_perm=128)
+                signature.update_batch(
+                    " ".join(words[i : i + 5]).encode() for i in range(max(1, len(words) - 4))
+                )
+                digest = hashlib.sha256(text.encode()).hexdigest()
+                if digest in seen:
+                    continue
+                seen.add(digest)
+                (output / f"{pages:05d}.txt").write_text(text, encoding="utf-8")
+    return NaiveRun(pages, time.perf_counter() - started, fetching)
+
+
+_PAGES: list[tuple[str, str]] = []
+
+
+def _extract(index: int) -> int:
+    url, html = _PAGES[index]
+    return len(trafilatura.extract(html, url=url) or "")
+
+
+def _ready(_: int) -> int:
+    return os.getpid()
+
+
+def extraction_rate(world: World) -> tuple[int, float, int]:
+    """Plain trafilatura.extract over the world's pages (decoded in memory before the clock
+    starts, inherited by forked workers) on every core: pages, seconds, workers."""
+    real = real_pages()
+    _PAGES[:] = [(url, real[i % len(real)].decode("utf-8")) for i, url in enumerate(world.page_urls())]
+    workers = os.cpu_count() or 1
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        list(pool.map(_ready, range(workers * 4)))
+        started = time.perf_counter()
+        list(pool.map(_extract, range(len(_PAGES)), chunksize=4))
+        seconds = time.perf_counter() - started
+    return len(_PAGES), seconds, workers
+
+
+def peak_per_host(requests: list[Request]) -> tuple[Counter[int], Counter[str]]:
+    """The most requests in progress at once per outlet, and what was in progress (by kind)
+    each time an outlet went above max_per_host."""
+    by_host: defaultdict[int, list[Request]] = defaultdict(list)
+    for request in requests:
+        by_host[request.outlet].append(request)
+    peaks: Counter[int] = Counter()
+    above: Counter[str] = Counter()
+    for outlet, own in by_host.items():
+        # Ends sort before starts at the same instant: back to back is not at once.
+        events = sorted(
+            [(r.arrived, 1, i) for i, r in enumerate(own)] + [(r.ended, -1, i) for i, r in enumerate(own)]
+        )
+        running: set[int] = set()
+        for _, step, i in events:
+            if step < 0:
+                running.discard(i)
+                continue
+            running.add(i)
+            peaks[outlet] = max(peaks[outlet], len(running))
+            if len(running) > SHIPPED_PER_HOST:
+                above[" + ".join(sorted(own[j].kind for j in running))] += 1
+    return peaks, above
+
+
+@dataclass(frozen=True)
+class Gap:
+    seconds: float
+    #: The two requests' kinds, "feed -> robots".
+    between: str
+
+
+def host_gaps(requests: list[Request]) -> list[Gap]:
+    """The time between the arrivals of each outlet's consecutive requests, over all outlets."""
+    by_host: defaultdict[int, list[Request]] = defaultdict(list)
+    for request in requests:
+        by_host[request.outlet].append(request)
+    gaps: list[Gap] = []
+    for own in by_host.values():
+        own.sort(key=lambda r: r.arrived)
+        gaps.extend(
+            Gap(b.arrived - a.arrived, f"{a.kind} -> {b.kind}") for a, b in zip(own, own[1:], strict=False)
+        )
+    return gaps
+
+
+def report_feedd(run: FeeddRun, world: World, host_gap: float) -> None:
+    m = run.measured
+    summary = m.stdout.splitlines()[0] if m.stdout else "(no output)"
+    print(f"{run.label}: {m.seconds:.1f} s, exit {m.returncode}")
+    print(f"  feedd: {summary}")
+    for line in m.stdout.splitlines()[1:12]:
+        print(f"  | {line}")
+    print(
+        f"  peak memory: main process RSS {m.peak_main / 2**20:.0f} MB, process tree PSS {m.peak_tree / 2**20:.0f} MB"
+    )
+    requests = run.requests
+    if not requests:
+        print("  the server saw no requests")
+        return
+    kinds = Counter(r.kind for r in requests)
+    statuses = Counter(r.status for r in requests)
+    print(
+        f"  requests: {len(requests)} ({', '.join(f'{n} {k}' for k, n in kinds.most_common())}); "
+        f"statuses {dict(sorted(statuses.items()))}; server CPU {run.server_cpu:.1f} s"
+    )
+    peaks, above = peak_per_host(requests)
+    worst = max(peaks.values())
+    over = sorted(o for o, n in peaks.items() if n > SHIPPED_PER_HOST)
+    print(
+        f"  requests at once per host: largest {worst}; "
+        + (
+            f"{len(over)} host(s) above {SHIPPED_PER_HOST} ({', '.join(world.outlets[o].address for o in over[:8])}"
+            f"{', ...' if len(over) > 8 else ''}), in progress then: "
+            + "; ".join(f"{combo} (x{n})" for combo, n in above.most_common(6))
+            if over
+            else f"no host above {SHIPPED_PER_HOST}"
+        )
+    )
+    gaps = host_gaps(requests)
+    if host_gap and gaps:
+        short = Counter(g.between for g in gaps if g.seconds < host_gap * 0.9)
+        print(
+            f"  gaps between one host's request arrivals: smallest {min(g.seconds for g in gaps) * 1000:.0f} ms; "
+            f"{short.total()} of {len(gaps)} under {host_gap * 900:.0f} ms"
+            + (": " + ", ".join(f"{kinds} x{n}" for kinds, n in short.most_common()) if short else "")
+        )
+    first = min(r.arrived for r in requests)
+    last = max(r.ended for r in requests)
+    span = last - first
+    seconds = max(1, int(span) + 1)
+    hosts_at: list[set[int]] = [set() for _ in range(seconds)]
+    for r in requests:
+        hosts_at[int(r.arrived - first)].add(r.outlet)
+    counts = [len(h) for h in hosts_at]
+    tenths = [
+        counts[seconds * k // 10 : max(seconds * (k + 1) // 10, seconds * k // 10 + 1)] for k in range(10)
+    ]
+    print(
+        f"  timeline: first request {first - run.started:.1f} s after start, last answered at "
+        f"{last - run.started:.1f} s; distinct hosts asked per second: median {statistics.median(counts):g}, "
+        f"at most 2 in {sum(1 for c in counts if c <= 2)} of {seconds} s"
+    )
+    print(
+        "  hosts asked per second, mean per tenth of the fetch span: "
+        + " ".join(f"{statistics.mean(t):.1f}" for t in tenths)
+    )
+    largest = sorted(world.outlets, key=lambda o: -o.pages)[:5]
+    spans = []
+    for outlet in largest:
+        own = [r.arrived - run.started for r in requests if r.outlet == outlet.index]
+        if own:
+            spans.append(f"{outlet.pages} pages {min(own):.1f}-{max(own):.1f} s")
+    print(f"  largest hosts, first to last request: {'; '.join(spans)}")
+
+
+def counts(run: FeeddRun) -> str:
+    found = _SUMMARY.search(run.measured.stdout)
+    if not found:
+        return f"{run.label}: no summary to read"
+    new, saved, duplicate, failed = map(int, found.groups())
+    verdict = (
+        "every page saved or a duplicate"
+        if failed == 0 and saved + duplicate == new
+        else f"NOT every page saved or a duplicate ({new - saved - duplicate} neither)"
+    )
+    return f"{run.label}: {new} new, {saved} saved, {duplicate} duplicate, {failed} failed: {verdict}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="24 outlets, 150 pages")
+    args = parser.parse_args()
+    shape = QUICK if args.quick else FULL
+    sizes = skewed_sizes(shape.hosts, shape.large, shape.pages)
+    commit = subprocess.run(
+        ["git", "log", "-1", "--format=%h"], capture_output=True, text=True, cwd=Path(__file__).parent
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "daemon"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent,
+    ).stdout.strip()
+    # A wide terminal for feedd's summary, so that it reads as one line.
+    os.environ["COLUMNS"] = "400"
+    began = time.perf_counter()
+    server = WorldServer(sizes)
+    world = server.world
+    print(
+        f"world: {len(world.outlets)} outlets (127.0.0.2-{world.outlets[-1].address}, one socket each, "
+        f"port {world.port}), {world.pages} pages ({len(real_pages())} distinct real pages reused); "
+        f"largest hosts {', '.join(map(str, sorted(sizes, reverse=True)[:6]))}; "
+        f"{sum(1 for o in world.outlets if not o.has_robots)} without robots.txt, "
+        f"{sum(1 for o in world.outlets if o.redirects)} linking through redirects"
+    )
+    print(f"code: {commit}{' (daemon/ has uncommitted changes)' if dirty else ''}; {os.cpu_count()} CPUs")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            shipped = run_feedd(server, Path(tmp) / "a", "a. feedd run-once, shipped defaults", None)
+            report_feedd(shipped, world, SHIPPED_GAP)
+            floor = run_feedd(server, Path(tmp) / "b", 'b. feedd run-once, host_gap = "0s"', "0s")
+            report_feedd(floor, world, 0.0)
+            server.take_log()
+            naive = naive_loop(world.feed_urls(), Path(tmp) / "c")
+            naive_requests = server.take_log()
+            print(
+                f"c. naive sequential loop: {naive.seconds:.1f} s, {naive.pages} pages; fetching took "
+                f"{naive.fetch_seconds:.1f} s of it ({naive.fetch_seconds / max(1, len(naive_requests)) * 1000:.1f} ms "
+                f"per request over {len(naive_requests)} requests)"
+            )
+            extracted, extract_seconds, workers = extraction_rate(world)
+            extract_rate = extracted / extract_seconds
+            print(
+                f"d. trafilatura.extract on {workers} processes: {extract_rate:.1f} pages/s "
+                f"({extracted} pages in {extract_seconds:.1f} s)"
+            )
+    finally:
+        server.stop()
+    a, b = shipped.measured.seconds, floor.measured.seconds
+    largest = max(sizes)
+    polite = largest * SHIPPED_GAP
+    target = max(polite, b)
+    print()
+    print(f"world                : {len(world.outlets)} hosts, {world.pages} pages (code {commit})")
+    print(f"wall seconds         : a {a:.1f}   b {b:.1f}   c {naive.seconds:.1f}")
+    print(f"polite floor         : {largest} pages x {SHIPPED_GAP:g} s = {polite:.1f} s")
+    print(f"target               : max(polite floor, b) = {target:.1f} s")
+    print(f"a / target           : {a / target:.2f}x (issue: <= 1.25x)")
+    print(f"c / b                : {naive.seconds / b:.2f}x (issue: >= 3x)")
+    print(
+        f"extraction throughput: {world.pages / b:.1f} pages/s in b = {world.pages / b / extract_rate:.0%} of "
+        f"d's {extract_rate:.1f} pages/s (issue: >= 80%)"
+    )
+    print(
+        f"peak memory          : a RSS {shipped.measured.peak_main / 2**20:.0f} MB / PSS {shipped.measured.peak_tree / 2**20:.0f} MB; "
+        f"b RSS {floor.measured.peak_main / 2**20:.0f} MB / PSS {floor.measured.peak_tree / 2**20:.0f} MB"
+    )
+    for run in (shipped, floor):
+        peaks, _ = peak_per_host(run.requests)
+        worst = max(peaks.values(), default=0)
+        above = sum(1 for n in peaks.values() if n > SHIPPED_PER_HOST)
+        print(
+            f"per-host at once     : {run.label[:2]} largest {worst}; {above} host(s) above {SHIPPED_PER_HOST}"
+        )
+    print(f"outcome              : {counts(shipped)}")
+    print(f"                       {counts(floor)}")
+    print(f"benchmark            : {time.perf_counter() - began:.0f} s in all")
+
+
+if __name__ == "__main__":
+    main()
