@@ -241,6 +241,40 @@ def write_config(folder: Path, urls: list[str], interval: float, *, pages: bool)
     return config
 
 
+def build_world(server: HostsServer, feeds: int, per_host: int, *, pages: bool) -> list[str]:
+    """Serve `feeds` one-item feeds, `per_host` on each host in turn; their URLs."""
+    routes: dict[str, Route] = {}
+    urls = []
+    for n in range(feeds):
+        host = n // per_host
+        routes[f"{FEED_PREFIX}{n}.xml"] = Route(
+            "application/rss+xml", one_item_feed(n, server.url(host, f"/page/{n}.html")), f'"feed-{n}-v1"'
+        )
+        if pages:
+            routes[f"/page/{n}.html"] = Route("text/html; charset=utf-8", article_page(n), f'"page-{n}"')
+        urls.append(server.url(host, f"{FEED_PREFIX}{n}.xml"))
+    server.start(routes)
+    return urls
+
+
+def wait_for_first_polls(
+    server: HostsServer, feeds: int, ready: float, timeout: float
+) -> tuple[Stats, list[float]]:
+    """Until every feed was polled once or `timeout` s after READY: the server's stats and the
+    first poll's time of each feed polled."""
+    last_report = ready
+    while True:
+        stats = server.stats()
+        started = [times[0] for path, times in stats.arrivals.items() if path.startswith(FEED_PREFIX)]
+        now = time.monotonic()
+        if len(started) == feeds or now - ready > timeout:
+            return stats, started
+        if now - last_report >= 10:
+            print(f"  {now - ready:5.0f} s after READY: {len(started)} feeds polled", flush=True)
+            last_report = now
+        time.sleep(1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -261,17 +295,7 @@ def main() -> None:
     args = parser.parse_args()
     per_host = -(-args.feeds // args.hosts)
     server = HostsServer(args.hosts, args.server_processes)
-    routes: dict[str, Route] = {}
-    urls = []
-    for n in range(args.feeds):
-        host = n // per_host
-        routes[f"{FEED_PREFIX}{n}.xml"] = Route(
-            "application/rss+xml", one_item_feed(n, server.url(host, f"/page/{n}.html")), f'"feed-{n}-v1"'
-        )
-        if args.pages:
-            routes[f"/page/{n}.html"] = Route("text/html; charset=utf-8", article_page(n), f'"page-{n}"')
-        urls.append(server.url(host, f"{FEED_PREFIX}{n}.xml"))
-    server.start(routes)
+    urls = build_world(server, args.feeds, per_host, pages=args.pages)
     asked = args.feeds / args.interval
     print(
         f"feedd {revision()}: {args.feeds} feeds on {args.hosts} loopback hosts ({per_host} per host, "
@@ -286,18 +310,7 @@ def main() -> None:
         try:
             ready = daemon.wait_for("READY=1", timeout=300)
             print(f"READY=1 {ready - launched:.1f} s after launch (pid {daemon.process.pid})")
-            stats = server.stats()
-            last_report = ready
-            while True:
-                stats = server.stats()
-                started = [times[0] for path, times in stats.arrivals.items() if path.startswith(FEED_PREFIX)]
-                now = time.monotonic()
-                if len(started) == args.feeds or now - ready > args.timeout:
-                    break
-                if now - last_report >= 10:
-                    print(f"  {now - ready:5.0f} s after READY: {len(started)} feeds polled", flush=True)
-                    last_report = now
-                time.sleep(1)
+            stats, started = wait_for_first_polls(server, args.feeds, ready, args.timeout)
             elapsed = time.monotonic() - ready
             cpu_at_start = daemon.cpu_seconds()
             if len(started) == args.feeds:
