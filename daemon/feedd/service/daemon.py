@@ -1,4 +1,5 @@
-"""`feedd run`: one APScheduler job per feed, intervals that adapt to each feed (service.plan),
+"""`feedd run`: one APScheduler job per feed, intervals that adapt to each feed (service.plan), a
+schedule that heals itself, a watchdog ping that means polls complete (service.liveness),
 graceful stop and live reload."""
 
 from __future__ import annotations
@@ -6,19 +7,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from feedd.config import Config, FeedConfig, load_config
 from feedd.errors import ConfigError
-from feedd.pipeline import Session, open_session
+from feedd.pipeline import FeedReport, Session, open_session
+from feedd.service.liveness import Liveness, stall_limit
 from feedd.service.metrics import Metrics
 from feedd.service.notify import notify, watchdog_interval
 from feedd.service.plan import plan_next
 
 log = logging.getLogger("feedd")
+
+#: Feeds that must be polled now (added by a reload, found unplanned by the sweep) start at most
+#: this far apart ...
+SOON_STEP = 0.1
+#: ... and all within this many seconds, however many there are.
+SOON_SPREAD = 5.0
+#: The sweep for feeds without a planned poll runs this often, or every min_interval if shorter.
+SWEEP_EVERY = 60.0
 
 
 class Daemon:
@@ -28,10 +40,17 @@ class Daemon:
         self._config_path = config_path
         self.config = config
         self._stop = asyncio.Event()
-        self._scheduler: AsyncIOScheduler | None = None
+        #: The feeds' poll jobs (one per feed, id = its URL) and the housekeeping jobs; None until
+        #: run() starts it.
+        self.scheduler: AsyncIOScheduler | None = None
         self._session: Session | None = None
         self._polls: set[asyncio.Task[None]] = set()
         self._feeds: dict[str, FeedConfig] = {}
+        # Feeds whose poll job the scheduler has handed over and that have not finished: such a
+        # feed has no planned job, and needs none, until its poll plans the next one.
+        self._polling: set[str] = set()
+        self._liveness = Liveness(stall_limit(config.schedule.poll_timeout), time.monotonic())
+        self._stalled = False
         self._metrics: Metrics | None = None
         self._last_status = ""
 
@@ -48,17 +67,22 @@ class Daemon:
             log.info("metrics on http://%s/metrics", self.config.metrics.listen)
         async with open_session(self.config) as session:
             self._session = session
-            self._scheduler = AsyncIOScheduler(
+            # No misfire grace: a job late by any amount (clock step, suspend, a long stall) runs
+            # late rather than never, since a dropped date job would end its feed's chain.
+            self.scheduler = AsyncIOScheduler(
                 timezone=UTC,
-                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             )
-            self._scheduler.start()
-            self._scheduler.add_job(self._evict, "interval", hours=1, id="evict-expired-fingerprints")
+            self.scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
+            self.scheduler.start()
+            self.scheduler.add_job(self._evict, "interval", hours=1, id="evict-expired-fingerprints")
             # Documents that waited for the dedup backend are decided once it answers again,
             # whatever their feeds' schedules: tried as often as a feed may be polled.
             every = self.config.schedule.min_interval
-            self._scheduler.add_job(self._drain, "interval", seconds=every, id="drain-waiting")
-            self._apply_feeds(self.config.active_feeds)
+            self.scheduler.add_job(self._drain, "interval", seconds=every, id="drain-waiting")
+            sweep_every = min(SWEEP_EVERY, every)
+            self.scheduler.add_job(self.sweep, "interval", seconds=sweep_every, id="sweep-unplanned")
+            self._apply_feeds(self.config.active_feeds, starting=True)
             notify("READY=1")
             self._status()
             log.info("feedd running: %d feed(s)", len(self._feeds))
@@ -69,7 +93,7 @@ class Daemon:
                 notify("STOPPING=1")
                 log.info("stopping: finishing in-flight work")
                 watchdog.cancel()
-                self._scheduler.shutdown(wait=False)
+                self.scheduler.shutdown(wait=False)
                 for task in self._polls:
                     task.cancel()
                 await asyncio.gather(*self._polls, return_exceptions=True)
@@ -92,32 +116,57 @@ class Daemon:
         if changed:
             log.warning("reload: [%s] changes take effect at the next restart", "], [".join(changed))
         self.config = config
+        self._liveness.limit = stall_limit(config.schedule.poll_timeout)
         if self._session is not None:
             self._session.credentials = config.credentials
-        self._apply_feeds(config.active_feeds)
+        self._apply_feeds(config.active_feeds, starting=False)
         log.info("reloaded %s: %d feed(s)", self._config_path, len(self._feeds))
         self._status()
 
-    def _apply_feeds(self, feeds: tuple[FeedConfig, ...]) -> None:
-        """Schedule the feeds this instance polls (Config.active_feeds); unschedule the others."""
-        assert self._scheduler is not None
+    def _apply_feeds(self, feeds: tuple[FeedConfig, ...], *, starting: bool) -> None:
+        """Schedule the feeds this instance polls (Config.active_feeds); unschedule the others.
+
+        At start, first polls are spread evenly over each feed's first interval (feed i of N at
+        i/N of it): a steady load from the first second, every feed polled within its interval.
+        An even spread by config order rather than a hash of the URL: a hash clumps (the busiest
+        second of a random spread holds several times the average), and the phase it would keep
+        across restarts does not last, since every later interval is jittered. After a reload,
+        new feeds are polled at once; changed ones keep their planned poll."""
+        assert self.scheduler is not None
         wanted = {feed.url: feed for feed in feeds}
-        for url in set(self._feeds) - set(wanted):
-            if self._scheduler.get_job(url):
-                self._scheduler.remove_job(url)
+        for url in self._feeds.keys() - wanted.keys():
+            if self.scheduler.get_job(url):
+                self.scheduler.remove_job(url)
             log.info("feed removed: %s", url)
-        now = datetime.now(UTC)
-        for index, url in enumerate(wanted):
-            if url not in self._feeds:
-                # New feeds start at once, a second apart, so they do not all fire together.
-                self._schedule(url, now + timedelta(seconds=index))
+        new = [feed for url, feed in wanted.items() if url not in self._feeds]
         self._feeds = wanted
+        now = datetime.now(UTC)
+        if starting:
+            for index, feed in enumerate(new):
+                self._schedule(feed.url, now + timedelta(seconds=self._interval(feed) * index / len(new)))
+        else:
+            self._schedule_soon([feed.url for feed in new], now)
+
+    def _interval(self, feed: FeedConfig) -> float:
+        """The feed's starting interval, as plan_next bounds it below."""
+        return max(feed.interval or self.config.schedule.interval, self.config.schedule.min_interval)
+
+    def _schedule_soon(self, urls: list[str], now: datetime) -> None:
+        step = min(SOON_STEP, SOON_SPREAD / len(urls)) if urls else 0.0
+        for index, url in enumerate(urls):
+            self._schedule(url, now + timedelta(seconds=index * step))
 
     def _schedule(self, url: str, when: datetime) -> None:
-        assert self._scheduler is not None
-        self._scheduler.add_job(
+        assert self.scheduler is not None
+        self.scheduler.add_job(
             self._run_poll, "date", run_date=when, args=[url], id=url, replace_existing=True
         )
+
+    def _submitted(self, event: JobSubmissionEvent) -> None:
+        # Called as the scheduler hands a job over, before it drops the spent date job: from
+        # then on the feed counts as polling, so the sweep never re-arms a poll about to start.
+        if event.job_id in self._feeds:
+            self._polling.add(event.job_id)
 
     async def _run_poll(self, url: str) -> None:
         task = asyncio.current_task()
@@ -127,26 +176,44 @@ class Daemon:
             await self._poll(url)
         finally:
             self._polls.discard(task)
+            self._polling.discard(url)
 
     async def _poll(self, url: str) -> None:
+        """Poll one feed, record it and plan its next poll. The plan is made in a `finally`: a
+        feed's polls are a chain of date jobs, and whatever fails after the poll must not end it."""
         feed = self._feeds.get(url)
         if feed is None or self._session is None or self._stop.is_set():
             return
-        session, schedule = self._session, self.config.schedule
-        # A hard limit, so one hung fetch never wedges its job for good.
-        report = await session.run_feed(feed, timeout=schedule.poll_timeout)
-        state = session.state
+        # Until plan_next says otherwise, the next poll is one interval away: never zero, so a
+        # failure that repeats is retried at the feed's pace, not in a tight loop.
+        delay = self._interval(feed)
+        try:
+            # A hard limit, so one hung fetch never wedges its job for good.
+            report = await self._session.run_feed(feed, timeout=self.config.schedule.poll_timeout)
+            self._liveness.completed(time.monotonic())
+            delay = self._record(feed, report)
+            self._status()
+        except Exception:
+            log.exception("feed %s: recording its poll failed; next poll in %.0fs", feed.label, delay)
+        finally:
+            if not self._stop.is_set() and url in self._feeds:
+                self._schedule(url, datetime.now(UTC) + timedelta(seconds=delay))
+
+    def _record(self, feed: FeedConfig, report: FeedReport) -> float:
+        """Plan the feed's next poll, store the plan, count and log the poll; the delay planned."""
+        assert self._session is not None
+        state, schedule = self._session.state, self.config.schedule
         if self._metrics is not None:
             self._metrics.observe(report)
         plan = plan_next(
             feed,
             schedule,
             report,
-            consecutive_errors=state.feeds.consecutive_errors(url),
-            entries_per_day=state.entries.new_per_day(url),
+            consecutive_errors=state.feeds.consecutive_errors(feed.url),
+            entries_per_day=state.entries.new_per_day(feed.url),
         )
         when = datetime.now(UTC) + timedelta(seconds=plan.delay)
-        state.feeds.record_schedule(url, next_poll=when, interval=plan.delay, reason=plan.reason)
+        state.feeds.record_schedule(feed.url, next_poll=when, interval=plan.delay, reason=plan.reason)
         if report.result == "failed":
             log.warning(
                 "feed %s failed: %s; next poll in %.0fs (%s)",
@@ -167,9 +234,34 @@ class Daemon:
                 plan.delay,
                 plan.reason,
             )
-        if not self._stop.is_set() and url in self._feeds:
-            self._schedule(url, when)
-        self._status()
+        return plan.delay
+
+    async def sweep(self) -> list[str]:
+        """Re-arm every feed of this instance that has no planned poll and none in progress, and
+        say so: the chain of date jobs is meant to be unbreakable, and a feed that fell out of
+        it anyway (a bug, a job removed by hand) is polled again rather than never. Returns the
+        URLs re-armed."""
+        lost = self._unplanned()
+        for url in lost:
+            log.warning("feed %s had no planned poll: polling it now", self._feeds[url].label)
+        self._schedule_soon(lost, datetime.now(UTC))
+        return lost
+
+    def _unplanned(self) -> list[str]:
+        assert self.scheduler is not None
+        planned = {job.id for job in self.scheduler.get_jobs() if job.next_run_time is not None}
+        return [url for url in self._feeds if url not in planned and url not in self._polling]
+
+    def _work_due(self) -> bool:
+        """Whether polling should be making progress now: a poll in progress, a job whose time
+        has come (a scheduler that stopped firing leaves them there), or a feed out of the plan."""
+        assert self.scheduler is not None
+        if self._polling or self._unplanned():
+            return True
+        now = datetime.now(UTC)
+        return any(
+            job.next_run_time is not None and job.next_run_time <= now for job in self.scheduler.get_jobs()
+        )
 
     # Jobs are coroutines so that APScheduler runs them on the event loop, which owns the state's
     # SQLite connection; a plain function would run in a worker thread.
@@ -194,11 +286,34 @@ class Daemon:
             notify(status)
 
     async def _watchdog(self) -> None:
+        """Ping systemd while polls complete (service.liveness); stop once they have been due for
+        longer than the stall limit with none completing, so that systemd restarts a daemon whose
+        loop runs but whose polling is wedged. Pings resume if polls complete again first."""
         interval = watchdog_interval()
         if interval is None:
             return
         while True:
-            notify("WATCHDOG=1")
+            verdict = self._liveness.check(time.monotonic(), due=self._work_due())
+            if verdict.healthy:
+                if self._stalled:
+                    self._stalled = False
+                    log.warning("polls complete again: watchdog pings resumed")
+                    self._last_status = ""
+                    self._status()
+                notify("WATCHDOG=1")
+            elif not self._stalled:
+                self._stalled = True
+                log.error(
+                    "polling stalled: polls due and none completed for %.0fs (limit %.0fs); "
+                    "watchdog pings stopped so that systemd restarts feedd",
+                    verdict.stalled_for,
+                    self._liveness.limit,
+                )
+                self._last_status = (
+                    f"STATUS=stalled: no poll completed for {verdict.stalled_for:.0f}s; "
+                    "watchdog pings stopped"
+                )
+                notify(self._last_status)
             await asyncio.sleep(interval)
 
 
