@@ -20,6 +20,7 @@ requests at once per host, gaps between one host's requests, hosts fetched per s
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import os
 import re
@@ -27,8 +28,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -42,7 +44,7 @@ from datasketch import MinHash
 
 sys.path.insert(0, str(Path(__file__).parent))
 import measure  # noqa: E402
-from world import Request, World, WorldServer, skewed_sizes  # noqa: E402
+from world import Request, World, WorldServer, host_gaps, peak_per_host, skewed_sizes  # noqa: E402
 
 from corpus import real_pages  # noqa: E402
 
@@ -68,6 +70,8 @@ class FeeddRun:
     requests: list[Request]
     #: Monotonic time just before feedd started.
     started: float
+    #: CPU seconds (user + system) of feedd with its workers, and of the world's server.
+    cpu: float
     server_cpu: float
 
 
@@ -91,10 +95,39 @@ def run_feedd(server: WorldServer, folder: Path, label: str, host_gap: str | Non
         encoding="utf-8",
     )
     server.take_log()
-    cpu_before = _cpu(server)
+    server_before = _cpu(server)
+    sampler = _TreeCpu(exclude=server.process.pid)
     started = time.monotonic()
     measured = measure.run_once(config)
-    return FeeddRun(label, measured, server.take_log(), started, _cpu(server) - cpu_before)
+    return FeeddRun(label, measured, server.take_log(), started, sampler.stop(), _cpu(server) - server_before)
+
+
+class _TreeCpu(threading.Thread):
+    """CPU seconds of this process's descendants but one, sampled every 0.2 s (the workers run
+    under feedd's forkserver, which is not waited for, so getrusage would miss them); each
+    process's last 0.2 s before it exits go uncounted."""
+
+    def __init__(self, exclude: int) -> None:
+        super().__init__(daemon=True)
+        self._exclude = exclude
+        self._seen: dict[int, float] = {}
+        self._done = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        while not self._done.wait(0.2):
+            for process in psutil.Process().children(recursive=True):
+                if process.pid != self._exclude:
+                    try:
+                        times = process.cpu_times()
+                    except psutil.Error:
+                        continue
+                    self._seen[process.pid] = times.user + times.system
+
+    def stop(self) -> float:
+        self._done.set()
+        self.join()
+        return sum(self._seen.values())
 
 
 def _cpu(server: WorldServer) -> float:
@@ -159,56 +192,13 @@ def extraction_rate(world: World) -> tuple[int, float, int]:
     return len(_PAGES), seconds, workers
 
 
-def peak_per_host(requests: list[Request]) -> tuple[Counter[int], Counter[str]]:
-    """The most requests in progress at once per outlet, and what was in progress (by kind)
-    each time an outlet went above max_per_host."""
-    by_host: defaultdict[int, list[Request]] = defaultdict(list)
-    for request in requests:
-        by_host[request.outlet].append(request)
-    peaks: Counter[int] = Counter()
-    above: Counter[str] = Counter()
-    for outlet, own in by_host.items():
-        # Ends sort before starts at the same instant: back to back is not at once.
-        events = sorted(
-            [(r.arrived, 1, i) for i, r in enumerate(own)] + [(r.ended, -1, i) for i, r in enumerate(own)]
-        )
-        running: set[int] = set()
-        for _, step, i in events:
-            if step < 0:
-                running.discard(i)
-                continue
-            running.add(i)
-            peaks[outlet] = max(peaks[outlet], len(running))
-            if len(running) > SHIPPED_PER_HOST:
-                above[" + ".join(sorted(own[j].kind for j in running))] += 1
-    return peaks, above
-
-
-@dataclass(frozen=True)
-class Gap:
-    seconds: float
-    #: The two requests' kinds, "feed -> robots".
-    between: str
-
-
-def host_gaps(requests: list[Request]) -> list[Gap]:
-    """The time between the arrivals of each outlet's consecutive requests, over all outlets."""
-    by_host: defaultdict[int, list[Request]] = defaultdict(list)
-    for request in requests:
-        by_host[request.outlet].append(request)
-    gaps: list[Gap] = []
-    for own in by_host.values():
-        own.sort(key=lambda r: r.arrived)
-        gaps.extend(
-            Gap(b.arrived - a.arrived, f"{a.kind} -> {b.kind}") for a, b in zip(own, own[1:], strict=False)
-        )
-    return gaps
-
-
 def report_feedd(run: FeeddRun, world: World, host_gap: float) -> None:
     m = run.measured
     summary = m.stdout.splitlines()[0] if m.stdout else "(no output)"
-    print(f"{run.label}: {m.seconds:.1f} s, exit {m.returncode}")
+    print(
+        f"{run.label}: {m.seconds:.1f} s, exit {m.returncode}; CPU of feedd and its workers ~ {run.cpu:.1f} s "
+        f"({run.cpu / m.seconds:.2f} cores)"
+    )
     print(f"  feedd: {summary}")
     for line in m.stdout.splitlines()[1:12]:
         print(f"  | {line}")
@@ -225,7 +215,7 @@ def report_feedd(run: FeeddRun, world: World, host_gap: float) -> None:
         f"  requests: {len(requests)} ({', '.join(f'{n} {k}' for k, n in kinds.most_common())}); "
         f"statuses {dict(sorted(statuses.items()))}; server CPU {run.server_cpu:.1f} s"
     )
-    peaks, above = peak_per_host(requests)
+    peaks, above = peak_per_host(requests, SHIPPED_PER_HOST)
     worst = max(peaks.values())
     over = sorted(o for o, n in peaks.items() if n > SHIPPED_PER_HOST)
     print(
@@ -242,7 +232,7 @@ def report_feedd(run: FeeddRun, world: World, host_gap: float) -> None:
     if host_gap and gaps:
         short = Counter(g.between for g in gaps if g.seconds < host_gap * 0.9)
         print(
-            f"  gaps between one host's request arrivals: smallest {min(g.seconds for g in gaps) * 1000:.0f} ms; "
+            f"  gaps between the beginnings of one host's requests: smallest {min(g.seconds for g in gaps) * 1000:.0f} ms; "
             f"{short.total()} of {len(gaps)} under {host_gap * 900:.0f} ms"
             + (": " + ", ".join(f"{kinds} x{n}" for kinds, n in short.most_common()) if short else "")
         )
@@ -269,9 +259,10 @@ def report_feedd(run: FeeddRun, world: World, host_gap: float) -> None:
     largest = sorted(world.outlets, key=lambda o: -o.pages)[:5]
     spans = []
     for outlet in largest:
-        own = [r.arrived - run.started for r in requests if r.outlet == outlet.index]
-        if own:
-            spans.append(f"{outlet.pages} pages {min(own):.1f}-{max(own):.1f} s")
+        own = [r.began - run.started for r in requests if r.outlet == outlet.index]
+        if len(own) > 1:
+            mean_gap = (max(own) - min(own)) / (len(own) - 1)
+            spans.append(f"{outlet.pages} pages {min(own):.1f}-{max(own):.1f} s (mean gap {mean_gap:.2f} s)")
     print(f"  largest hosts, first to last request: {'; '.join(spans)}")
 
 
@@ -288,23 +279,44 @@ def counts(run: FeeddRun) -> str:
     return f"{run.label}: {new} new, {saved} saved, {duplicate} duplicate, {failed} failed: {verdict}"
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], capture_output=True, text=True, cwd=Path(__file__).parents[1]
+    ).stdout.strip()
+
+
+def _code(commit: str) -> str:
+    """The checkout's commit, daemon/'s last one, and which feedd package the CLI imports."""
+    package = subprocess.run(
+        [sys.executable, "-c", "import feedd; print(feedd.__path__[0])"], capture_output=True, text=True
+    ).stdout.strip()
+    dirty = " with uncommitted changes" if _git("status", "--porcelain", "--", "daemon") else ""
+    return f"checkout {commit}, daemon/ last changed in {_git('log', '-1', '--format=%h', '--', 'daemon')}{dirty}; feedd from {package}"
+
+
+def write_log(path: Path, runs: list[tuple[str, float, list[Request]]]) -> None:
+    """Every request as CSV, times in seconds from the run's start."""
+    with path.open("w", newline="", encoding="utf-8") as file:
+        out = csv.writer(file)
+        out.writerow(["run", "host", "path", "status", "began", "arrived", "ended"])
+        for run, started, requests in runs:
+            for r in sorted(requests, key=lambda r: r.began):
+                out.writerow(
+                    [run, f"127.0.0.{2 + r.outlet}", r.path, r.status]
+                    + [f"{t - started:.4f}" for t in (r.began, r.arrived, r.ended)]
+                )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="24 outlets, 150 pages")
+    parser.add_argument("--requests-log", type=Path, help="write every request of a, b and c here (CSV)")
     args = parser.parse_args()
     shape = QUICK if args.quick else FULL
     sizes = skewed_sizes(shape.hosts, shape.large, shape.pages)
-    commit = subprocess.run(
-        ["git", "log", "-1", "--format=%h"], capture_output=True, text=True, cwd=Path(__file__).parent
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "daemon"],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).parent,
-    ).stdout.strip()
+    commit = _git("log", "-1", "--format=%h")
     # A wide terminal for feedd's summary, so that it reads as one line.
     os.environ["COLUMNS"] = "400"
     began = time.perf_counter()
@@ -317,7 +329,7 @@ def main() -> None:
         f"{sum(1 for o in world.outlets if not o.has_robots)} without robots.txt, "
         f"{sum(1 for o in world.outlets if o.redirects)} linking through redirects"
     )
-    print(f"code: {commit}{' (daemon/ has uncommitted changes)' if dirty else ''}; {os.cpu_count()} CPUs")
+    print(f"code: {_code(commit)}; {os.cpu_count()} CPUs")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             shipped = run_feedd(server, Path(tmp) / "a", "a. feedd run-once, shipped defaults", None)
@@ -325,6 +337,7 @@ def main() -> None:
             floor = run_feedd(server, Path(tmp) / "b", 'b. feedd run-once, host_gap = "0s"', "0s")
             report_feedd(floor, world, 0.0)
             server.take_log()
+            naive_started = time.monotonic()
             naive = naive_loop(world.feed_urls(), Path(tmp) / "c")
             naive_requests = server.take_log()
             print(
@@ -340,6 +353,15 @@ def main() -> None:
             )
     finally:
         server.stop()
+    if args.requests_log:
+        write_log(
+            args.requests_log,
+            [
+                ("a", shipped.started, shipped.requests),
+                ("b", floor.started, floor.requests),
+                ("c", naive_started, naive_requests),
+            ],
+        )
     a, b = shipped.measured.seconds, floor.measured.seconds
     largest = max(sizes)
     polite = largest * SHIPPED_GAP
@@ -360,7 +382,7 @@ def main() -> None:
         f"b RSS {floor.measured.peak_main / 2**20:.0f} MB / PSS {floor.measured.peak_tree / 2**20:.0f} MB"
     )
     for run in (shipped, floor):
-        peaks, _ = peak_per_host(run.requests)
+        peaks, _ = peak_per_host(run.requests, SHIPPED_PER_HOST)
         worst = max(peaks.values(), default=0)
         above = sum(1 for n in peaks.values() if n > SHIPPED_PER_HOST)
         print(

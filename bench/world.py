@@ -21,6 +21,7 @@ import multiprocessing
 import random
 import socketserver
 import threading
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from email.utils import formatdate
 from html import escape
@@ -74,11 +75,14 @@ class World:
 
 @dataclass(frozen=True)
 class Request:
-    """One request as the server saw it: from its headers read to its last byte written."""
+    """One request as the server saw it: in progress from its headers read to its last byte
+    written."""
 
     outlet: int
     path: str
     status: int
+    #: When the client connected, for a connection's first request; else as `arrived`.
+    began: float
     arrived: float
     ended: float
 
@@ -188,8 +192,14 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        self.connected: float | None = monotonic()
+
     def do_GET(self) -> None:  # noqa: N802
         arrived = monotonic()
+        # A connection's first request began when the client connected.
+        began, self.connected = self.connected or arrived, None
         status, header, body = self.server.routes.get(self.path, (404, "text/plain", b""))
         self.send_response(status)
         self.send_header("Location" if status == 301 else "Content-Type", header)
@@ -197,7 +207,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
         # list.append is atomic under the GIL: no lock needed between handler threads.
-        self.server.log.append((self.server.index, self.path, status, arrived, monotonic()))
+        self.server.log.append((self.server.index, self.path, status, began, arrived, monotonic()))
 
 
 def _bind_all(outlets: list[Outlet], routes: list[dict], log: list) -> list[_OutletServer]:
@@ -219,7 +229,7 @@ def _bind_all(outlets: list[Outlet], routes: list[dict], log: list) -> list[_Out
 
 
 def _serve(outlets: list[Outlet], control: Connection) -> None:
-    log: list[tuple[int, str, int, float, float]] = []
+    log: list[tuple[int, str, int, float, float, float]] = []
     try:
         servers = _bind_all(outlets, [{}] * len(outlets), log)
     except OSError as exc:
@@ -266,3 +276,49 @@ class WorldServer:
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(5)
+
+
+def peak_per_host(requests: list[Request], cap: int) -> tuple[Counter[int], Counter[str]]:
+    """The most requests in progress at once per outlet, and what was in progress (by kind)
+    each time an outlet went above `cap`."""
+    by_host: defaultdict[int, list[Request]] = defaultdict(list)
+    for request in requests:
+        by_host[request.outlet].append(request)
+    peaks: Counter[int] = Counter()
+    above: Counter[str] = Counter()
+    for outlet, own in by_host.items():
+        # Ends sort before starts at the same instant: back to back is not at once.
+        events = sorted(
+            [(r.arrived, 1, i) for i, r in enumerate(own)] + [(r.ended, -1, i) for i, r in enumerate(own)]
+        )
+        running: set[int] = set()
+        for _, step, i in events:
+            if step < 0:
+                running.discard(i)
+                continue
+            running.add(i)
+            peaks[outlet] = max(peaks[outlet], len(running))
+            if len(running) > cap:
+                above[" + ".join(sorted(own[j].kind for j in running))] += 1
+    return peaks, above
+
+
+@dataclass(frozen=True)
+class Gap:
+    seconds: float
+    #: The two requests' kinds, "feed -> robots".
+    between: str
+
+
+def host_gaps(requests: list[Request]) -> list[Gap]:
+    """The time between the beginnings of each outlet's consecutive requests, over all outlets."""
+    by_host: defaultdict[int, list[Request]] = defaultdict(list)
+    for request in requests:
+        by_host[request.outlet].append(request)
+    gaps: list[Gap] = []
+    for own in by_host.values():
+        own.sort(key=lambda r: r.began)
+        gaps.extend(
+            Gap(b.began - a.began, f"{a.kind} -> {b.kind}") for a, b in zip(own, own[1:], strict=False)
+        )
+    return gaps
