@@ -111,10 +111,18 @@ def test_daemon_polls_reloads_and_stops_cleanly(server: LoopbackServer, tmp_path
             config.read_text()
             + f'[[feeds]]\nurl = "{feed_two}"\n[[feeds]]\nurl = "{disabled}"\nenabled = false\n'
         )
+        reloaded = time.monotonic()
         daemon.send_signal(signal.SIGHUP)
         _wait(lambda: len(list(out.glob("*.txt"))) == 3)
-        # New feeds start at most a second apart after a reload, and feed two polls every second:
-        # by its third poll a wrongly scheduled disabled feed would have been polled too.
+        # A feed added by a reload is polled at once, not a second per feed after the others ...
+        first_poll = next(
+            at
+            for (path, _), at in zip(server.requests, server.request_times, strict=False)
+            if path == "/two.xml"
+        )
+        assert first_poll - reloaded < 1.0
+        # ... and feed two polls every second: by its third poll a wrongly scheduled disabled feed
+        # would have been polled too.
         _wait(lambda: received("") and server.hits("/two.xml") >= 3)
         assert server.hits("/off.xml") == 0
 
@@ -170,3 +178,91 @@ def test_daemon_polls_reloads_and_stops_cleanly(server: LoopbackServer, tmp_path
         listener.close()
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     assert any("next poll in" in line["message"] for line in lines)
+
+
+# `feedd run` with one fault put in: once the file $FEEDD_TEST_WEDGE exists, every poll hangs and
+# swallows its cancellation, so poll_timeout cannot end it (the kind of wedge a cancellation bug
+# makes). The event loop keeps running: only what the watchdog ping stands for can tell.
+WEDGEABLE_FEEDD = """
+import asyncio, os, sys
+from feedd.pipeline import Session
+from feedd.__main__ import main
+
+run_feed = Session.run_feed
+
+async def wedgeable_run_feed(self, feed, *, timeout=None):
+    if not os.path.exists(os.environ["FEEDD_TEST_WEDGE"]):
+        return await run_feed(self, feed, timeout=timeout)
+    while True:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            pass
+
+Session.run_feed = wedgeable_run_feed
+sys.argv[0] = "feedd"
+main()
+"""
+
+
+def test_watchdog_pings_stop_when_polls_stop_completing(server: LoopbackServer, tmp_path: Path) -> None:
+    page = server.add("/a/1", article_page("A story", story(1)))
+    feed = server.add("/one.xml", rss([{"title": "A", "link": page, "guid": "1"}]), etag='"v1"')
+    # poll_timeout 1 s: a stall limit of 1 s + 5 s.
+    extra = '[schedule]\ninterval = "1s"\nmin_interval = "1s"\njitter = 0.0\npoll_timeout = "1s"\n'
+    config = write_config(tmp_path, [{"url": feed, "name": "One"}], extra=extra)
+    notify_path = str(tmp_path / "notify.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(notify_path)
+    listener.settimeout(0.1)
+    messages: list[tuple[float, str]] = []
+
+    def read() -> list[str]:
+        try:
+            while True:
+                messages.append((time.monotonic(), listener.recv(4096).decode()))
+        except TimeoutError:
+            pass
+        return [text for _, text in messages]
+
+    wedge = tmp_path / "wedge"
+    env = {
+        **os.environ,
+        "NOTIFY_SOCKET": notify_path,
+        "WATCHDOG_USEC": "1000000",  # a ping every 0.5 s
+        "FEEDD_TEST_WEDGE": str(wedge),
+    }
+    log_path = tmp_path / "daemon.log"
+    with open(log_path, "w") as log:
+        daemon = subprocess.Popen(
+            [sys.executable, "-c", WEDGEABLE_FEEDD, "--log-format", "json", "run", "-c", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        _wait(lambda: "READY=1" in read())
+        # Healthy: polls complete every second and the pings keep coming, well past the limit.
+        time.sleep(7)
+        assert server.hits("/one.xml") >= 5
+        assert read().count("WATCHDOG=1") >= 12
+        assert not any(text.startswith("STATUS=stalled") for text in read())
+
+        wedge.touch()
+        wedged = time.monotonic()
+        _wait(lambda: any(text.startswith("STATUS=stalled") for text in read()), timeout=20)
+        stalled = next(at for at, text in messages if text.startswith("STATUS=stalled"))
+        last_ping = max(at for at, text in messages if text == "WATCHDOG=1")
+        # The last poll completed about when the wedge went in; pings stop after 6 s more.
+        assert 5.0 < last_ping - wedged < 8.5 and stalled >= last_ping
+        time.sleep(2)  # four ping periods: none comes
+        read()
+        assert max(at for at, text in messages if text == "WATCHDOG=1") == last_ping
+        assert daemon.poll() is None  # the loop still runs: systemd's watchdog ends it
+        lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+        errors = [line["message"] for line in lines if line["level"] == "error"]
+        assert len(errors) == 1 and errors[0].startswith("polling stalled"), errors
+    finally:
+        daemon.kill()
+        daemon.wait()
+        listener.close()

@@ -304,7 +304,7 @@ class Daemon:
             elif not self._stalled:
                 self._stalled = True
                 log.error(
-                    "polling stalled: polls due and none completed for %.0fs (limit %.0fs); "
+                    "polling stalled: polls due and none completed for %.1fs (limit %.0fs); "
                     "watchdog pings stopped so that systemd restarts feedd",
                     verdict.stalled_for,
                     self._liveness.limit,
