@@ -11,16 +11,16 @@ process and logs every request. In one invocation, on the same world:
   c. the naive sequential loop: feedparser + httpx + trafilatura, one page at a time;
   d. plain trafilatura.extract over the same pages, in memory, on every core.
 
-Prints the wall times, the targets of the issue (a within 1.25x of max(polite floor, b); b at
-least 3x faster than c; b's pages/s at least 80% of d's), peak memory, and what the server saw:
-requests at once per host, gaps between one host's requests, hosts fetched per second.
---quick: 24 outlets, 150 pages, for a smoke test. Needs ../shared/data beside the checkout.
+Prints the wall times, the issue's targets (a within 1.25x of max(polite floor, b); b at least
+3x faster than c; b's pages/s at least 80% of d's), peak memory, CPU (the machine is shared: other
+processes' CPU is shown), and what the server saw: requests at once per host, gaps between one
+host's requests, hosts asked per second. --quick: 24 outlets, 150 pages, a smoke test.
+--requests-log: every request as CSV. Needs ../shared/data beside the checkout.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import os
 import re
@@ -44,7 +44,16 @@ from datasketch import MinHash
 
 sys.path.insert(0, str(Path(__file__).parent))
 import measure  # noqa: E402
-from world import Request, World, WorldServer, host_gaps, peak_per_host, skewed_sizes  # noqa: E402
+from world import (
+    Request,
+    World,
+    WorldServer,
+    host_gaps,
+    hosts_per_second,
+    peak_per_host,
+    skewed_sizes,
+    write_log,
+)  # noqa: E402
 
 from corpus import real_pages  # noqa: E402
 
@@ -73,6 +82,8 @@ class FeeddRun:
     #: CPU seconds (user + system) of feedd with its workers, and of the world's server.
     cpu: float
     server_cpu: float
+    #: CPU seconds the whole machine was busy, all processes (others' too: a shared machine).
+    machine_cpu: float
 
 
 @dataclass(frozen=True)
@@ -95,11 +106,25 @@ def run_feedd(server: WorldServer, folder: Path, label: str, host_gap: str | Non
         encoding="utf-8",
     )
     server.take_log()
-    server_before = _cpu(server)
-    sampler = _TreeCpu(exclude=server.process.pid)
+    server_before, machine_before = _cpu(server), machine_busy()
+    sampler = _TreeCpu(exclude=server.process.pid or 0)
     started = time.monotonic()
     measured = measure.run_once(config)
-    return FeeddRun(label, measured, server.take_log(), started, sampler.stop(), _cpu(server) - server_before)
+    return FeeddRun(
+        label,
+        measured,
+        server.take_log(),
+        started,
+        sampler.stop(),
+        _cpu(server) - server_before,
+        machine_busy() - machine_before,
+    )
+
+
+def machine_busy() -> float:
+    """CPU seconds every core of the machine has been busy (not idle nor waiting on I/O)."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
 class _TreeCpu(threading.Thread):
@@ -213,7 +238,11 @@ def report_feedd(run: FeeddRun, world: World, host_gap: float) -> None:
     statuses = Counter(r.status for r in requests)
     print(
         f"  requests: {len(requests)} ({', '.join(f'{n} {k}' for k, n in kinds.most_common())}); "
-        f"statuses {dict(sorted(statuses.items()))}; server CPU {run.server_cpu:.1f} s"
+        f"statuses {dict(sorted(statuses.items()))}; {sum(r.opened for r in requests)} on a new connection"
+    )
+    print(
+        f"  CPU: the server {run.server_cpu:.1f} s; other processes on the machine "
+        f"~{max(0.0, run.machine_cpu - run.cpu - run.server_cpu):.1f} s"
     )
     peaks, above = peak_per_host(requests, SHIPPED_PER_HOST)
     worst = max(peaks.values())
@@ -238,12 +267,8 @@ def report_feedd(run: FeeddRun, world: World, host_gap: float) -> None:
         )
     first = min(r.arrived for r in requests)
     last = max(r.ended for r in requests)
-    span = last - first
-    seconds = max(1, int(span) + 1)
-    hosts_at: list[set[int]] = [set() for _ in range(seconds)]
-    for r in requests:
-        hosts_at[int(r.arrived - first)].add(r.outlet)
-    counts = [len(h) for h in hosts_at]
+    counts = hosts_per_second(requests)
+    seconds = len(counts)
     tenths = [
         counts[seconds * k // 10 : max(seconds * (k + 1) // 10, seconds * k // 10 + 1)] for k in range(10)
     ]
@@ -294,19 +319,6 @@ def _code(commit: str) -> str:
     return f"checkout {commit}, daemon/ last changed in {_git('log', '-1', '--format=%h', '--', 'daemon')}{dirty}; feedd from {package}"
 
 
-def write_log(path: Path, runs: list[tuple[str, float, list[Request]]]) -> None:
-    """Every request as CSV, times in seconds from the run's start."""
-    with path.open("w", newline="", encoding="utf-8") as file:
-        out = csv.writer(file)
-        out.writerow(["run", "host", "path", "status", "began", "arrived", "ended"])
-        for run, started, requests in runs:
-            for r in sorted(requests, key=lambda r: r.began):
-                out.writerow(
-                    [run, f"127.0.0.{2 + r.outlet}", r.path, r.status]
-                    + [f"{t - started:.4f}" for t in (r.began, r.arrived, r.ended)]
-                )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -337,19 +349,22 @@ def main() -> None:
             floor = run_feedd(server, Path(tmp) / "b", 'b. feedd run-once, host_gap = "0s"', "0s")
             report_feedd(floor, world, 0.0)
             server.take_log()
-            naive_started = time.monotonic()
+            naive_started, busy = time.monotonic(), machine_busy()
             naive = naive_loop(world.feed_urls(), Path(tmp) / "c")
             naive_requests = server.take_log()
+            busy = (machine_busy() - busy) / naive.seconds
             print(
                 f"c. naive sequential loop: {naive.seconds:.1f} s, {naive.pages} pages; fetching took "
                 f"{naive.fetch_seconds:.1f} s of it ({naive.fetch_seconds / max(1, len(naive_requests)) * 1000:.1f} ms "
-                f"per request over {len(naive_requests)} requests)"
+                f"per request over {len(naive_requests)} requests); machine busy {busy:.2f} cores on average"
             )
+            busy, began_d = machine_busy(), time.perf_counter()
             extracted, extract_seconds, workers = extraction_rate(world)
+            busy = (machine_busy() - busy) / (time.perf_counter() - began_d)
             extract_rate = extracted / extract_seconds
             print(
                 f"d. trafilatura.extract on {workers} processes: {extract_rate:.1f} pages/s "
-                f"({extracted} pages in {extract_seconds:.1f} s)"
+                f"({extracted} pages in {extract_seconds:.1f} s); machine busy {busy:.2f} cores on average"
             )
     finally:
         server.stop()

@@ -16,6 +16,7 @@ process on the machine).
 
 from __future__ import annotations
 
+import csv
 import errno
 import multiprocessing
 import random
@@ -27,6 +28,7 @@ from email.utils import formatdate
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
+from pathlib import Path
 from time import monotonic
 from typing import Literal
 
@@ -85,6 +87,11 @@ class Request:
     began: float
     arrived: float
     ended: float
+
+    @property
+    def opened(self) -> bool:
+        """Whether the request came on a new connection."""
+        return self.began < self.arrived
 
     @property
     def kind(self) -> RequestKind:
@@ -322,3 +329,26 @@ def host_gaps(requests: list[Request]) -> list[Gap]:
             Gap(b.began - a.began, f"{a.kind} -> {b.kind}") for a, b in zip(own, own[1:], strict=False)
         )
     return gaps
+
+
+def hosts_per_second(requests: list[Request]) -> list[int]:
+    """How many distinct outlets were asked in each second from the first request to the last."""
+    first = min(r.arrived for r in requests)
+    seconds = int(max(r.ended for r in requests) - first) + 1
+    hosts: list[set[int]] = [set() for _ in range(seconds)]
+    for request in requests:
+        hosts[int(request.arrived - first)].add(request.outlet)
+    return [len(h) for h in hosts]
+
+
+def write_log(path: Path, runs: list[tuple[str, float, list[Request]]]) -> None:
+    """Every request as CSV, times in seconds from the run's start."""
+    with path.open("w", newline="", encoding="utf-8") as file:
+        out = csv.writer(file)
+        out.writerow(["run", "host", "path", "status", "began", "arrived", "ended"])
+        for run, started, requests in runs:
+            for r in sorted(requests, key=lambda r: r.began):
+                out.writerow(
+                    [run, f"127.0.0.{2 + r.outlet}", r.path, r.status]
+                    + [f"{t - started:.4f}" for t in (r.began, r.arrived, r.ended)]
+                )
