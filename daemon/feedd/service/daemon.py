@@ -174,6 +174,11 @@ class Daemon:
         self._polls.add(task)
         try:
             await self._poll(url)
+        except asyncio.CancelledError:
+            # Cancelled on the way out (run() cancels polls in flight): the poll is simply
+            # repeated after the restart, and APScheduler would log it at ERROR with a traceback.
+            if not self._stop.is_set():
+                raise
         finally:
             self._polls.discard(task)
             self._polling.discard(url)
