@@ -241,6 +241,18 @@ def write_config(folder: Path, urls: list[str], interval: float, *, pages: bool)
     return config
 
 
+def seed(config: Path) -> str:
+    """One `feedd run-once` pass: the state then holds every feed's ETag and entry, as after a
+    restart, so the daemon's first polls are conditional too. Its summary line and time."""
+    feedd = Path(sys.executable).with_name("feedd")
+    started = time.monotonic()
+    done = subprocess.run([str(feedd), "run-once", "-c", str(config)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"feedd run-once failed ({done.returncode}): {done.stdout}{done.stderr}")
+    summary = " ".join(done.stdout.split("\n", 2)[:2]).strip()
+    return f"{summary}, {time.monotonic() - started:.1f} s in all"
+
+
 def build_world(server: HostsServer, feeds: int, per_host: int, *, pages: bool) -> list[str]:
     """Serve `feeds` one-item feeds, `per_host` on each host in turn; their URLs."""
     routes: dict[str, Route] = {}
@@ -288,6 +300,11 @@ def main() -> None:
     )
     parser.add_argument("--server-processes", type=int, default=1)
     parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start on an empty state (first polls answered 200 and saved) instead of after run-once",
+    )
+    parser.add_argument(
         "--pages",
         action="store_true",
         help="fetch each item's article page (served too) instead of fetch_article = false",
@@ -305,6 +322,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         config = write_config(folder, urls, args.interval, pages=args.pages)
+        if not args.fresh:
+            seeded = seed(config)
+            print(f"seeded by feedd run-once: {seeded}")
+            server.reset()
         launched = time.monotonic()
         daemon = FeeddProcess(config, folder)
         try:
@@ -321,11 +342,12 @@ def main() -> None:
                     f"[target <= {args.interval:g} s, the first interval: {verdict}]"
                 )
             else:
-                recent = sum(1 for first in started if first >= ready + elapsed - 10) / 10
+                last = min(10.0, elapsed)
+                recent = sum(1 for first in started if first >= ready + elapsed - last) / last
                 print(
                     f"every feed polled once : NOT within {elapsed:.0f} s: {len(started)} of {args.feeds} "
                     f"feeds polled, {len(started) / elapsed:.2f} new feeds/s on average, {recent:.2f} in the "
-                    f"last 10 s [target <= {args.interval:g} s: MISSED]"
+                    f"last {last:.0f} s [target <= {args.interval:g} s: MISSED]"
                 )
             polls_so_far = feed_polls(stats)
             print(

@@ -5,7 +5,7 @@ port by every server process (SO_REUSEPORT spreads connections among them). Any 
 path: paths are unique across the world. A route answers 200 with an ETag, then 304 to a request
 that sends that ETag back; other paths (robots.txt) answer 404. Each process records, per path,
 how many requests it saw and when the first few arrived (time.monotonic(), one clock for every
-process on the machine), and answers GET /_stats as JSON on its own control address.
+process on the machine), and answers GET /_stats as JSON on its own control address (GET /_reset forgets them).
 """
 
 from __future__ import annotations
@@ -48,6 +48,12 @@ class _Record:
     arrivals: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     per_second: Counter[int] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
+
+    def clear(self) -> None:
+        self.count.clear()
+        self.arrivals.clear()
+        self.per_second.clear()
+        self.statuses.clear()
 
     def note(self, path: str, status: int) -> None:
         now = monotonic()
@@ -128,7 +134,7 @@ class _Site(_Requests):
 
 
 class _Control(_Requests):
-    """Any request on the control address: the record as JSON."""
+    """The control address: /_reset clears the record, any other path answers it as JSON."""
 
     closes = True
 
@@ -137,6 +143,9 @@ class _Control(_Requests):
         self._record = record
 
     def respond(self, target: str, headers: dict[bytes, bytes]) -> tuple[int, bytes, bytes]:
+        if target == "/_reset":
+            self._record.clear()
+            return 200, b"", b""
         record = self._record
         body = json.dumps(
             {
@@ -228,6 +237,12 @@ class HostsServer:
             per_second.update({int(second): n for second, n in part["per_second"].items()})
             statuses.update({int(status): n for status, n in part["statuses"].items()})
         return Stats(count, arrivals, per_second, statuses)
+
+    def reset(self) -> None:
+        """Forget every request seen so far."""
+        for port in self._control_ports:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_reset", timeout=30):
+                pass
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used by the server's processes so far."""
