@@ -1,21 +1,23 @@
 """Benchmark: `feedd run` with 10,000 feeds on 1,000 loopback hosts that answer 304.
 
     python bench/daemon_scale.py [--feeds 10000] [--hosts 1000] [--interval 8] [--seconds 30]
-                                 [--timeout 120] [--server-processes 1] [--pages]
+                                 [--timeout 120] [--server-processes 1] [--fresh] [--pages]
 
 Each feed is a small RSS document of one item (feedd fails a feed with no entries), served with
-an ETag, so every poll after the first is conditional and answered 304 Not Modified. The feeds
-carry their own text (`fetch_article = false`), so a first poll is one request; --pages serves
-and fetches each item's page instead. A host's feeds are next to each other in the config (a
-site's sections, as users list them). Otherwise the config is the shipped defaults but for
-`[fetch] allowed_networks = ["127.0.0.0/8"]` and `[schedule] interval = min_interval = --interval,
-jitter = 0` (8 s: 1,250 polls/s asked of 10,000 feeds). The daemon runs under a test
-NOTIFY_SOCKET; everything is measured from outside: the server's record of each feed's first
-request gives the time from READY=1 until every feed was polled once (target: within the first
-interval; after --timeout, how far it got); then the polls per second over a window of --seconds
-(target: >= 1,000), feedd's CPU per poll (its process and children, psutil) apart from the
-server's, peak RSS of feedd (target: < 400 MB, sampled every 0.2 s), log bytes and bytes written
-per poll. SIGTERM ends the daemon, which must exit 0.
+an ETag. One `feedd run-once` pass first stores every ETag and entry, as a restart finds them, so
+every poll of the daemon is conditional and answered 304 Not Modified (--fresh starts on an empty
+state instead: first polls are answered 200 and their entries saved). The feeds carry their own
+text (`fetch_article = false`); --pages serves and fetches each item's page instead. A host's
+feeds are next to each other in the config (a site's sections, as users list them). Otherwise
+the config is the shipped defaults but for `[fetch] allowed_networks = ["127.0.0.0/8"]` and
+`[schedule] interval = min_interval = --interval, jitter = 0` (8 s: 1,250 polls/s asked of
+10,000 feeds). The daemon runs under a test NOTIFY_SOCKET; everything is measured from outside:
+the server's record of each feed's first request gives the time from READY=1 until every feed
+was polled once (target: within the first interval; after --timeout, how far it got); then the
+polls per second over a window of --seconds (target: >= 1,000), feedd's CPU per poll (its
+process and children, psutil) apart from the server's, peak RSS of feedd (target: < 400 MB,
+sampled every 0.2 s), bytes written and logged per poll, the longest gap between WATCHDOG=1
+pings. SIGTERM ends the daemon, which must exit 0.
 """
 
 from __future__ import annotations
