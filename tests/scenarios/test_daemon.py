@@ -156,6 +156,8 @@ def test_daemon_polls_reloads_and_stops_cleanly(server: LoopbackServer, tmp_path
             ),
         )
         _wait(lambda: len(list(out.glob("*.txt"))) == 5)
+        # A document's manifest line is appended just after its file lands.
+        _wait(lambda: len((out / "manifest.jsonl").read_text().splitlines()) == 5)
         assert daemon.poll() is None
         assert _titles(out)[:3] == ["First story", "Second story", "Third story"]
         assert sorted(_titles(out)[3:]) == ["Fifth story", "Fourth story"]
