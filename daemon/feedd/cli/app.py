@@ -110,9 +110,16 @@ def main_options(
     if log_format is LogFormat.JSON:
         handler: logging.Handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(_JsonFormatter())
-    else:
+    elif err.is_terminal:
         handler = RichHandler(console=err, show_path=False, markup=False, rich_tracebacks=False)
+    else:
+        # A pipe or the journal: one plain line per record (Rich would pad and wrap it to 80
+        # columns, and cost a fifth of a busy daemon's CPU).
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler])
+    # httpx logs every request at INFO; feedd says what each poll did itself.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @app.command("check-config")

@@ -65,17 +65,30 @@ class Feeds:
         ).fetchone()
         return int(row[0]) if row else 0
 
+    def failing(self) -> set[str]:
+        """The URLs of the feeds whose last poll failed (few, so cheap to ask after every poll)."""
+        rows = self._database.connection.execute("SELECT url FROM feeds WHERE consecutive_errors > 0")
+        return {row["url"] for row in rows}
+
     def statuses(self) -> list[FeedRecord]:
         """Every polled feed with its last result, schedule and entry counts, by URL."""
+        # One pass over the entries, grouped in primary-key order: a subquery per feed and status
+        # made SQLite scan them all for each feed (12 s at 10,000 feeds).
         rows = self._database.connection.execute(
             """
+            WITH counts AS (
+                SELECT feed_url,
+                       SUM(status = 'saved') AS saved,
+                       SUM(status = 'duplicate') AS dropped,
+                       SUM(status = 'failed') AS failed
+                FROM entries GROUP BY feed_url
+            )
             SELECT f.*,
-                   (SELECT COUNT(*) FROM entries e WHERE e.feed_url = f.url AND e.status = 'saved') AS saved,
-                   (SELECT COUNT(*) FROM entries e WHERE e.feed_url = f.url AND e.status = 'duplicate')
-                       AS dropped,
-                   (SELECT COUNT(*) FROM entries e WHERE e.feed_url = f.url AND e.status = 'failed')
-                       AS failed
-            FROM feeds f ORDER BY f.url
+                   COALESCE(c.saved, 0) AS saved,
+                   COALESCE(c.dropped, 0) AS dropped,
+                   COALESCE(c.failed, 0) AS failed
+            FROM feeds f LEFT JOIN counts c ON c.feed_url = f.url
+            ORDER BY f.url
             """
         )
         return [_feed_record(row) for row in rows]
