@@ -62,7 +62,7 @@ def test_daemon_polls_reloads_and_stops_cleanly(server: LoopbackServer, tmp_path
     log_path = tmp_path / "daemon.log"
     with open(log_path, "w") as log:
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "feedd", "--log-format", "json", "run", "-c", str(config)],
+            [sys.executable, "-m", "feedd", "--log-format", "json", "-vv", "run", "-c", str(config)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -85,7 +85,7 @@ def test_daemon_polls_reloads_and_stops_cleanly(server: LoopbackServer, tmp_path
         )
         _wait(lambda: len(list(out.glob("*.txt"))) == 2)
         assert received("WATCHDOG=1") and received("STATUS=1 feeds, 0 failing")
-        # Unchanged since: the next polls are conditional and answered 304.
+        # Unchanged since: the next polls are conditional and answered 304 (logged at debug level).
         _wait(lambda: "feed One: not_modified" in log_path.read_text())
         assert any(
             headers.get("if-none-match") == '"v2"' for path, headers in server.requests if path == "/one.xml"

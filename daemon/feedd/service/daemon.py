@@ -53,6 +53,9 @@ class Daemon:
         self._stalled = False
         self._metrics: Metrics | None = None
         self._last_status = ""
+        #: Feeds whose last poll failed, kept from the polls' reports (asking the state after
+        #: every poll costs a scan of the feeds table).
+        self._failing: set[str] = set()
 
     async def run(self) -> None:
         # APScheduler logs every job run at INFO; feedd logs each poll itself.
@@ -67,6 +70,7 @@ class Daemon:
             log.info("metrics on http://%s/metrics", self.config.metrics.listen)
         async with open_session(self.config) as session:
             self._session = session
+            self._failing = session.state.feeds.failing()
             # No misfire grace: a job late by any amount (clock step, suspend, a long stall) runs
             # late rather than never, since a dropped date job would end its feed's chain.
             self.scheduler = AsyncIOScheduler(
@@ -196,6 +200,10 @@ class Daemon:
             # A hard limit, so one hung fetch never wedges its job for good.
             report = await self._session.run_feed(feed, timeout=self.config.schedule.poll_timeout)
             self._liveness.completed(time.monotonic())
+            if report.result == "failed":
+                self._failing.add(url)
+            else:
+                self._failing.discard(url)
             delay = self._record(feed, report)
             self._status()
         except Exception:
@@ -228,7 +236,10 @@ class Daemon:
                 plan.reason,
             )
         else:
-            log.info(
+            # A poll that brought nothing is the common case of a busy daemon (thousands a
+            # minute): worth a line at debug level only.
+            log.log(
+                logging.INFO if report.new else logging.DEBUG,
                 "feed %s: %s, %d new, %d saved, %d duplicate, %d failed; next poll in %.0fs (%s)",
                 feed.label,
                 report.result,
@@ -279,10 +290,7 @@ class Daemon:
             log.info("forgot %d fingerprint(s) older than the dedup window", count)
 
     def _status(self) -> None:
-        if self._session is None:
-            return
-        feeds = self._session.state.feeds.statuses()
-        failing = sum(1 for feed in feeds if feed.consecutive_errors and feed.url in self._feeds)
+        failing = len(self._failing & self._feeds.keys())
         if self._metrics is not None:
             self._metrics.feeds_in_error.set(failing)
         status = f"STATUS={len(self._feeds)} feeds, {failing} failing"
