@@ -187,3 +187,31 @@ def test_host_load_shows_queued_work_and_the_next_turn(server: LoopbackServer) -
             assert fetcher.host_load() == []  # idle hosts are forgotten
 
     asyncio.run(go())
+
+
+def test_the_host_with_the_most_waiting_goes_first(server: LoopbackServer) -> None:
+    # One connection; six small hosts each hold it for 0.4 s. The busy host's six requests, 0.2 s
+    # apart, set how long the whole takes: each of its turns goes before the small hosts still in
+    # line (first ready first, it would wait behind all six: done after about 3.4 s).
+    small = [LoopbackServer(host=f"127.0.0.{n}") for n in range(3, 9)]
+    for host in small:
+        host.add("/slow", "ok", delay=0.4)
+        host.start()
+    for n in range(6):
+        server.add(f"/p/{n}", "ok")
+    config = _config(max_connections=1, max_per_host=2, host_gap=0.2)
+
+    async def go() -> None:
+        async with Fetcher(config, "t") as fetcher:
+            busy = [fetcher.get(server.url(f"/p/{n}")) for n in range(6)]
+            await asyncio.gather(*busy, *(fetcher.get(host.url("/slow")) for host in small))
+
+    try:
+        started = time.monotonic()
+        asyncio.run(go())
+    finally:
+        for host in small:
+            host.stop()
+    busy_done = max(server.request_times) - started
+    assert busy_done < 2.9, f"the busy host's last request started {busy_done:.1f}s in"
+    assert min(_gaps(server.request_times)) >= 0.19

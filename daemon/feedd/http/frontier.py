@@ -3,9 +3,11 @@
 Every request (feed, robots.txt, page, each redirect hop) waits in its host's queue. A host is
 *ready* when it has a request waiting, fewer than `max_per_host` in flight, and its next allowed
 time has come (`host_gap` after its last start, longer after a Crawl-delay or a Retry-After).
-Ready hosts line up for the global connection slots in the order they became ready, so a slot
-goes to whichever host is ready first: a request never holds a shared slot while its host's turn
-is still to come, and one busy host cannot stall the others (head-of-line blocking).
+Only ready hosts line up for the global connection slots: a request never holds a shared slot
+while its host's turn is still to come, and one busy host cannot stall the others (head-of-line
+blocking). In the line, the host with the most waiting ahead of it (requests queued x its gap)
+goes first, then the first ready: the busiest host sets how long a pass takes, so its turns
+must never be spent waiting behind hosts that could go later at no cost.
 
 Some requests also need a unit of a `Budget` (a page's body held until it is extracted): they are
 granted only while the budget has room, so memory is bounded by the bodies in hand, not by
@@ -15,6 +17,8 @@ making requests wait in line behind a slow host.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -125,8 +129,9 @@ class Frontier:
         self._hosts: dict[str, _Host] = {}
         #: Gaps wider than host_gap, asked for by robots.txt Crawl-delay; kept while hosts idle.
         self._gaps: dict[str, float] = {}
-        #: Ready hosts, in the order they became ready, waiting for a connection slot.
-        self._line: deque[_Host] = deque()
+        #: Ready hosts waiting for a connection slot: (-(queued x gap), order of arrival, host).
+        self._line: list[tuple[float, int, _Host]] = []
+        self._arrivals = itertools.count()
         self._connections = 0
 
     @asynccontextmanager
@@ -216,7 +221,7 @@ class Frontier:
             record.timer = loop.call_at(record.next_allowed, self._turn_came, record)
             return
         record.in_line = True
-        self._line.append(record)
+        heapq.heappush(self._line, (-len(record.waiting) * record.gap, next(self._arrivals), record))
 
     def _turn_came(self, record: _Host) -> None:
         record.timer = None
@@ -224,17 +229,18 @@ class Frontier:
         self._dispatch()
 
     def _dispatch(self) -> None:
-        """Grant connection slots to the hosts in line, first ready first. A host whose next
+        """Grant connection slots to the hosts in line, in the line's order. A host whose next
         request needs budget there is no room for steps aside for the hosts behind it."""
-        skipped: list[_Host] = []
+        skipped: list[tuple[float, int, _Host]] = []
         while self._line and self._connections < self._max_connections:
-            record = self._line.popleft()
+            place = heapq.heappop(self._line)
+            _, _, record = place
             waiter = record.head()
             if waiter is None or record.in_flight >= self._max_per_host:
                 record.in_line = False
                 continue
             if waiter.budget is not None and not waiter.budget.has_room:
-                skipped.append(record)
+                skipped.append(place)
                 continue
             record.in_line = False
             record.waiting.popleft()
@@ -249,7 +255,8 @@ class Frontier:
             record.next_allowed = max(record.next_allowed, now + record.gap)
             waiter.future.set_result(None)
             self._consider(record)  # back of the line, or a timer for its next turn
-        self._line.extendleft(reversed(skipped))
+        for place in skipped:
+            heapq.heappush(self._line, place)
 
     def _release(self, record: _Host) -> None:
         self._connections -= 1
