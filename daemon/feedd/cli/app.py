@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -120,6 +121,11 @@ def main_options(
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler])
     # httpx logs every request at INFO; feedd says what each poll did itself.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # A pass or a busy daemon allocates millions of short-lived objects beside tens of thousands
+    # of long-lived ones (scheduled jobs, feeds, the index): with CPython's default thresholds the
+    # collector ran 6,000 young and 35 full collections a minute and took a fifth of the daemon's
+    # CPU at 10,000 feeds (polls/s 634 -> 759 with these, peak RSS unchanged).
+    gc.set_threshold(20_000, 20, 20)
 
 
 @app.command("check-config")
