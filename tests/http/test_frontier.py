@@ -12,6 +12,7 @@ from conftest import LoopbackServer
 from feedd.config import FetchConfig
 from feedd.errors import FetchError, HTTPStatusError
 from feedd.http import Budget, Fetcher
+from feedd.http.frontier import Frontier
 
 
 def _config(**changes: object) -> FetchConfig:
@@ -215,3 +216,25 @@ def test_the_host_with_the_most_waiting_goes_first(server: LoopbackServer) -> No
     busy_done = max(server.request_times) - started
     assert busy_done < 2.9, f"the busy host's last request started {busy_done:.1f}s in"
     assert min(_gaps(server.request_times)) >= 0.19
+
+
+def test_the_gap_counts_from_when_a_request_really_starts() -> None:
+    # B is granted as A lets go, but A's task then keeps the event loop busy for 0.15 s: B starts
+    # that much after its grant. C must still wait a full gap after B's real start, not after its
+    # grant.
+    frontier = Frontier(max_connections=4, max_per_host=1, host_gap=0.1)
+    starts: dict[str, float] = {}
+
+    async def request(name: str, busy_after: float) -> None:
+        loop = asyncio.get_running_loop()
+        async with frontier.turn("host", name, max_wait=10):
+            starts[name] = loop.time()
+            await asyncio.sleep(0.2 if name == "A" else 0)
+        time.sleep(busy_after)  # noqa: ASYNC251 - the point: a busy loop delays B's start
+
+    async def go() -> None:
+        await asyncio.gather(request("A", 0.15), request("B", 0), request("C", 0))
+
+    asyncio.run(go())
+    assert starts["B"] - starts["A"] >= 0.3
+    assert starts["C"] - starts["B"] >= 0.099

@@ -161,6 +161,9 @@ class Frontier:
                     budget.release()
                 self._release(record)
             raise
+        # A task granted its turn may resume a while later (a busy event loop): the gap runs from
+        # when the request really starts, so that the server never sees two closer than it.
+        record.next_allowed = max(record.next_allowed, loop.time() + record.gap)
         try:
             yield
         finally:
@@ -239,12 +242,16 @@ class Frontier:
             if waiter is None or record.in_flight >= self._max_per_host:
                 record.in_line = False
                 continue
+            now = asyncio.get_running_loop().time()
+            if record.next_allowed > now:  # a request started late since it joined the line
+                record.in_line = False
+                self._consider(record)
+                continue
             if waiter.budget is not None and not waiter.budget.has_room:
                 skipped.append(place)
                 continue
             record.in_line = False
             record.waiting.popleft()
-            now = asyncio.get_running_loop().time()
             if waiter.budget is not None:
                 waiter.budget.take()
             self._connections += 1
