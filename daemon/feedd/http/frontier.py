@@ -5,9 +5,10 @@ Every request (feed, robots.txt, page, each redirect hop) waits in its host's qu
 time has come (`host_gap` after its last start, longer after a Crawl-delay or a Retry-After).
 Only ready hosts line up for the global connection slots: a request never holds a shared slot
 while its host's turn is still to come, and one busy host cannot stall the others (head-of-line
-blocking). In the line, the host with the most waiting ahead of it (requests queued x its gap)
-goes first, then the first ready: the busiest host sets how long a pass takes, so its turns
-must never be spent waiting behind hosts that could go later at no cost.
+blocking). In the line, the host with the most waiting ahead of it (requests queued x its gap,
+or x a typical request's time when the gap is shorter) goes first, then the first ready: the
+busiest host sets how long a pass takes, so its turns must never be spent waiting behind hosts
+that could go later at no cost.
 
 Some requests also need a unit of a `Budget` (a page's body held until it is extracted): they are
 granted only while the budget has room, so memory is bounded by the bodies in hand, not by
@@ -25,6 +26,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from feedd.errors import FetchError
+
+#: About how long a request keeps its host busy: what a queued request costs a host whose gap is
+#: shorter (host_gap = "0s"), so that the line still puts the longest queues first.
+_REQUEST_SECONDS = 0.05
 
 
 class Budget:
@@ -129,7 +134,7 @@ class Frontier:
         self._hosts: dict[str, _Host] = {}
         #: Gaps wider than host_gap, asked for by robots.txt Crawl-delay; kept while hosts idle.
         self._gaps: dict[str, float] = {}
-        #: Ready hosts waiting for a connection slot: (-(queued x gap), order of arrival, host).
+        #: Ready hosts waiting for a connection slot: (-(time queued), order of arrival, host).
         self._line: list[tuple[float, int, _Host]] = []
         self._arrivals = itertools.count()
         self._connections = 0
@@ -224,7 +229,8 @@ class Frontier:
             record.timer = loop.call_at(record.next_allowed, self._turn_came, record)
             return
         record.in_line = True
-        heapq.heappush(self._line, (-len(record.waiting) * record.gap, next(self._arrivals), record))
+        ahead = len(record.waiting) * max(record.gap, _REQUEST_SECONDS)
+        heapq.heappush(self._line, (-ahead, next(self._arrivals), record))
 
     def _turn_came(self, record: _Host) -> None:
         record.timer = None
