@@ -38,18 +38,20 @@ def sequential_loop(feed_urls: list[str], output: Path) -> int:
             for entry in parsed.entries:
                 html = client.get(entry.link).text
                 pages += 1
-                text = trafilatura.extract(html, url=entry.link) or ""
-                words = re.findall(r"\w+", text.lower())
-                signature = MinHash(num_perm=128)
-                signature.update_batch(
-                    " ".join(words[i : i + 5]).encode() for i in range(max(1, len(words) - 4))
-                )
-                digest = hashlib.sha256(text.encode()).hexdigest()
-                if digest in seen:
-                    continue
-                seen.add(digest)
-                (output / f"{pages:05d}.txt").write_text(text, encoding="utf-8")
+                naive_page(html, entry.link, pages, seen, output)
     return pages
+
+
+def naive_page(html: str, link: str, number: int, seen: set[str], output: Path) -> None:
+    """What the naive loop does with one page: extract, sketch, drop exact copies, save."""
+    text = trafilatura.extract(html, url=link) or ""
+    words = re.findall(r"\w+", text.lower())
+    signature = MinHash(num_perm=128)
+    signature.update_batch(" ".join(words[i : i + 5]).encode() for i in range(max(1, len(words) - 4)))
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    if digest not in seen:
+        seen.add(digest)
+        (output / f"{number:05d}.txt").write_text(text, encoding="utf-8")
 
 
 def run_feedd(feed_urls: list[str], folder: Path) -> tuple[float, int, int, str]:

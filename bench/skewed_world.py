@@ -21,7 +21,6 @@ host's requests, hosts asked per second. --quick: 24 outlets, 150 pages, a smoke
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import re
 import statistics
@@ -40,10 +39,10 @@ import feedparser
 import httpx
 import psutil
 import trafilatura
-from datasketch import MinHash
 
 sys.path.insert(0, str(Path(__file__).parent))
 import measure  # noqa: E402
+from run_once import naive_page  # noqa: E402
 from world import (
     Request,
     World,
@@ -177,17 +176,7 @@ def naive_loop(feed_urls: list[str], output: Path) -> NaiveRun:
                 html = client.get(entry.link).text
                 fetching += time.perf_counter() - asked
                 pages += 1
-                text = trafilatura.extract(html, url=entry.link) or ""
-                words = re.findall(r"\w+", text.lower())
-                signature = MinHash(num_perm=128)
-                signature.update_batch(
-                    " ".join(words[i : i + 5]).encode() for i in range(max(1, len(words) - 4))
-                )
-                digest = hashlib.sha256(text.encode()).hexdigest()
-                if digest in seen:
-                    continue
-                seen.add(digest)
-                (output / f"{pages:05d}.txt").write_text(text, encoding="utf-8")
+                naive_page(html, entry.link, pages, seen, output)
     return NaiveRun(pages, time.perf_counter() - started, fetching)
 
 
