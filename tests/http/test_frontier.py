@@ -238,3 +238,81 @@ def test_the_gap_counts_from_when_a_request_really_starts() -> None:
     asyncio.run(go())
     assert starts["B"] - starts["A"] >= 0.3
     assert starts["C"] - starts["B"] >= 0.099
+
+
+def test_a_request_that_needs_no_budget_never_waits_behind_one_that_does() -> None:
+    # A page holds the only budget unit until its host's robots.txt is checked; a second page for
+    # the same host queued first must not keep the robots.txt request from going (a deadlock).
+    frontier = Frontier(max_connections=4, max_per_host=2, host_gap=0)
+    budget = Budget(1)
+
+    async def held_page() -> None:
+        async with frontier.turn("host", "page-1", max_wait=10, budget=budget):
+            pass
+        await robots_checked.wait()
+        budget.release()
+
+    async def second_page() -> None:
+        async with frontier.turn("host", "page-2", max_wait=10, budget=budget):
+            pass
+        budget.release()
+
+    async def robots() -> None:
+        await asyncio.sleep(0.01)  # queued after the second page
+        async with frontier.turn("host", "robots.txt", max_wait=10):
+            pass
+        robots_checked.set()
+
+    async def go() -> None:
+        first = asyncio.create_task(held_page())
+        await asyncio.sleep(0)
+        await asyncio.wait_for(asyncio.gather(first, second_page(), robots()), 2)
+
+    robots_checked = asyncio.Event()
+    asyncio.run(go())
+    assert budget.used == 0
+
+
+def test_a_request_failed_by_retry_after_then_cancelled_gives_back_nothing() -> None:
+    # Retry-After fails a queued request; its task is cancelled before it resumes. It was never
+    # granted, so the one connection, still in use, must not be counted free.
+    frontier = Frontier(max_connections=1, max_per_host=1, host_gap=0)
+    budget = Budget(1)
+
+    async def go() -> bool:
+        held, let_go = asyncio.Event(), asyncio.Event()
+
+        async def holder() -> None:
+            async with frontier.turn("host", "a", max_wait=100):
+                held.set()
+                await let_go.wait()
+
+        async def failed() -> None:
+            async with frontier.turn("host", "b", max_wait=1, budget=budget):
+                pass
+
+        first = asyncio.create_task(holder())
+        await held.wait()
+        second = asyncio.create_task(failed())
+        await asyncio.sleep(0)
+        frontier.pause("host", 50)
+        second.cancel()
+        await asyncio.gather(second, return_exceptions=True)
+        other_granted = asyncio.Event()
+
+        async def other() -> None:
+            async with frontier.turn("other", "c", max_wait=100):
+                other_granted.set()
+
+        third = asyncio.create_task(other())
+        try:
+            await asyncio.wait_for(other_granted.wait(), 0.3)
+            second_connection = True
+        except TimeoutError:
+            second_connection = False
+        let_go.set()
+        await asyncio.gather(first, third)
+        return second_connection
+
+    assert not asyncio.run(go()), "a second connection was granted while the only one was held"
+    assert budget.used == 0

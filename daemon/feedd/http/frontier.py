@@ -12,7 +12,8 @@ that could go later at no cost.
 
 Some requests also need a unit of a `Budget` (a page's body held until it is extracted): they are
 granted only while the budget has room, so memory is bounded by the bodies in hand, not by
-making requests wait in line behind a slow host.
+making requests wait in line behind a slow host. Within a host, requests that need no budget
+(feeds, robots.txt) go first: a page holding a unit may be waiting for one of them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import itertools
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from feedd.errors import FetchError
 
@@ -52,6 +53,8 @@ class Budget:
         self.used += 1
 
     def release(self) -> None:
+        if self.used <= 0:
+            raise RuntimeError("a budget unit released that was never taken")
         self.used -= 1
         for listener in self._on_release:
             listener()
@@ -73,13 +76,13 @@ class HostLoad:
     next_allowed_in: float
     #: The gap between two request starts (host_gap, or the site's Crawl-delay).
     gap: float
-    #: Requests started so far, and the seconds they spent waiting for their turn, in all.
+    #: Requests started since the host was last idle, and the seconds they waited for their turn.
     started: int
     waited: float
 
 
 class _Waiter:
-    __slots__ = ("budget", "future", "max_wait", "queued_at", "url")
+    __slots__ = ("budget", "future", "granted", "max_wait", "queued_at", "url")
 
     def __init__(
         self, url: str, future: asyncio.Future[None], budget: Budget | None, max_wait: float, now: float
@@ -89,6 +92,8 @@ class _Waiter:
         self.budget = budget
         self.max_wait = max_wait
         self.queued_at = now
+        #: Given a slot (and a unit of its budget): only then is there anything to give back.
+        self.granted = False
 
 
 class _Host:
@@ -99,15 +104,20 @@ class _Host:
         "name",
         "next_allowed",
         "started",
+        "budgeted",
+        "free",
         "timer",
         "waited",
-        "waiting",
     )
 
     def __init__(self, name: str, gap: float) -> None:
         self.name = name
         self.gap = gap
-        self.waiting: deque[_Waiter] = deque()
+        # Requests that hold nothing once done (feeds, robots.txt) go before those that keep a
+        # unit of a budget (pages): pages holding their bodies may be waiting on this host's
+        # robots.txt, and it must not queue behind a page that waits for one of their units.
+        self.free: deque[_Waiter] = deque()
+        self.budgeted: deque[_Waiter] = deque()
         self.in_flight = 0
         #: When the host may next be asked (the event loop's clock).
         self.next_allowed = 0.0
@@ -117,11 +127,35 @@ class _Host:
         self.started = 0
         self.waited = 0.0
 
+    def add(self, waiter: _Waiter) -> None:
+        (self.free if waiter.budget is None else self.budgeted).append(waiter)
+
     def head(self) -> _Waiter | None:
-        """The first request still waiting (cancelled ones are dropped here)."""
-        while self.waiting and self.waiting[0].future.done():
-            self.waiting.popleft()
-        return self.waiting[0] if self.waiting else None
+        """The next request to grant (cancelled and failed ones are dropped here)."""
+        for queue in (self.free, self.budgeted):
+            while queue and queue[0].future.done():
+                queue.popleft()
+            if queue:
+                return queue[0]
+        return None
+
+    def pop_head(self) -> _Waiter:
+        waiter = self.head()
+        assert waiter is not None
+        (self.free if waiter.budget is None else self.budgeted).popleft()
+        return waiter
+
+    def waiters(self) -> list[_Waiter]:
+        return [*self.free, *self.budgeted]
+
+
+@dataclass(order=True, slots=True)
+class _Place:
+    """A host's place in the line: the most time queued ahead of it first, then first come."""
+
+    minus_ahead: float
+    arrival: int
+    host: _Host = field(compare=False)
 
 
 class Frontier:
@@ -134,8 +168,8 @@ class Frontier:
         self._hosts: dict[str, _Host] = {}
         #: Gaps wider than host_gap, asked for by robots.txt Crawl-delay; kept while hosts idle.
         self._gaps: dict[str, float] = {}
-        #: Ready hosts waiting for a connection slot: (-(time queued), order of arrival, host).
-        self._line: list[tuple[float, int, _Host]] = []
+        #: Ready hosts waiting for a connection slot, in the order they get one.
+        self._line: list[_Place] = []
         self._arrivals = itertools.count()
         self._connections = 0
 
@@ -154,20 +188,20 @@ class Frontier:
         waiter = _Waiter(url, loop.create_future(), budget, max_wait, loop.time())
         if budget is not None:
             budget.on_release(self._dispatch)
-        record.waiting.append(waiter)
+        record.add(waiter)
         self._consider(record)
         self._dispatch()
         try:
             await waiter.future
         except asyncio.CancelledError:
-            if waiter.future.done() and not waiter.future.cancelled():
+            if waiter.granted:
                 # Granted in the same instant the caller was cancelled: give it all back.
                 if budget is not None:
                     budget.release()
                 self._release(record)
             raise
         # A task granted its turn may resume a while later (a busy event loop): the gap runs from
-        # when the request really starts, so that the server never sees two closer than it.
+        # when the request really starts, or the next one could follow it closer than the gap.
         record.next_allowed = max(record.next_allowed, loop.time() + record.gap)
         try:
             yield
@@ -190,7 +224,7 @@ class Frontier:
         if record.timer is not None:
             record.timer.cancel()
             record.timer = None
-        for waiter in record.waiting:
+        for waiter in record.waiters():
             if not waiter.future.done() and record.next_allowed - now > waiter.max_wait:
                 waiter.future.set_exception(_deferred(waiter.url, host, record.next_allowed - now))
         self._consider(record)
@@ -201,7 +235,7 @@ class Frontier:
         now = asyncio.get_running_loop().time()
         loads = []
         for name, record in list(self._hosts.items()):
-            queued = sum(1 for waiter in record.waiting if not waiter.future.done())
+            queued = sum(1 for waiter in record.waiters() if not waiter.future.done())
             if not queued and not record.in_flight and record.next_allowed <= now:
                 if record.timer is None and not record.in_line:
                     del self._hosts[name]
@@ -229,8 +263,8 @@ class Frontier:
             record.timer = loop.call_at(record.next_allowed, self._turn_came, record)
             return
         record.in_line = True
-        ahead = len(record.waiting) * max(record.gap, _REQUEST_SECONDS)
-        heapq.heappush(self._line, (-ahead, next(self._arrivals), record))
+        ahead = (len(record.free) + len(record.budgeted)) * max(record.gap, _REQUEST_SECONDS)
+        heapq.heappush(self._line, _Place(-ahead, next(self._arrivals), record))
 
     def _turn_came(self, record: _Host) -> None:
         record.timer = None
@@ -240,10 +274,10 @@ class Frontier:
     def _dispatch(self) -> None:
         """Grant connection slots to the hosts in line, in the line's order. A host whose next
         request needs budget there is no room for steps aside for the hosts behind it."""
-        skipped: list[tuple[float, int, _Host]] = []
+        skipped: list[_Place] = []
         while self._line and self._connections < self._max_connections:
             place = heapq.heappop(self._line)
-            _, _, record = place
+            record = place.host
             waiter = record.head()
             if waiter is None or record.in_flight >= self._max_per_host:
                 record.in_line = False
@@ -257,9 +291,10 @@ class Frontier:
                 skipped.append(place)
                 continue
             record.in_line = False
-            record.waiting.popleft()
+            record.pop_head()
             if waiter.budget is not None:
                 waiter.budget.take()
+            waiter.granted = True
             self._connections += 1
             record.in_flight += 1
             record.started += 1
