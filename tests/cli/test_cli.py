@@ -8,9 +8,12 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from conftest import LoopbackServer, article_page, rss, write_config
+from feedd.cli.views import hosts_table
+from feedd.state import HostQueue
 
 
 def feedd(
@@ -240,3 +243,12 @@ def test_an_output_folder_that_is_a_file_exits_2_with_the_reason(tmp_path: Path)
             result.stderr,
         )
     assert (tmp_path / "out").read_text() == "not a folder"
+
+
+def test_a_hosts_snapshot_left_by_a_killed_feedd_is_marked_old() -> None:
+    def snapshot(age: timedelta) -> HostQueue:
+        as_of = datetime.now(UTC) - age
+        return HostQueue("example.org", 3, 1, as_of, 0.5, 10, 2.0, as_of)
+
+    assert "still running" in str(hosts_table([snapshot(timedelta(minutes=5))]).title)
+    assert "still running" not in str(hosts_table([snapshot(timedelta(seconds=1))]).title)

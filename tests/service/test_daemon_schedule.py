@@ -175,3 +175,27 @@ def test_the_sweep_rearms_a_lost_feed_and_leaves_polls_in_progress_alone(
     messages = [record.getMessage() for record in caplog.records]
     rearmed = [message for message in messages if "had no planned poll" in message]
     assert rearmed == ["feed Lost had no planned poll: polling it now"]
+
+
+def test_a_restart_keeps_the_polls_planned_before_it(server: LoopbackServer, tmp_path: Path) -> None:
+    # Polled once, next poll planned an hour ahead: a restart must not poll it again at once.
+    url = _feed(server, "/planned.xml")
+    config = write_config(tmp_path, [{"url": url}], extra=HOUR_FEEDS)
+    planned: list[datetime] = []
+
+    async def first_run(daemon: Daemon) -> None:
+        assert daemon.scheduler is not None
+        await _until(lambda: server.hits("/planned.xml") == 1 and daemon.scheduler.get_job(url) is not None)
+        planned.append(daemon.scheduler.get_job(url).next_run_time)
+
+    async def restarted(daemon: Daemon) -> None:
+        assert daemon.scheduler is not None
+        job = daemon.scheduler.get_job(url)
+        assert job is not None
+        assert abs((job.next_run_time - planned[0]).total_seconds()) < 1.0
+        await asyncio.sleep(0.5)
+
+    _run(config, first_run)
+    _run(config, restarted)
+    assert server.hits("/planned.xml") == 1
+    assert planned[0] - datetime.now(UTC) > timedelta(minutes=50)

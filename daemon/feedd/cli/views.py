@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -13,6 +14,9 @@ from feedd.config import DedupConfig
 from feedd.dedup import Evidence
 from feedd.pipeline import EntryStatus, FeedReport, PassSummary
 from feedd.state import Drop, Explanation, FeedStatus, HostQueue
+
+#: A hosts snapshot older than this was not left by a running feedd (it writes one every 2 s).
+_STALE_HOSTS_SECONDS = 30.0
 
 err = Console(stderr=True)
 out = Console()
@@ -104,6 +108,10 @@ def status_table(statuses: Sequence[FeedStatus]) -> Table:
 def hosts_table(queues: Sequence[HostQueue]) -> Table:
     """Where the running feedd's requests wait: per host, work queued and the next turn."""
     as_of = max(queue.as_of for queue in queues)
+    age = (datetime.now(UTC) - as_of).total_seconds()
+    # A running feedd replaces the snapshot every few seconds; an old one is what a feedd that
+    # was killed left behind.
+    stale = f" ({age:.0f}s old: is feedd still running?)" if age > _STALE_HOSTS_SECONDS else ""
     table = Table(
         "host",
         "queued",
@@ -112,7 +120,7 @@ def hosts_table(queues: Sequence[HostQueue]) -> Table:
         "gap",
         "started",
         "waited",
-        title=f"hosts, as of {as_of.isoformat()}",
+        title=f"hosts, as of {as_of.isoformat()}{stale}",
     )
     for queue in queues:
         wait = (queue.next_allowed - queue.as_of).total_seconds()

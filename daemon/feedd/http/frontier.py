@@ -103,6 +103,7 @@ class _Host:
         "in_line",
         "name",
         "next_allowed",
+        "paused_until",
         "started",
         "budgeted",
         "free",
@@ -121,6 +122,8 @@ class _Host:
         self.in_flight = 0
         #: When the host may next be asked (the event loop's clock).
         self.next_allowed = 0.0
+        #: Until when the host asked to be left alone (Retry-After).
+        self.paused_until = 0.0
         self.timer: asyncio.TimerHandle | None = None
         #: In the line for a connection slot.
         self.in_line = False
@@ -184,7 +187,7 @@ class Frontier:
         record = self._host(host)
         pause = record.next_allowed - loop.time()
         if pause > max_wait:
-            raise _deferred(url, host, pause)
+            raise _deferred(url, record, pause)
         waiter = _Waiter(url, loop.create_future(), budget, max_wait, loop.time())
         if budget is not None:
             budget.on_release(self._dispatch)
@@ -221,12 +224,13 @@ class Frontier:
         record = self._host(host)
         now = asyncio.get_running_loop().time()
         record.next_allowed = max(record.next_allowed, now + seconds)
+        record.paused_until = max(record.paused_until, now + seconds)
         if record.timer is not None:
             record.timer.cancel()
             record.timer = None
         for waiter in record.waiters():
             if not waiter.future.done() and record.next_allowed - now > waiter.max_wait:
-                waiter.future.set_exception(_deferred(waiter.url, host, record.next_allowed - now))
+                waiter.future.set_exception(_deferred(waiter.url, record, record.next_allowed - now))
         self._consider(record)
 
     def load(self) -> list[HostLoad]:
@@ -313,5 +317,6 @@ class Frontier:
         self._dispatch()
 
 
-def _deferred(url: str, host: str, seconds: float) -> FetchError:
-    return FetchError(url, f"{host} asked to wait {seconds:.0f}s (Retry-After); deferred")
+def _deferred(url: str, record: _Host, seconds: float) -> FetchError:
+    why = "Retry-After" if record.paused_until >= record.next_allowed else "Crawl-delay"
+    return FetchError(url, f"{record.name} asked to wait {seconds:.0f}s ({why}); deferred")

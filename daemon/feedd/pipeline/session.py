@@ -79,7 +79,10 @@ async def open_session(config: Config, observer: PassObserver | None = None) -> 
 async def _stop_snapshots(session: Session, snapshots: asyncio.Task[None]) -> None:
     snapshots.cancel()
     await asyncio.gather(snapshots, return_exceptions=True)
-    session.state.hosts.record([], datetime.now(UTC))  # nothing waits once the session is over
+    try:
+        session.state.hosts.record([], datetime.now(UTC))  # nothing waits once the session is over
+    except StateError as exc:
+        log.warning("could not clear the host queues: %s", exc)
 
 
 class Session:

@@ -130,12 +130,13 @@ class Daemon:
     def _apply_feeds(self, feeds: tuple[FeedConfig, ...], *, starting: bool) -> None:
         """Schedule the feeds this instance polls (Config.active_feeds); unschedule the others.
 
-        At start, first polls are spread evenly over each feed's first interval (feed i of N at
-        i/N of it): a steady load from the first second, every feed polled within its interval.
-        An even spread by config order rather than a hash of the URL: a hash clumps (the busiest
-        second of a random spread holds several times the average), and the phase it would keep
-        across restarts does not last, since every later interval is jittered. After a reload,
-        new feeds are polled at once; changed ones keep their planned poll."""
+        At start, a feed keeps the poll planned before a restart while it is still to come, so
+        that restarting does not poll every feed again (no later than one interval from now, so
+        that a shortened interval takes effect). The others' first polls are spread evenly over
+        their first interval (feed i of N at i/N of it): a steady load from the first second,
+        every feed polled within its interval. An even spread by config order rather than a hash
+        of the URL: a hash clumps (the busiest second of a random spread holds several times the
+        average). After a reload, new feeds are polled at once; changed ones keep their planned poll."""
         assert self.scheduler is not None
         wanted = {feed.url: feed for feed in feeds}
         for url in self._feeds.keys() - wanted.keys():
@@ -146,8 +147,17 @@ class Daemon:
         self._feeds = wanted
         now = datetime.now(UTC)
         if starting:
-            for index, feed in enumerate(new):
-                self._schedule(feed.url, now + timedelta(seconds=self._interval(feed) * index / len(new)))
+            assert self._session is not None
+            planned = self._session.state.feeds.planned_polls()
+            due = []
+            for feed in new:
+                when = planned.get(feed.url)
+                if when is not None and when > now:
+                    self._schedule(feed.url, min(when, now + timedelta(seconds=self._interval(feed))))
+                else:
+                    due.append(feed)
+            for index, feed in enumerate(due):
+                self._schedule(feed.url, now + timedelta(seconds=self._interval(feed) * index / len(due)))
         else:
             self._schedule_soon([feed.url for feed in new], now)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from feedd.state.database import Database, now_stored, read_optional_time, stored_time
+from feedd.state.database import Database, now_stored, read_optional_time, read_time, stored_time
 from feedd.state.records import FeedRecord, FeedState
 
 
@@ -64,6 +64,13 @@ class Feeds:
             "SELECT consecutive_errors FROM feeds WHERE url = ?", (url,)
         ).fetchone()
         return int(row[0]) if row else 0
+
+    def planned_polls(self) -> dict[str, datetime]:
+        """The next poll planned for each feed that has one (kept across restarts)."""
+        rows = self._database.connection.execute(
+            "SELECT url, next_poll FROM feeds WHERE next_poll IS NOT NULL"
+        )
+        return {row["url"]: read_time(row["next_poll"]) for row in rows}
 
     def failing(self) -> set[str]:
         """The URLs of the feeds whose last poll failed (few, so cheap to ask after every poll)."""
