@@ -5,10 +5,11 @@ Every request (feed, robots.txt, page, each redirect hop) waits in its host's qu
 time has come (`host_gap` after its last start, longer after a Crawl-delay or a Retry-After).
 Only ready hosts line up for the global connection slots: a request never holds a shared slot
 while its host's turn is still to come, and one busy host cannot stall the others (head-of-line
-blocking). In the line, the host with the most waiting ahead of it (requests queued x its gap,
-or x a typical request's time when the gap is shorter) goes first, then the first ready: the
-busiest host sets how long a pass takes, so its turns must never be spent waiting behind hosts
-that could go later at no cost.
+blocking). In the line, hosts go by a deadline: when their next request was queued, less the
+time their queue will take (requests queued x its gap, or x a typical request's time when the
+gap is shorter). The busiest host sets how long a pass takes, so its turns must not be spent
+waiting behind hosts that could go later at no cost; and a host with little queued still goes
+once it has waited as long as the others' queues are worth, so none waits without end.
 
 Some requests also need a unit of a `Budget` (a page's body held until it is extracted): they are
 granted only while the budget has room, so memory is bounded by the bodies in hand, not by
@@ -154,9 +155,9 @@ class _Host:
 
 @dataclass(order=True, slots=True)
 class _Place:
-    """A host's place in the line: the most time queued ahead of it first, then first come."""
+    """A host's place in the line: the earliest deadline first, then first come."""
 
-    minus_ahead: float
+    deadline: float
     arrival: int
     host: _Host = field(compare=False)
 
@@ -260,7 +261,8 @@ class Frontier:
         """Put `record` in line for a slot if it is ready, or time its turn if it will be."""
         if record.in_line or record.timer is not None or record.in_flight >= self._max_per_host:
             return
-        if record.head() is None:
+        head = record.head()
+        if head is None:
             return
         loop = asyncio.get_running_loop()
         if record.next_allowed > loop.time():
@@ -268,7 +270,7 @@ class Frontier:
             return
         record.in_line = True
         ahead = (len(record.free) + len(record.budgeted)) * max(record.gap, _REQUEST_SECONDS)
-        heapq.heappush(self._line, _Place(-ahead, next(self._arrivals), record))
+        heapq.heappush(self._line, _Place(head.queued_at - ahead, next(self._arrivals), record))
 
     def _turn_came(self, record: _Host) -> None:
         record.timer = None
