@@ -115,6 +115,14 @@ def load_aeb_copies() -> list[tuple[Doc, str, str]]:
     return out
 
 
+def _later(pair: dict, position: dict[str, int]) -> str:
+    return max(pair["a"], pair["b"], key=position.__getitem__)
+
+
+def _earlier(pair: dict, position: dict[str, int]) -> str:
+    return min(pair["a"], pair["b"], key=position.__getitem__)
+
+
 def evaluate(thresholds: Thresholds, verbose: bool) -> dict[str, float]:
     docs, judged = load_ecbplus()
     ids = [d.id for d in docs]
@@ -134,6 +142,12 @@ def evaluate(thresholds: Thresholds, verbose: bool) -> dict[str, float]:
     # gone, whichever saved document it was matched to.
     position = {doc_id: n for n, doc_id in enumerate(ids)}
     later_dropped = sum(max(j["a"], j["b"], key=position.get) in dropped for j in strong)
+    # Direction matters since issue 16: a later copy that is no longer than its original (a brief
+    # after its story, a trimmed copy) must go; a later one that adds text of its own is kept.
+    length = {doc.id: len(doc.text.split()) for doc in docs}
+    copies = [j for j in judged if j["label"] == "copy"]
+    later_shorter = [j for j in copies if length[_later(j, position)] <= length[_earlier(j, position)]]
+    later_shorter_dropped = sum(_later(j, position) in dropped for j in later_shorter)
     independent = [j for j in judged if j["label"] == "independent"]
     independent_kept = sum(predicted[j["a"]] != predicted[j["b"]] for j in independent)
     result = {
@@ -143,6 +157,7 @@ def evaluate(thresholds: Thresholds, verbose: bool) -> dict[str, float]:
         "ecb_ari": ari,
         "ecb_strong_recall": strong_found / len(strong),
         "independent_kept": independent_kept / len(independent),
+        "later_shorter_dropped": later_shorter_dropped / len(later_shorter),
     }
 
     aeb = load_aeb_copies()
@@ -170,6 +185,10 @@ def evaluate(thresholds: Thresholds, verbose: bool) -> dict[str, float]:
         )
         print(
             f"  copies with containment >= 0.5 whose later document was dropped: {later_dropped}/{len(strong)} = {later_dropped / len(strong):.3f}"
+        )
+        print(
+            f"  judged copies whose later document is no longer than the earlier, later one dropped: "
+            f"{later_shorter_dropped}/{len(later_shorter)} = {later_shorter_dropped / len(later_shorter):.3f}"
         )
         print(f"  same-event independent write-ups kept apart: {independent_kept}/{len(independent)}")
         false_drops = [

@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 from datasketch import MinHash
 
 from conftest import manifest_entry, story
 from feedd.dedup import (
+    Evidence,
+    Fingerprint,
     Fingerprinter,
     FingerprintRecord,
     NearIndex,
@@ -17,6 +20,7 @@ from feedd.dedup import (
     SavedFingerprint,
     Thresholds,
     Verifier,
+    decide,
     fingerprinter,
     load_index,
     normalise_text,
@@ -88,11 +92,11 @@ def test_both_verifications_find_a_trimmed_copy_but_not_a_teaser_or_another_stor
     other = make.fingerprint("\n".join(story(6, paragraphs=10)))
     for method in ("shared-runs", "overlap"):
         thresholds = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20, method=method)
-        assert Verifier(trimmed, thresholds).check(saved).copy, method  # contained
-        assert not Verifier(teaser, thresholds).check(saved).copy, method  # too short to count
-        assert not Verifier(other, thresholds).check(saved).copy, method
+        assert decide(trimmed, [saved], thresholds).duplicate_of, method  # contained
+        assert not decide(teaser, [saved], thresholds).duplicate_of, method  # too short to count
+        assert not decide(other, [saved], thresholds).duplicate_of, method
     evidence = Verifier(trimmed, Thresholds(0.5, 0.6, 20)).check(saved).evidence
-    assert evidence is not None and evidence.copied_share == 1.0 and evidence.shorter == "new"
+    assert evidence is not None and evidence.copied_share == 1.0 and evidence.measured == "new"
 
 
 def test_removal_keeps_the_index_consistent() -> None:
@@ -171,3 +175,90 @@ def test_a_long_lived_local_index_evicts_expired_fingerprints(tmp_path: Path) ->
         assert backend.evict(datetime.now(UTC) - timedelta(days=30)) == 1
         assert backend.check(retitled, "copy").duplicate_of is None
         assert store.db.connection.execute("SELECT COUNT(*) FROM fingerprints").fetchone()[0] == 0
+
+
+def _saved(doc_id: str, fingerprint: Fingerprint) -> SavedFingerprint:
+    return SavedFingerprint(doc_id, fingerprint.shingles, FingerprintRecord.of(fingerprint).text)
+
+
+def test_the_evidence_is_taken_on_the_new_document_whichever_is_shorter() -> None:
+    make = fingerprinter(PARAMS)
+    full, teaser = story(21, paragraphs=10), story(21, paragraphs=10)[:2]
+    thresholds = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20)
+    # The teaser after its story: all of its text is saved, a copy.
+    verdict = decide(
+        make.fingerprint("\n".join(teaser)), [_saved("full", make.fingerprint("\n".join(full)))], thresholds
+    )
+    assert verdict.duplicate_of is not None and verdict.duplicate_of.document_id == "full"
+    # The story after its teaser: eight paragraphs of its own, kept; it extends the teaser.
+    verdict = decide(
+        make.fingerprint("\n".join(full)), [_saved("teaser", make.fingerprint("\n".join(teaser)))], thresholds
+    )
+    assert verdict.duplicate_of is None
+    (extended,) = verdict.extends
+    assert extended.document_id == "teaser" and extended.evidence is not None
+    assert extended.evidence.saved_share == 1.0 and extended.evidence.copied_share == pytest.approx(
+        0.2, abs=0.01
+    )
+    assert extended.evidence.coverage is not None and extended.evidence.coverage.own_words == 320
+
+
+def test_the_runs_of_every_candidate_count_together() -> None:
+    # A roll-up of three saved briefs: none holds more than a third of it, all three hold it all.
+    make = fingerprinter(PARAMS)
+    briefs = [story(30 + n, paragraphs=2) for n in range(3)]
+    saved = [_saved(f"brief-{n}", make.fingerprint("\n".join(brief))) for n, brief in enumerate(briefs)]
+    roll_up = make.fingerprint("\n".join(paragraph for brief in briefs for paragraph in brief))
+    thresholds = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20)
+    verdict = decide(roll_up, saved, thresholds)
+    assert verdict.duplicate_of is not None and verdict.duplicate_of.evidence is not None
+    assert verdict.duplicate_of.evidence.copied_share < 0.34
+    coverage = verdict.duplicate_of.evidence.coverage
+    assert coverage is not None and coverage.share == 1.0 and coverage.own_words == 0
+    assert sorted(coverage.documents) == ["brief-0", "brief-1", "brief-2"]
+    # One brief alone leaves two thirds of it new: kept, extending that brief.
+    alone = decide(roll_up, saved[:1], thresholds)
+    assert alone.duplicate_of is None and [match.document_id for match in alone.extends] == ["brief-0"]
+
+
+@pytest.mark.parametrize(("own_words", "copy"), [(40, True), (160, False)])
+def test_words_of_its_own_decide_as_well_as_shares(own_words: int, copy: bool) -> None:
+    # The same 400-word copy with a tail of its own: 40 words are a copy's, 160 are reporting
+    # (over min_new_words), though 71% of the longer one is still copied.
+    make = fingerprinter(PARAMS)
+    original = story(40, paragraphs=10)
+    tail = story(41, paragraphs=1, words=own_words)
+    new = make.fingerprint("\n".join([*original, *tail]))
+    thresholds = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20, min_new_words=150)
+    verdict = decide(new, [_saved("original", make.fingerprint("\n".join(original)))], thresholds)
+    assert (verdict.duplicate_of is not None) is copy
+    assert bool(verdict.extends) is not copy
+
+
+def test_the_overlap_rule_is_direction_aware_too() -> None:
+    make = fingerprinter(PARAMS)
+    full, teaser = story(50, paragraphs=10), story(50, paragraphs=10)[:2]
+    thresholds = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20, method="overlap")
+    saved_teaser = _saved("teaser", make.fingerprint("\n".join(teaser)))
+    verdict = decide(make.fingerprint("\n".join(full)), [saved_teaser], thresholds)
+    assert verdict.duplicate_of is None and [match.document_id for match in verdict.extends] == ["teaser"]
+    saved_full = _saved("full", make.fingerprint("\n".join(full)))
+    assert decide(make.fingerprint("\n".join(teaser)), [saved_full], thresholds).duplicate_of is not None
+
+
+def test_evidence_recorded_before_issue_16_still_reads() -> None:
+    # States keep the evidence of past drops as JSON; then it measured the shorter text.
+    old = {
+        "copied_share": 0.8,
+        "shorter": "saved",
+        "words": 100,
+        "quoted_words": 0,
+        "shared_words": 80,
+        "shared_quoted_words": 0,
+        "run_count": 1,
+        "runs": [{"start": 0, "other_start": 5, "length": 80, "quoted": 0, "excerpt": "a ... b"}],
+        "quote_weight": 0.25,
+    }
+    evidence = Evidence.from_dict(old)
+    assert evidence.measured == "saved" and evidence.saved_share is None and evidence.coverage is None
+    assert "80% of the saved document's text" in evidence.summary()

@@ -19,14 +19,15 @@ from conftest import LoopbackServer, article_page, rss, write_config
 from feedd import load_config, run_once
 from feedd.dedup import (
     Evidence,
+    Fingerprint,
     FingerprintRecord,
     NearParams,
     SavedFingerprint,
     Thresholds,
-    Verifier,
     VerifyParams,
     Words,
     compare,
+    decide,
     fingerprinter,
     overlap,
 )
@@ -58,11 +59,12 @@ def test_a_quote_left_open_ends_with_its_paragraph() -> None:
     assert words.quoted == (True,) * 7 + (False,) * 5
 
 
-def test_shared_runs_cover_the_shorter_text_with_offsets_in_both() -> None:
+def test_shared_runs_cover_the_new_text_with_offsets_in_both() -> None:
     saved = Words.of("one two three four five six seven eight nine ten eleven twelve")
     new = Words.of("alpha beta three four five six gamma nine ten eleven twelve")
     evidence = compare(new, saved)
-    assert evidence.shorter == "new" and evidence.words == 11
+    assert evidence.measured == "new" and evidence.words == 11
+    assert (evidence.saved_words, evidence.saved_share) == (12, pytest.approx(8 / 12, abs=1e-4))
     assert [(run.start, run.other_start, run.length) for run in evidence.runs] == [(2, 2, 4), (7, 8, 4)]
     assert evidence.shared_words == 8 and evidence.copied_share == pytest.approx(8 / 11, abs=1e-4)
     # Three words in common are not a run.
@@ -102,7 +104,7 @@ def test_the_write_through_shares_two_runs_copied_from_two_places() -> None:
     Copied share: 116 shared words, none quoted, over 209 - 11 words of prose plus 11 quoted
     words at 0.25: 116 / 200.75 = 0.5778."""
     evidence = compare(Words.of(_text("write_through")), Words.of(_text("original")))
-    assert evidence.shorter == "new"
+    assert evidence.measured == "new"
     assert (evidence.words, evidence.quoted_words) == (209, 11)
     assert (evidence.shared_words, evidence.shared_quoted_words) == (116, 0)
     assert [(run.start, run.other_start, run.length) for run in evidence.runs] == [
@@ -145,16 +147,17 @@ def test_write_through_and_quoting_brief(method: str) -> None:
     assert overlap(write_through.shingles, original.shingles).containment < 0.6
     assert overlap(brief.shingles, original.shingles).containment > 0.45
     thresholds = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20, method=method)
-    found = Verifier(write_through, thresholds).check(saved).copy
+    found = _copies(write_through, saved, thresholds)
     assert found is (method == "shared-runs")
-    assert not Verifier(brief, thresholds).check(saved).copy
+    assert not _copies(brief, saved, thresholds)
     if method == "overlap":  # low enough for the write-through, and the brief is merged
         lowered = Thresholds(jaccard=0.5, containment=0.45, min_shingles=20, method=method)
-        assert Verifier(write_through, lowered).check(saved).copy
-        assert Verifier(brief, lowered).check(saved).copy
+        assert _copies(write_through, saved, lowered)
+        assert _copies(brief, saved, lowered)
     else:
-        evidence = Verifier(brief, thresholds).check(saved).evidence
-        assert evidence is not None and evidence.shared_quoted_words >= 24
+        nearest = decide(brief, [saved], thresholds).nearest
+        assert nearest is not None and nearest.evidence is not None
+        assert nearest.evidence.shared_quoted_words >= 24
 
 
 def test_saved_texts_without_quotation_marks_are_still_verified() -> None:
@@ -162,7 +165,7 @@ def test_saved_texts_without_quotation_marks_are_still_verified() -> None:
     paragraphs): the write-through is still found."""
     make = fingerprinter(NearParams())
     original = make.fingerprint(_text("original"))
-    from feedd.dedup import Fingerprint, normalise_text
+    from feedd.dedup import normalise_text
 
     old_style = Fingerprint(
         original.shingles,
@@ -172,7 +175,13 @@ def test_saved_texts_without_quotation_marks_are_still_verified() -> None:
         normalise_text(original.text),
     )
     saved = SavedFingerprint("original", old_style.shingles, FingerprintRecord.of(old_style).text)
-    assert Verifier(make.fingerprint(_text("write_through")), Thresholds(0.5, 0.6, 20)).check(saved).copy
+    assert _copies(
+        make.fingerprint(_text("write_through")), saved, Thresholds(0.5, 0.6, 20, copied_share=0.55)
+    )
+
+
+def _copies(new: Fingerprint, saved: SavedFingerprint, thresholds: Thresholds) -> bool:
+    return decide(new, [saved], thresholds).duplicate_of is not None
 
 
 def _serve(server: LoopbackServer, names: list[str], feed: str) -> str:
@@ -200,6 +209,7 @@ def test_run_once_drops_the_write_through_keeps_the_brief_and_explains_both(
 ) -> None:
     feeds = [{"url": _serve(server, ["original"], "wire")}, {"url": _serve(server, ["write_through"], "b")}]
     feeds.append({"url": _serve(server, ["independent"], "c")})
+    # The write-through copies 58% of its text and adds 93 words: a copy by the defaults.
     config_path = write_config(tmp_path, feeds, extra="[dedup]\nlog_duplicates = true")
     summary = run_once(load_config(config_path))
     assert (summary.saved, summary.duplicate) == (2, 1)

@@ -29,6 +29,7 @@ KEYS = [
     "source",
     "fallback_reason",
     "body_sha256",
+    "extends",
 ]
 PARAGRAPHS = [
     "The harbour reopened on Monday after three months of repairs to the quay walls.",
@@ -123,6 +124,7 @@ def test_manifest_line_of_a_page_and_of_a_feed_entry(server: LoopbackServer, tmp
         "source": "page",
         "fallback_reason": None,
         "body_sha256": _sha256(BODY_NORMALISED),
+        "extends": None,
     }
     # Never fetched: the entry's link, canonicalised (already canonical here), names the document.
     link = server.url("/never-fetched")
@@ -144,6 +146,7 @@ def test_manifest_line_of_a_page_and_of_a_feed_entry(server: LoopbackServer, tmp
         "source": "feed",
         "fallback_reason": "feed has fetch_article = false",
         "body_sha256": _sha256("repairs to the quay walls ended on friday"),
+        "extends": None,
     }
     assert (tmp_path / "out" / first["file"]).read_text().startswith("Harbour reopens\n\nMay 2, 2024\n\n")
     assert server.hits("/never-fetched") == 0

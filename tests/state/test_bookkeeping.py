@@ -13,7 +13,7 @@ from feedd.state import DUPLICATES_LOG, MAX_ENTRY_ATTEMPTS, NewDocument, State
 
 EVIDENCE = Evidence(
     copied_share=0.75,
-    shorter="new",
+    measured="new",
     words=40,
     quoted_words=4,
     shared_words=30,

@@ -16,7 +16,7 @@ from feedd.state import SCHEMA_VERSION, NewDocument, State
 
 EVIDENCE = Evidence(
     copied_share=0.75,
-    shorter="new",
+    measured="new",
     words=40,
     quoted_words=4,
     shared_words=30,
@@ -105,7 +105,7 @@ def test_schema_1_state_is_upgraded(tmp_path: Path) -> None:
         db.execute("DROP TABLE hosts")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with _state(tmp_path) as state:
-        assert state.db.meta("schema_version") == "5"
+        assert state.db.meta("schema_version") == "6"
         assert state.hosts.current() == []
         match = DuplicateMatch(
             "0000000000000001", "near duplicate", jaccard=0.9, containment=1.0, evidence=EVIDENCE

@@ -24,6 +24,7 @@ from feedd.cli.views import (
     drops_table,
     err,
     explanation_paragraphs,
+    extensions_table,
     hosts_table,
     out,
     print_summary,
@@ -34,7 +35,7 @@ from feedd.errors import NotFoundError
 from feedd.feeds import add_to_config, read_opml, to_opml
 from feedd.pipeline import run_once
 from feedd.service import run_daemon
-from feedd.state import explain, feed_statuses, host_queues, recent_drops
+from feedd.state import explain, feed_statuses, host_queues, recent_drops, recent_extensions
 
 SYSTEM_CONFIG = Path("/etc/feedd/feedd.toml")
 LOCAL_CONFIG = Path("config/feedd.toml")
@@ -237,9 +238,26 @@ def dups_command(
     config: ConfigOption = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many drops to list.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    extends: Annotated[
+        bool,
+        typer.Option(
+            "--extends",
+            help="Instead, the kept documents that hold most of a saved one and add text of their own.",
+        ),
+    ] = False,
 ) -> None:
-    """List the most recent duplicates dropped, newest first."""
+    """List the most recent duplicates dropped, newest first (or, with --extends, the documents
+    kept that extend saved ones: skip the saved ones to keep only the fullest version)."""
     loaded = _load(config)
+    if extends:
+        extensions = recent_extensions(loaded, limit)
+        for extended in extensions if as_json else ():
+            out.print_json(
+                json.dumps(asdict(extended), ensure_ascii=False, default=datetime.isoformat), indent=None
+            )
+        if not as_json:
+            out.print(extensions_table(extensions) if extensions else "no kept document extends another yet")
+        return
     drops = recent_drops(loaded, limit)
     if as_json:
         for drop in drops:

@@ -13,7 +13,7 @@ from rich.text import Text
 from feedd.config import DedupConfig
 from feedd.dedup import Evidence
 from feedd.pipeline import EntryStatus, FeedReport, PassSummary
-from feedd.state import Drop, Explanation, FeedStatus, HostQueue
+from feedd.state import Drop, Explanation, Extended, FeedStatus, HostQueue, RelatedStory
 
 #: A hosts snapshot older than this was not left by a running feedd (it writes one every 2 s).
 _STALE_HOSTS_SECONDS = 30.0
@@ -151,20 +151,49 @@ def drops_table(drops: Sequence[Drop]) -> Table:
     return table
 
 
+def extensions_table(extensions: Sequence[Extended]) -> Table:
+    table = Table("when", "kept", "extends", "holds of it", "words of its own")
+    for extended in extensions:
+        evidence = extended.extends.evidence
+        table.add_row(
+            extended.saved_at.isoformat(),
+            Text(extended.file or extended.doc_id),
+            Text(extended.extends.file or extended.extends.doc_id),
+            ratio(evidence.saved_share if evidence else extended.extends.containment),
+            str(evidence.coverage.own_words) if evidence and evidence.coverage else "-",
+        )
+    return table
+
+
 def explanation_paragraphs(explanation: Explanation, dedup: DedupConfig) -> list[str]:
     """Why the document was kept, then why each copy of it was dropped: one paragraph each."""
     if dedup.verification == "shared-runs":
-        rule = f"Jaccard >= {dedup.jaccard} or copied share >= {dedup.copied_share:.0%}"
+        rule = f"a copied share >= {dedup.copied_share:.0%}"
     else:
-        rule = f"Jaccard >= {dedup.jaccard} or containment >= {dedup.containment}"
+        rule = f"containment >= {dedup.containment}"
+    rule = (
+        f"{rule} of its text (or Jaccard >= {dedup.jaccard}) with fewer than "
+        f"{dedup.min_new_words} words of its own"
+    )
     paragraphs = []
     if kept := explanation.kept:
         lines = [
             f"kept: {kept.file} (seq {kept.seq}, id {kept.doc_id}), "
             f"saved {kept.saved_at.isoformat()} from {kept.feed}.",
             f"  No document saved before it had the same canonical URL or body, nor (within the "
-            f"{dedup.window / 86400:g}-day window) {rule}.",
+            f"{dedup.window / 86400:g}-day window) did saved documents hold {rule}.",
         ]
+        for extended in kept.extends:
+            lines.append(
+                f"  It extends {extended.file or extended.doc_id}: {_extension(extended, 'that one')}."
+            )
+            if extended.evidence:
+                lines += _evidence_lines(extended.evidence, "this document", "the extended one")
+        for extending in kept.extended_by:
+            lines.append(
+                f"  Extended by {extending.file or extending.doc_id}, saved later: "
+                f"{_extension(extending, 'this one')}."
+            )
         if nearest := kept.nearest:
             lines.append(
                 f"  Nearest saved document: {nearest.file or nearest.doc_id}, an independent write-up: "
@@ -181,18 +210,33 @@ def explanation_paragraphs(explanation: Explanation, dedup: DedupConfig) -> list
             f"  {drop.reason} of {kept_as}; "
             f"Jaccard {ratio(drop.jaccard)}, containment {ratio(drop.containment)}",
         ]
+        if drop.evidence and (coverage := drop.evidence.coverage):
+            lines.append(
+                f"  Saved documents hold {coverage.share:.0%} of its text "
+                f"({len(coverage.documents)} of them: {', '.join(coverage.documents)}); "
+                f"it has {coverage.own_words} words of its own, fewer than {dedup.min_new_words}."
+            )
         if drop.evidence:
             lines += _evidence_lines(drop.evidence, "the dropped entry", "the kept document")
         paragraphs.append("\n".join(lines))
     return paragraphs
 
 
+def _extension(related: RelatedStory, extended: str) -> str:
+    """What the later of two documents holds of the earlier and adds to it."""
+    evidence = related.evidence
+    if evidence is None or evidence.saved_share is None:
+        return f"the later holds containment {ratio(related.containment)} of {extended}"
+    own = f" and adds {evidence.coverage.own_words} words of its own" if evidence.coverage else ""
+    return f"the later holds {evidence.saved_share:.0%} of {extended}'s text{own}"
+
+
 def _evidence_lines(evidence: Evidence, new: str, saved: str) -> list[str]:
     """The verification's evidence: the copied share, then the longest shared runs."""
-    shorter, other = (new, saved) if evidence.shorter == "new" else (saved, new)
+    measured, other = (new, saved) if evidence.measured == "new" else (saved, new)
     lines = [f"  {evidence.summary(new, saved)}."]
     if evidence.runs:
-        lines.append(f"  Longest shared runs (at word offset in the {shorter} / in the {other}):")
+        lines.append(f"  Longest shared runs (word offsets in {measured} / in {other}):")
     for run in evidence.runs:
         quoted = f", {run.quoted} quoted" if run.quoted else ""
         lines.append(f'    {run.length} words{quoted} at {run.start} / {run.other_start}: "{run.excerpt}"')

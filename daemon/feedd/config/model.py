@@ -125,19 +125,23 @@ class DedupConfig(_Section):
 
     #: Near-duplicate detection (MinHash LSH) on top of the exact checks.
     near_duplicates: bool = True
-    #: How a near-duplicate candidate is decided: "shared-runs" (copy or independent write-up,
-    #: on the share of the shorter text in runs of words shared with the other, quotes counted
-    #: at a quarter) or "overlap" (on word-5-gram containment alone).
+    #: How a near-duplicate candidate is decided: "shared-runs" (on the share of the new
+    #: document's text inside runs of words shared with saved documents, quotes counted at a
+    #: quarter) or "overlap" (on the share of its word 5-grams found in saved documents).
     verification: Literal["shared-runs", "overlap"] = "shared-runs"
-    #: Under "shared-runs", a candidate whose copied share reaches this is a copy.
+    #: Under "shared-runs", a new document is a copy when saved documents together hold this
+    #: share of its text ...
     copied_share: float = Field(default=0.55, gt=0, le=1)
-    #: A candidate whose word-5-gram Jaccard with a saved document reaches this is a duplicate,
-    #: whatever the verification says.
+    #: ... and it has fewer than this many words of its own (outside every shared run): one
+    #: with more says something new, is kept, and extends the saved documents it holds most of.
+    min_new_words: int = Field(default=150, ge=1)
+    #: A new document whose word-5-gram Jaccard with a saved one reaches this is the same text,
+    #: whatever the verification says (if it has fewer than min_new_words of its own).
     jaccard: float = Field(default=0.5, gt=0, le=1)
-    #: Under "overlap", a candidate whose containment (shared shingles over the smaller
-    #: document's) reaches this is a duplicate.
+    #: Under "overlap", a new document whose containment (its shingles found in saved
+    #: documents, over all of its shingles) reaches this is a duplicate.
     containment: float = Field(default=0.6, gt=0, le=1)
-    #: Anything but Jaccard counts only when the smaller document has this many shingles.
+    #: Anything but Jaccard counts only when the new document has this many shingles.
     min_shingles: int = Field(default=20, ge=1)
     #: Documents saved within this window are compared against; older ones are forgotten.
     window: Duration = 30 * 86400.0

@@ -18,6 +18,7 @@ from feedd.dedup.backend import DedupBackend, open_backend
 from feedd.dedup.exact import Deduplicator, DuplicateDetector, ExactDetector, SavedDocuments
 from feedd.dedup.fingerprint import Fingerprint, Fingerprinter, FingerprintRecord, NearParams
 from feedd.dedup.records import (
+    EXTENDS,
     INDEPENDENT_WRITE_UP,
     MIN_WORDS_FOR_BODY_MATCH,
     Candidate,
@@ -25,7 +26,7 @@ from feedd.dedup.records import (
     Verdict,
 )
 from feedd.dedup.text import normalise_text
-from feedd.dedup.verify import Evidence, SharedRun, VerifyParams, Words, compare
+from feedd.dedup.verify import Coverage, Evidence, SharedRun, VerifyParams, Words, compare
 
 if TYPE_CHECKING:
     from feedd.dedup.local import LocalIndex
@@ -62,9 +63,11 @@ _LAZY = {
 }
 
 __all__ = [
+    "EXTENDS",
     "INDEPENDENT_WRITE_UP",
     "MIN_WORDS_FOR_BODY_MATCH",
     "Candidate",
+    "Coverage",
     "DedupBackend",
     "Deduplicator",
     "DuplicateDetector",

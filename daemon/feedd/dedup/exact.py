@@ -52,12 +52,14 @@ class Deduplicator:
 
     def find(self, candidate: Candidate) -> Verdict:
         nearest = None
+        extends: tuple[DuplicateMatch, ...] = ()
         for detector in self._detectors:
             verdict = detector.find(candidate)
             if verdict.duplicate_of is not None:
                 return verdict
             nearest = nearest or verdict.nearest
-        return Verdict(nearest=nearest)
+            extends += verdict.extends
+        return Verdict(nearest=nearest, extends=extends)
 
     def remember(self, candidate: Candidate, document_id: str, seq: int) -> None:
         for detector in self._detectors:

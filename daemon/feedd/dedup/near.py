@@ -27,8 +27,17 @@ from feedd.dedup.fingerprint import (
     text_from_record,
 )
 from feedd.dedup.lsh import NearIndex
-from feedd.dedup.records import INDEPENDENT_WRITE_UP, Candidate, DuplicateMatch, Verdict
-from feedd.dedup.verify import Evidence, VerifyParams, Words, compare
+from feedd.dedup.records import EXTENDS, INDEPENDENT_WRITE_UP, Candidate, DuplicateMatch, Verdict
+from feedd.dedup.verify import (
+    Coverage,
+    Evidence,
+    VerifyParams,
+    Words,
+    covered,
+    evidence_of,
+    shared_runs,
+    weighted_share,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +67,19 @@ class Thresholds:
 
     #: Shingle-set Jaccard at which two documents are the same text, whatever else is found.
     jaccard: float
-    #: Containment (shared shingles over the smaller set) that makes a copy under "overlap".
+    #: Containment (shared shingles over the new document's) that makes a copy under "overlap".
     containment: float
-    #: The smaller document must have at least this many shingles for anything but Jaccard to
-    #: count: a two-line teaser is "contained" in many stories.
+    #: The new document must have at least this many shingles for anything but Jaccard to count:
+    #: a two-line teaser is "contained" in many stories.
     min_shingles: int
     #: "shared-runs" decides on verify.Evidence; "overlap" on containment alone (before issue 9).
     method: Literal["shared-runs", "overlap"] = "shared-runs"
-    #: Under "shared-runs", the copied share (verify.Evidence.copied_share) that makes a copy.
+    #: Under "shared-runs", the share of the new text found in saved text (verify.Coverage.share)
+    #: that makes a copy.
     copied_share: float = 0.55
+    #: A new document with this many words of its own (outside every shared run) says something
+    #: new, however much of it is found in saved text: it is kept, and extends what it contains.
+    min_new_words: int = 150
     verify: VerifyParams = VerifyParams()
 
     @classmethod
@@ -77,6 +90,7 @@ class Thresholds:
             config.min_shingles,
             method=config.verification,
             copied_share=config.copied_share,
+            min_new_words=config.min_new_words,
         )
 
 
@@ -95,27 +109,52 @@ class Checked:
     """One candidate, verified."""
 
     doc_id: str
-    copy: bool
     overlap: Overlap
+    #: The shared runs, where the candidate was read as text.
     evidence: Evidence | None
+    #: The new document's words (shared-runs) or shingles (overlap) found in this candidate.
+    found: np.ndarray
+    #: Shared shingles over the new document's, and over the saved one's.
+    new_containment: float
+    saved_containment: float
+    saved_big_enough: bool
+
+    @property
+    def share(self) -> float:
+        """How much of the new document this candidate holds."""
+        return self.evidence.copied_share if self.evidence else self.new_containment
+
+    @property
+    def held_share(self) -> float:
+        """How much of this candidate the new document holds."""
+        if self.evidence is not None and self.evidence.saved_share is not None:
+            return self.evidence.saved_share
+        return self.saved_containment
 
     def rank(self) -> tuple[float, float, float]:
-        share = self.evidence.copied_share if self.evidence else self.overlap.containment
-        return (share, self.overlap.containment, self.overlap.jaccard)
+        return (self.share, self.overlap.containment, self.overlap.jaccard)
 
-    def as_match(self) -> DuplicateMatch:
+    def as_match(self, reason: str, coverage: Coverage | None = None) -> DuplicateMatch:
+        evidence = self.evidence
+        if evidence is not None and coverage is not None:
+            evidence = evidence.with_coverage(coverage)
         return DuplicateMatch(
             self.doc_id,
-            "near duplicate" if self.copy else INDEPENDENT_WRITE_UP,
+            reason,
             jaccard=self.overlap.jaccard,
             containment=self.overlap.containment,
-            evidence=self.evidence,
+            evidence=evidence,
         )
 
 
 class Verifier:
     """Checks the LSH candidates of one new document against the saved documents' shingles and,
-    under "shared-runs", their text."""
+    under "shared-runs", their text, then decides on all of them together.
+
+    The new document is redundant when what it says is already saved, not when it resembles
+    something: the runs found in every candidate count together (a roll-up of saved briefs is
+    covered by their union), and a document that adds `min_new_words` of its own is kept however
+    much it holds; it then extends each saved document it holds most of."""
 
     def __init__(self, fingerprint: Fingerprint, thresholds: Thresholds) -> None:
         self._fingerprint = fingerprint
@@ -124,44 +163,100 @@ class Verifier:
 
     def check(self, saved: SavedFingerprint) -> Checked:
         rules = self._thresholds
-        found = overlap(self._fingerprint.shingles, saved.shingles)
-        big_enough = min(len(self._fingerprint.shingles), len(saved.shingles)) >= rules.min_shingles
+        new_shingles = self._fingerprint.shingles
+        found = overlap(new_shingles, saved.shingles)
         evidence = None
         if (
             rules.method == "shared-runs"
             and saved.text is not None
             and found.containment >= MIN_CONTAINMENT_TO_VERIFY
         ):
-            if self._words is None:
-                self._words = Words.of(self._fingerprint.text)
-            evidence = compare(self._words, Words.of(text_from_record(saved.text)), rules.verify)
-            copied = big_enough and evidence.copied_share >= rules.copied_share
+            words = self._new_words()
+            saved_words = Words.of(text_from_record(saved.text))
+            runs = shared_runs(words, saved_words, rules.verify.run_words)
+            evidence = evidence_of(words, saved_words, runs, rules.verify)
+            mask = np.frombuffer(covered(len(words), ((run.start, run.length) for run in runs)), np.bool_)
         else:
-            # The overlap rule, also for documents kept without their text.
-            copied = big_enough and found.containment >= rules.containment
-        return Checked(saved.doc_id, found.jaccard >= rules.jaccard or copied, found, evidence)
+            mask = np.isin(new_shingles, saved.shingles, assume_unique=True)
+        return Checked(
+            saved.doc_id,
+            found,
+            evidence,
+            mask,
+            new_containment=found.shared / len(new_shingles) if len(new_shingles) else 0.0,
+            saved_containment=found.shared / len(saved.shingles) if len(saved.shingles) else 0.0,
+            saved_big_enough=len(saved.shingles) >= rules.min_shingles,
+        )
+
+    def verdict(self, checked: list[Checked]) -> Verdict:
+        """The saved document this one copies (the one holding most of it), or else what it
+        extends and the nearest independent write-up, for `feedd explain`."""
+        rules = self._thresholds
+        read = [c for c in checked if c.evidence is not None]
+        # Runs of words count together; candidates kept without their text are decided one by
+        # one on shingles (under "overlap", all of them, together).
+        unread = [c for c in checked if c.evidence is None]
+        groups = [read] if read else []
+        groups += [unread] if rules.method == "overlap" and unread else [[c] for c in unread]
+        copy: DuplicateMatch | None = None
+        copy_rank = (-1.0, -1.0, -1.0)
+        coverages: dict[str, Coverage] = {}
+        for group in groups:
+            coverage = self._coverage(group)
+            coverages.update((member.doc_id, coverage) for member in group)
+            best = max(group, key=Checked.rank)
+            if self._says_nothing_new(coverage, best) and best.rank() > copy_rank:
+                copy, copy_rank = best.as_match("near duplicate", coverage), best.rank()
+        if copy is not None:
+            return Verdict(duplicate_of=copy)
+        threshold = rules.copied_share if rules.method == "shared-runs" else rules.containment
+        extended = sorted(
+            (c for c in checked if c.saved_big_enough and c.held_share >= threshold),
+            key=lambda c: -c.held_share,
+        )
+        others = [
+            c for c in checked if c not in extended and c.overlap.containment >= MIN_CONTAINMENT_TO_VERIFY
+        ]
+        nearest = max(others, key=Checked.rank, default=None)
+        return Verdict(
+            nearest=nearest.as_match(INDEPENDENT_WRITE_UP, coverages[nearest.doc_id]) if nearest else None,
+            extends=tuple(c.as_match(EXTENDS, coverages[c.doc_id]) for c in extended),
+        )
+
+    def _coverage(self, group: list[Checked]) -> Coverage:
+        """The new document against `group` together: in words where they were read as text."""
+        found = np.logical_or.reduce([member.found for member in group])
+        if group[0].evidence is not None:
+            words = self._new_words()
+            share = weighted_share(words, bytearray(found.tobytes()), self._thresholds.verify.quote_weight)
+        else:
+            share = round(float(found.mean()), 4) if len(found) else 0.0
+        holders = sorted((m for m in group if m.found.any()), key=lambda m: -m.share)
+        return Coverage(share, int(len(found) - found.sum()), tuple(m.doc_id for m in holders))
+
+    def _says_nothing_new(self, coverage: Coverage, best: Checked) -> bool:
+        rules = self._thresholds
+        if coverage.own_words >= rules.min_new_words:
+            return False
+        if best.overlap.jaccard >= rules.jaccard:
+            return True  # the same text
+        if len(self._fingerprint.shingles) < rules.min_shingles:
+            return False
+        threshold = rules.copied_share if best.evidence is not None else rules.containment
+        return coverage.share >= threshold
+
+    def _new_words(self) -> Words:
+        if self._words is None:
+            self._words = Words.of(self._fingerprint.text)
+        return self._words
 
 
 def decide(
     fingerprint: Fingerprint, candidates: Iterable[SavedFingerprint], thresholds: Thresholds
 ) -> Verdict:
-    """The candidate this document copies (the one with most evidence), or else the nearest one
-    found to be an independent write-up, for `feedd explain`."""
+    """The verdict on a new document against its candidates (see Verifier)."""
     verifier = Verifier(fingerprint, thresholds)
-    best_copy: Checked | None = None
-    nearest: Checked | None = None
-    for saved in candidates:
-        checked = verifier.check(saved)
-        if checked.copy:
-            if best_copy is None or checked.rank() > best_copy.rank():
-                best_copy = checked
-        elif checked.overlap.containment >= MIN_CONTAINMENT_TO_VERIFY and (
-            nearest is None or checked.rank() > nearest.rank()
-        ):
-            nearest = checked
-    if best_copy is not None:
-        return Verdict(duplicate_of=best_copy.as_match())
-    return Verdict(nearest=nearest.as_match() if nearest else None)
+    return verifier.verdict([verifier.check(saved) for saved in candidates])
 
 
 class StoredFingerprint(Protocol):

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 MIN_WORDS_FOR_BODY_MATCH = 25
 #: The reason given for the nearest saved document a kept one was told apart from.
 INDEPENDENT_WRITE_UP = "independent write-up"
+#: The reason given for a saved document a kept one holds most of, and adds text of its own to.
+EXTENDS = "extends"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +66,6 @@ class Verdict:
     duplicate_of: DuplicateMatch | None = None
     #: For a document kept: the nearest saved document verified as an independent write-up.
     nearest: DuplicateMatch | None = None
+    #: For a document kept: the saved documents it holds most of and adds its own text to (a
+    #: full story after its teaser, a write-through, a roll-up with reporting of its own).
+    extends: tuple[DuplicateMatch, ...] = ()

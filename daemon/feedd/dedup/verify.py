@@ -1,12 +1,14 @@
 """Copy or independent write-up: the verification of a near-duplicate candidate.
 
-MinHash LSH proposes candidates; the decision is taken here, on evidence of shared runs rather
-than one overlap figure. A copy (a trimmed or rewritten wire story, a write-through, a brief pasted
-into a roll-up) shares runs of its own prose with the original; an independent write-up of the
-same event shares quoted speech, names and numbers, a sentence of background. So the evidence is
-the share of the shorter text covered by runs of at least `run_words` words found in the other,
-where words inside quotation marks weigh `quote_weight` (a shared quote is weak evidence), both
-in the shared words and in the total. How the defaults were measured: docs/dedup.md.
+MinHash LSH proposes candidates; the decision is taken on evidence of shared runs rather than one
+overlap figure. A copy (a trimmed or rewritten wire story, a brief of a saved story) shares runs
+of its own prose with the original; an independent write-up of the same event shares quoted
+speech, names and numbers, a sentence of background. The evidence is measured on the new
+document: its words inside runs of at least `run_words` words found in the saved one, where words
+inside quotation marks weigh `quote_weight` (a shared quote is weak evidence), both in the shared
+words and in the total. The same runs also say how much of the saved document the new one
+contains (`saved_share`): a new document that holds a saved one and adds text of its own extends
+it. How the defaults were measured: docs/dedup.md.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from feedd.dedup.text import fold_quotes_and_dashes
@@ -67,9 +70,9 @@ class Words:
 
 @dataclass(frozen=True, slots=True)
 class SharedRun:
-    """A run of consecutive words of the shorter text that the other text also has."""
+    """A run of consecutive words of the new text that the saved text also has."""
 
-    #: Word offset in the shorter text, and in the other (where the run lines up there).
+    #: Word offset in the new text, and in the saved one (where the run lines up there).
     start: int
     other_start: int
     length: int
@@ -80,13 +83,27 @@ class SharedRun:
 
 
 @dataclass(frozen=True, slots=True)
+class Coverage:
+    """The new text against every saved document verified with it, their runs together: how a
+    roll-up of several saved briefs is found to say nothing new. The decision reads this."""
+
+    #: Weighted share of the new text inside runs found in any of them.
+    share: float
+    #: Words of the new text inside none of those runs: what it says of its own.
+    own_words: int
+    #: The saved documents whose runs count here, the most copied from first.
+    documents: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """Why a candidate is, or is not, a copy: what `feedd explain` shows."""
 
-    #: Weighted share of the shorter text inside shared runs: the figure the decision reads.
+    #: Weighted share of the measured text inside runs found in the other.
     copied_share: float
-    #: Which document is the shorter one, whose words the runs count.
-    shorter: Literal["new", "saved"]
+    #: Whose words the runs count: the new document's. ("saved" only in records made before
+    #: issue 16, when the shorter of the two was measured.)
+    measured: Literal["new", "saved"]
     words: int
     quoted_words: int
     shared_words: int
@@ -96,6 +113,18 @@ class Evidence:
     #: The longest runs, longest first.
     runs: tuple[SharedRun, ...]
     quote_weight: float
+    #: Weighted share of the saved document's text that the same runs cover: how much of it the
+    #: new one contains (None in records made before issue 16).
+    saved_share: float | None = None
+    saved_words: int | None = None
+    #: The new document against all the saved ones verified with it (on the deciding match).
+    coverage: Coverage | None = None
+
+    @property
+    def pair_share(self) -> float:
+        """The share of whichever text is shorter inside the runs: how alike the two are as a
+        pair, whichever came first (what the judged pairs are scored on)."""
+        return max(self.copied_share, self.saved_share or 0.0)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,40 +134,57 @@ class Evidence:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Evidence:
-        return cls(**{**data, "runs": tuple(SharedRun(**run) for run in data["runs"])})
+        data = dict(data)
+        if "shorter" in data:  # a record made before issue 16
+            data["measured"] = data.pop("shorter")
+        coverage = data.get("coverage")
+        return cls(
+            **{
+                **data,
+                "runs": tuple(SharedRun(**run) for run in data["runs"]),
+                "coverage": Coverage(**{**coverage, "documents": tuple(coverage["documents"])})
+                if coverage
+                else None,
+            }
+        )
+
+    def with_coverage(self, coverage: Coverage) -> Evidence:
+        return replace(self, coverage=coverage)
 
     def summary(self, new: str = "the new document", saved: str = "the saved document") -> str:
         """One line; `new` and `saved` name the two documents as the reader knows them."""
         longest = self.runs[0].length if self.runs else 0
-        return (
-            f"{self.copied_share:.0%} of {new if self.shorter == 'new' else saved}'s text "
+        line = (
+            f"{self.copied_share:.0%} of {new if self.measured == 'new' else saved}'s text "
             f"in {self.run_count} shared run(s) of words, longest {longest}; "
             f"{self.shared_quoted_words} of the {self.shared_words} shared words are inside "
             f"quotation marks and count {self.quote_weight:g}"
         )
+        if self.saved_share is not None:
+            line += f"; they hold {self.saved_share:.0%} of {saved}'s text"
+        return line
 
 
 def _grams(words: tuple[str, ...], n: int) -> list[tuple[str, ...]]:
     return list(zip(*(words[i:] for i in range(n)), strict=False))
 
 
-def compare(new: Words, saved: Words, params: VerifyParams = VerifyParams()) -> Evidence:
-    """The shared runs of the shorter of two texts, and the share of it they cover."""
-    which: Literal["new", "saved"] = "new" if len(new) <= len(saved) else "saved"
-    shorter, other = (new, saved) if which == "new" else (saved, new)
-    n = params.run_words
+def shared_runs(new: Words, saved: Words, run_words: int) -> list[SharedRun]:
+    """Every run of at least `run_words` words of the new text that the saved text also has, in
+    the new text's order (they never overlap there)."""
+    n = run_words
     first_seen: dict[tuple[str, ...], int] = {}
     repeated: dict[tuple[str, ...], set[int]] = {}  # every place of a gram seen more than once
-    for position, gram in enumerate(_grams(other.words, n)):
+    for position, gram in enumerate(_grams(saved.words, n)):
         earliest = first_seen.setdefault(gram, position)
         if earliest != position:
             repeated.setdefault(gram, {earliest}).add(position)
-    # A run lines up with one stretch of the other text: consecutive grams found at consecutive
+    # A run lines up with one stretch of the saved text: consecutive grams found at consecutive
     # places there. Two passages copied from different places are two runs, even where they touch.
     runs: list[SharedRun] = []
     first = last = -1
-    starts: list[int] = []  # where the run's first word can sit in the other text
-    for position, gram in enumerate(_grams(shorter.words, n)):
+    starts: list[int] = []  # where the run's first word can sit in the saved text
+    for position, gram in enumerate(_grams(new.words, n)):
         seen = first_seen.get(gram)
         if seen is None:
             continue
@@ -149,30 +195,59 @@ def compare(new: Words, saved: Words, params: VerifyParams = VerifyParams()) -> 
                 starts, last = kept, position
                 continue
         if starts:
-            runs.append(_run(shorter, first, min(last + n, position), min(starts)))
+            runs.append(_run(new, first, min(last + n, position), min(starts)))
         first = last = position
         # A text that repeats itself (a live blog, a results table) has a gram in many places:
         # following the earliest few keeps the work linear; the share covered is the same.
         starts = sorted(found)[:_MAX_ALIGNMENTS]
     if starts:
-        runs.append(_run(shorter, first, last + n, min(starts)))
+        runs.append(_run(new, first, last + n, min(starts)))
+    return runs
+
+
+def covered(length: int, spans: Iterable[tuple[int, int]]) -> bytearray:
+    """A mask of `length` words, set over each (start, length) span."""
+    mask = bytearray(length)
+    for start, size in spans:
+        mask[start : start + size] = b"\x01" * size
+    return mask
+
+
+def weighted_share(text: Words, mask: bytearray, quote_weight: float) -> float:
+    """The share of `text` under `mask`, words inside quotation marks counting `quote_weight`."""
+    quoted = text.quoted
+    total = shared = 0.0
+    for position, inside in enumerate(quoted):
+        weight = quote_weight if inside else 1.0
+        total += weight
+        if mask[position]:
+            shared += weight
+    return round(shared / total, 4) if total else 0.0
+
+
+def compare(new: Words, saved: Words, params: VerifyParams = VerifyParams()) -> Evidence:
+    """The shared runs of the new text found in the saved one, and the share of each they cover."""
+    return evidence_of(new, saved, shared_runs(new, saved, params.run_words), params)
+
+
+def evidence_of(new: Words, saved: Words, runs: list[SharedRun], params: VerifyParams) -> Evidence:
+    """The evidence of `runs` (shared_runs of `new` in `saved`)."""
     weight = params.quote_weight
-    quoted_words = sum(shorter.quoted)
-    total = (len(shorter) - quoted_words) + weight * quoted_words
-    shared_words = sum(run.length for run in runs)
-    shared_quoted = sum(run.quoted for run in runs)
-    weighted = (shared_words - shared_quoted) + weight * shared_quoted
-    runs.sort(key=lambda run: -run.length)
+    new_mask = covered(len(new), ((run.start, run.length) for run in runs))
+    saved_mask = covered(len(saved), ((run.other_start, run.length) for run in runs))
+    ranked = sorted(runs, key=lambda run: -run.length)
     return Evidence(
-        copied_share=round(weighted / total, 4) if total else 0.0,
-        shorter=which,
-        words=len(shorter),
-        quoted_words=quoted_words,
-        shared_words=shared_words,
-        shared_quoted_words=shared_quoted,
+        copied_share=weighted_share(new, new_mask, weight),
+        measured="new",
+        words=len(new),
+        quoted_words=sum(new.quoted),
+        shared_words=sum(run.length for run in runs),
+        shared_quoted_words=sum(run.quoted for run in runs),
         run_count=len(runs),
-        runs=tuple(runs[:MAX_RUNS_KEPT]),
+        runs=tuple(ranked[:MAX_RUNS_KEPT]),
         quote_weight=weight,
+        saved_share=weighted_share(saved, saved_mask, weight),
+        saved_words=len(saved),
     )
 
 

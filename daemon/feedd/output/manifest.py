@@ -29,9 +29,12 @@ class ManifestEntry:
     fallback_reason: str | None
     body_sha256: str
 
-    def line(self, *, seq: int, doc_id: str, file: str) -> str:
-        """The document's manifest line (without its newline)."""
-        return json.dumps({"seq": seq, "id": doc_id, "file": file, **self.as_dict()}, ensure_ascii=False)
+    def line(self, *, seq: int, doc_id: str, file: str, extends: tuple[str, ...] = ()) -> str:
+        """The document's manifest line (without its newline). `extends`: the ids of saved
+        documents this one holds most of and adds text to (null when none), so that a consumer
+        who wants only the fullest version of a story can skip those."""
+        fields = {"seq": seq, "id": doc_id, "file": file, **self.as_dict(), "extends": list(extends) or None}
+        return json.dumps(fields, ensure_ascii=False)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields, in manifest order: times in ISO 8601 (fetched to the second)."""

@@ -79,7 +79,7 @@ class Committer:
                 article.fallback_reason,
             )
         document = self._new_document(doc_id, report, entry, article, candidate)
-        saved = self._state.documents.save(document, nearest=verdict.nearest)
+        saved = self._state.documents.save(document, nearest=verdict.nearest, extends=verdict.extends)
         self._dedup.commit(candidate, saved.doc_id, saved.seq)
         report.saved += 1
         return "saved"
@@ -139,7 +139,9 @@ class Committer:
                 )
                 dropped += 1
             else:
-                saved_document = self._state.documents.save(document, nearest=verdict.nearest)
+                saved_document = self._state.documents.save(
+                    document, nearest=verdict.nearest, extends=verdict.extends
+                )
                 self._dedup.commit(candidate, saved_document.doc_id, saved_document.seq)
                 saved += 1
             self._state.waiting.remove(document.feed_url, document.entry_key)

@@ -1,10 +1,10 @@
 """The state (SQLite, WAL) and the saved documents: crash-safe, nothing lost or doubled.
 
 `State` opens the database (feedd.state.database) and gives one repository per table: `feeds`,
-`entries`, `documents` (with the save protocol), `fingerprints`, `waiting`, `robots`, `hosts`
-(the frontier's last snapshot). They take and return the records of feedd.state.records, and
-times as aware UTC datetimes. The history (feedd.state.history) reads them for `feedd status`,
-`dups` and `explain`.
+`entries`, `documents` (with the save protocol), `extensions` (what a kept document extends),
+`fingerprints`, `waiting`, `robots`, `hosts` (the frontier's last snapshot). They take and
+return the records of feedd.state.records, and times as aware UTC datetimes. The history
+(feedd.state.history) reads them for `feedd status`, `dups` and `explain`.
 """
 
 from feedd.state.core import State
@@ -13,13 +13,15 @@ from feedd.state.entries import DUPLICATES_LOG, MAX_ENTRY_ATTEMPTS
 from feedd.state.history import (
     Drop,
     Explanation,
+    Extended,
     FeedStatus,
     KeptDocument,
-    NearestStory,
+    RelatedStory,
     explain,
     feed_statuses,
     host_queues,
     recent_drops,
+    recent_extensions,
 )
 from feedd.state.records import (
     CachedRobots,
@@ -49,13 +51,14 @@ __all__ = [
     "EntryRecord",
     "EntryStatus",
     "Explanation",
+    "Extended",
     "FeedRecord",
     "FeedState",
     "FeedStatus",
     "FingerprintSketch",
     "HostQueue",
     "KeptDocument",
-    "NearestStory",
+    "RelatedStory",
     "NewDocument",
     "SavedDocument",
     "State",
@@ -66,4 +69,5 @@ __all__ = [
     "feed_statuses",
     "host_queues",
     "recent_drops",
+    "recent_extensions",
 ]

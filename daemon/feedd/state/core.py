@@ -11,6 +11,7 @@ from feedd.errors import StateError
 from feedd.state.database import Database
 from feedd.state.documents import Documents
 from feedd.state.entries import Entries
+from feedd.state.extensions import Extensions
 from feedd.state.feeds import Feeds
 from feedd.state.fingerprints import Fingerprints
 from feedd.state.hosts import HostQueues
@@ -37,7 +38,10 @@ class State:
         self.feeds = Feeds(self.db)
         self.entries = Entries(self.db, output_dir, log_duplicates=log_duplicates)
         self.fingerprints = Fingerprints(self.db)
-        self.documents = Documents(self.db, output_dir, filename_template, self.entries, self.fingerprints)
+        self.extensions = Extensions(self.db)
+        self.documents = Documents(
+            self.db, output_dir, filename_template, self.entries, self.fingerprints, self.extensions
+        )
         self.waiting = Waiting(self.db)
         self.robots = RobotsFiles(self.db)
         self.hosts = HostQueues(self.db)

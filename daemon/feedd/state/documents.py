@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from feedd.output import (
 )
 from feedd.state.database import Database, read_time, stored_time
 from feedd.state.entries import Entries
+from feedd.state.extensions import Extensions
 from feedd.state.fingerprints import Fingerprints
 from feedd.state.records import NewDocument, SavedDocument, StoredDocument
 
@@ -44,12 +46,14 @@ class Documents:
         filename_template: str,
         entries: Entries,
         fingerprints: Fingerprints,
+        extensions: Extensions,
     ) -> None:
         self._database = database
         self._output_dir = output_dir
         self._template = filename_template
         self._entries = entries
         self._fingerprints = fingerprints
+        self._extensions = extensions
 
     def document_id_by_url(self, canonical_url: str) -> str | None:
         row = self._database.connection.execute(
@@ -73,16 +77,28 @@ class Documents:
         ).fetchone()
         return _stored_document(row) if row else None
 
-    def save(self, document: NewDocument, *, nearest: DuplicateMatch | None = None) -> SavedDocument:
+    def save(
+        self,
+        document: NewDocument,
+        *,
+        nearest: DuplicateMatch | None = None,
+        extends: Sequence[DuplicateMatch] = (),
+    ) -> SavedDocument:
         """Save atomically and durably; see the module docstring for the protocol. `nearest`:
-        the closest saved document found to be another story, and why."""
+        the closest saved document found to be another story, and why; `extends`: the saved
+        documents it holds most of and adds text to (also named in its manifest line)."""
         saved_at = datetime.now(UTC)
         with self._database.transaction(durable=True) as db:
             seq = int(db.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()[0])
             relative = render_filename(
                 self._template, seq=seq, doc_id=document.doc_id, day=document.filename_date
             )
-            manifest_line = document.manifest.line(seq=seq, doc_id=document.doc_id, file=relative)
+            manifest_line = document.manifest.line(
+                seq=seq,
+                doc_id=document.doc_id,
+                file=relative,
+                extends=tuple(match.document_id for match in extends),
+            )
             db.execute(
                 """
                 INSERT INTO documents (seq, id, canonical_url, body_hash, path, feed_url, entry_key,
@@ -105,6 +121,7 @@ class Documents:
             )
             if document.fingerprint is not None:
                 self._fingerprints.add(seq, document.fingerprint, saved_at)
+            self._extensions.record(document.doc_id, extends, saved_at)
             db.execute("UPDATE meta SET value = ? WHERE key = 'next_seq'", (str(seq + 1),))
             self._entries.record(
                 document.feed_url, document.entry_key, document.entry_link, "saved", document.doc_id, None

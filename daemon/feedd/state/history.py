@@ -6,11 +6,11 @@ Reads the state without locking it, so it works beside a running pass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from feedd.config import Config
-from feedd.dedup import Evidence
+from feedd.dedup import DuplicateMatch, Evidence
 from feedd.state.core import State
 from feedd.state.records import EntryRecord, FeedRecord, HostQueue
 
@@ -34,14 +34,26 @@ class Drop:
 
 
 @dataclass(frozen=True, slots=True)
-class NearestStory:
-    """The closest saved document a kept one was compared with and found to be another story."""
+class RelatedStory:
+    """A saved document a kept one was compared with: the nearest independent write-up, or one
+    it extends or is extended by."""
 
     doc_id: str
     file: str | None
     jaccard: float | None
     containment: float | None
     evidence: Evidence | None
+
+
+@dataclass(frozen=True, slots=True)
+class Extended:
+    """A kept document that holds most of an earlier saved one and adds text of its own."""
+
+    saved_at: datetime
+    doc_id: str
+    file: str | None
+    #: The saved document it extends.
+    extends: RelatedStory
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +65,11 @@ class KeptDocument:
     feed: str
     entry_link: str | None
     saved_at: datetime
-    nearest: NearestStory | None = None
+    nearest: RelatedStory | None = None
+    #: Earlier saved documents it holds most of and adds text to.
+    extends: tuple[RelatedStory, ...] = ()
+    #: Later kept documents that hold most of it and add text to it.
+    extended_by: tuple[RelatedStory, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,22 +157,39 @@ def recent_drops(config: Config, limit: int = 20) -> list[Drop]:
         return [_drop(dropped.entry, dropped.kept_file) for dropped in state.entries.recent_duplicates(limit)]
 
 
+def recent_extensions(config: Config, limit: int = 20) -> list[Extended]:
+    """The latest kept documents that extend saved ones, newest first."""
+    with _state(config) as state:
+        listed = []
+        for extension in state.extensions.recent(limit):
+            document = state.documents.find(extension.doc_id)
+            listed.append(
+                Extended(
+                    saved_at=extension.saved_at,
+                    doc_id=extension.doc_id,
+                    file=document.file if document else None,
+                    extends=_related(state, extension.match),
+                )
+            )
+        return listed
+
+
 def explain(config: Config, ident: str) -> Explanation:
     """Why the document with this id, canonical URL or entry link was kept or dropped."""
     with _state(config) as state:
         found = state.documents.find(ident)
         kept = None
         if found is not None:
-            nearest = None
-            if (match := found.nearest) is not None:
-                nearest_document = state.documents.find(match.document_id)
-                nearest = NearestStory(
-                    doc_id=match.document_id,
-                    file=nearest_document.file if nearest_document else None,
-                    jaccard=match.jaccard,
-                    containment=match.containment,
-                    evidence=match.evidence,
+            nearest = _related(state, found.nearest) if found.nearest else None
+            # The later document's evidence, read from the earlier one's side.
+            extended_by = tuple(
+                replace(
+                    _related(state, extension.match),
+                    doc_id=extension.doc_id,
+                    file=_file(state, extension.doc_id),
                 )
+                for extension in state.extensions.extended_by(found.doc_id)
+            )
             kept = KeptDocument(
                 seq=found.seq,
                 doc_id=found.doc_id,
@@ -166,6 +199,10 @@ def explain(config: Config, ident: str) -> Explanation:
                 entry_link=found.entry_link,
                 saved_at=found.saved_at,
                 nearest=nearest,
+                extends=tuple(
+                    _related(state, extension.match) for extension in state.extensions.of(found.doc_id)
+                ),
+                extended_by=extended_by,
             )
         drops = [entry for entry in state.entries.find(ident) if entry.status == "duplicate"]
         if kept is not None:
@@ -180,6 +217,21 @@ def explain(config: Config, ident: str) -> Explanation:
             kept=kept,
             drops=tuple(_drop(entry, files.get(entry.document_id or "")) for entry in unique.values()),
         )
+
+
+def _related(state: State, match: DuplicateMatch) -> RelatedStory:
+    return RelatedStory(
+        doc_id=match.document_id,
+        file=_file(state, match.document_id),
+        jaccard=match.jaccard,
+        containment=match.containment,
+        evidence=match.evidence,
+    )
+
+
+def _file(state: State, doc_id: str) -> str | None:
+    document = state.documents.find(doc_id)
+    return document.file if document else None
 
 
 def _state(config: Config) -> State:

@@ -116,6 +116,16 @@ class StoredDocument:
 
 
 @dataclass(frozen=True, slots=True)
+class Extension:
+    """A kept document that holds most of a saved one and adds text of its own."""
+
+    doc_id: str
+    saved_at: datetime
+    #: The saved document it extends, and the evidence.
+    match: DuplicateMatch
+
+
+@dataclass(frozen=True, slots=True)
 class WaitingDocument:
     """A rendered document kept until the shared dedup index can decide on it."""
 

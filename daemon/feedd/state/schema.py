@@ -6,7 +6,7 @@ migration that raises SCHEMA_VERSION.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -81,6 +81,16 @@ CREATE TABLE IF NOT EXISTS robots (
     body TEXT NOT NULL,
     expires TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS extensions (
+    document_id TEXT NOT NULL,
+    extends_id TEXT NOT NULL,
+    jaccard REAL,
+    containment REAL,
+    evidence TEXT,
+    saved_at TEXT NOT NULL,
+    PRIMARY KEY (document_id, extends_id)
+);
+CREATE INDEX IF NOT EXISTS extensions_extends ON extensions (extends_id);
 CREATE TABLE IF NOT EXISTS hosts (
     host TEXT PRIMARY KEY,
     queued INTEGER NOT NULL,
@@ -111,4 +121,6 @@ MIGRATIONS: dict[int, list[str]] = {
     ],
     # The hosts table is new in 5; SCHEMA, run before the migrations, created it.
     5: [],
+    # The extensions table is new in 6 (likewise).
+    6: [],
 }
