@@ -213,7 +213,7 @@ def main() -> None:
     words = {i: Words.of(a["text"]) for i, a in articles.items()}
     grid = {
         VerifyParams(n, weight): [
-            compare(words[p.a], words[p.b], VerifyParams(n, weight)).copied_share for p in pairs
+            compare(words[p.a], words[p.b], VerifyParams(n, weight)).pair_share for p in pairs
         ]
         for n in (3, 4, 5)
         for weight in (0.0, 0.25, 0.5, 1.0)
