@@ -198,17 +198,16 @@ class Verifier:
         unread = [c for c in checked if c.evidence is None]
         groups = [read] if read else []
         groups += [unread] if rules.method == "overlap" and unread else [[c] for c in unread]
-        copy: DuplicateMatch | None = None
-        copy_rank = (-1.0, -1.0, -1.0)
         coverages: dict[str, Coverage] = {}
+        copied: list[Checked] = []
         for group in groups:
             coverage = self._coverage(group)
             coverages.update((member.doc_id, coverage) for member in group)
-            best = max(group, key=Checked.rank)
-            if self._says_nothing_new(coverage, best) and best.rank() > copy_rank:
-                copy, copy_rank = best.as_match("near duplicate", coverage), best.rank()
-        if copy is not None:
-            return Verdict(duplicate_of=copy)
+            if (member := self._copied(group, coverage)) is not None:
+                copied.append(member)
+        if copied:
+            best = max(copied, key=Checked.rank)
+            return Verdict(duplicate_of=best.as_match("near duplicate", coverages[best.doc_id]))
         threshold = rules.copied_share if rules.method == "shared-runs" else rules.containment
         extended = sorted(
             (c for c in checked if c.saved_big_enough and c.held_share >= threshold),
@@ -234,16 +233,20 @@ class Verifier:
         holders = sorted((m for m in group if m.found.any()), key=lambda m: -m.share)
         return Coverage(share, int(len(found) - found.sum()), tuple(m.doc_id for m in holders))
 
-    def _says_nothing_new(self, coverage: Coverage, best: Checked) -> bool:
+    def _copied(self, group: list[Checked], coverage: Coverage) -> Checked | None:
+        """The member of `group` the new document copies, when together they leave it nothing
+        new to say: the same text, or most of its text with fewer than min_new_words of its own."""
         rules = self._thresholds
         if coverage.own_words >= rules.min_new_words:
-            return False
-        if best.overlap.jaccard >= rules.jaccard:
-            return True  # the same text
+            return None
+        same_text = max(group, key=lambda member: member.overlap.jaccard)
+        if same_text.overlap.jaccard >= rules.jaccard:
+            return same_text
         if len(self._fingerprint.shingles) < rules.min_shingles:
-            return False
+            return None
+        best = max(group, key=Checked.rank)
         threshold = rules.copied_share if best.evidence is not None else rules.containment
-        return coverage.share >= threshold
+        return best if coverage.share >= threshold else None
 
     def _new_words(self) -> Words:
         if self._words is None:
