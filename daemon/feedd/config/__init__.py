@@ -30,10 +30,12 @@ if TYPE_CHECKING:
         StorageConfig,
         parse_duration,
     )
+    from feedd.config.redaction import redacted_url
     from feedd.config.site_rules import SiteRules, load_site_rules, parse_site_rules
 
 _LAZY = {
     "MANIFEST": "feedd.config.filename",
+    "redacted_url": "feedd.config.redaction",
     "BasicAuthConfig": "feedd.config.model",
     "BasicCredentials": "feedd.config.model",
     "ClusterConfig": "feedd.config.model",
@@ -79,6 +81,7 @@ __all__ = [
     "parse_duration",
     "parse_site_rules",
     "render_filename",
+    "redacted_url",
 ]
 
 

@@ -16,11 +16,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     field_validator,
     model_validator,
 )
 
 from feedd.config.filename import check_filename_template
+from feedd.config.redaction import redacted_url
 from feedd.config.site_rules import SiteRules
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -241,8 +243,10 @@ class BasicAuthConfig(_Section):
 class FeedConfig(_Section):
     """One subscribed feed."""
 
+    #: Its URL with any secret in it (userinfo, a token parameter) masked: see fetch_url.
     url: str
     name: str | None = None
+    _fetch_url: str = PrivateAttr(default="")
     #: This feed's starting interval, instead of [schedule] interval.
     interval: Duration | None = None
     #: A disabled feed stays in the config but is not polled.
@@ -297,6 +301,19 @@ class FeedConfig(_Section):
         if user_agent is not None and ("\r" in user_agent or "\n" in user_agent or not user_agent.strip()):
             raise ValueError("expected a one-line, non-empty User-Agent")
         return user_agent
+
+    @model_validator(mode="after")
+    def _keep_secrets_apart(self) -> FeedConfig:
+        # From here on `url` names the feed everywhere (logs, state, manifest, status); the URL
+        # as written, with whatever credentials it carries, is only for the fetcher.
+        object.__setattr__(self, "_fetch_url", self.url)
+        object.__setattr__(self, "url", redacted_url(self.url))
+        return self
+
+    @property
+    def fetch_url(self) -> str:
+        """The URL as written in the config, credentials included: what is fetched."""
+        return self._fetch_url
 
     @property
     def label(self) -> str:

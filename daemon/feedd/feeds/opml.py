@@ -51,7 +51,7 @@ def add_to_config(config_path: Path, feeds: list[OpmlFeed]) -> list[OpmlFeed]:
     """Append the feeds the config does not list yet as [[feeds]] tables (comments and layout
     kept); return those added. The result is validated before the file is replaced."""
     text = config_path.read_text(encoding="utf-8")
-    known = {feed.url for feed in parse_config(text, config_path).feeds}
+    known = {feed.fetch_url for feed in parse_config(text, config_path).feeds}
     added = [feed for feed in feeds if feed.url not in known]
     if not added:
         return []
@@ -87,4 +87,5 @@ def to_opml(config: Config) -> str:
 
 def _outline(feed: FeedConfig) -> dict[str, str]:
     title = feed.name or feed.url
-    return {"type": "rss", "text": title, "title": title, "xmlUrl": feed.url}
+    # The URL as written: another reader needs its credentials to fetch it.
+    return {"type": "rss", "text": title, "title": title, "xmlUrl": feed.fetch_url}

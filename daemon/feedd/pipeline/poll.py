@@ -83,7 +83,7 @@ class FeedPoller:
         try:
             started = time.monotonic()
             response = await self._fetcher.get(
-                feed.url,
+                feed.fetch_url,
                 accept=FEED_ACCEPT,
                 etag=validators.etag,
                 last_modified=validators.last_modified,
