@@ -23,7 +23,7 @@ from feedd.extract.page_kind import not_an_article
 from feedd.extract.records import Article, Block, ExtractionFailure, PageInput, blocks_text
 from feedd.extract.rules import RuledParts, apply_rule
 from feedd.extract.title import clean_title, distinct_lead, squash, title_from
-from feedd.feeds import Entry, canonical_url, decode_html, is_web_url
+from feedd.feeds import Entry, canonical_url, decode_html, is_web_url, registrable_domain
 
 #: Below this many characters a page's text is not trusted over a longer feed body.
 _THIN_PAGE_CHARS = 200
@@ -48,7 +48,8 @@ def extract_article(page: PageInput) -> Article:
     if page.html is not None and page.page_url is not None:
         html = decode_html(page.html, page.content_type)
         feed_chars = text_length(feed_blocks)
-        article = _from_page(html, page.page_url, entry, page.site_rule, feed_chars)
+        vouched = _vouched_domains(page, page.page_url)
+        article = _from_page(html, page.page_url, entry, page.site_rule, feed_chars, vouched)
         if isinstance(article, Article):
             page_chars = text_length(article.blocks)
             if page_chars >= _THIN_PAGE_CHARS or page_chars >= feed_chars:
@@ -64,13 +65,13 @@ def extract_article(page: PageInput) -> Article:
 
 
 def _from_page(
-    html: str, page_url: str, entry: Entry, rule: SiteRule | None, feed_chars: int
+    html: str, page_url: str, entry: Entry, rule: SiteRule | None, feed_chars: int, vouched: set[str]
 ) -> Article | str:
     """The article the page holds, or why the page does not hold it."""
     tree = load_html(hide_nbsp(html))
     if tree is None:
         return "page yielded no article text"
-    links = _declared_links(tree, page_url)
+    links = _declared_links(tree, page_url, vouched)
     metadata = read_metadata(tree)
     ruled = apply_rule(tree, rule) if rule else RuledParts()
     blocks = ruled.blocks
@@ -145,13 +146,15 @@ def _from_entry(entry: Entry, blocks: list[Block], reason: str) -> Article:
     )
 
 
-def _declared_links(tree: lxml.html.HtmlElement, page_url: str) -> dict[str, str]:
-    """The page's rel=canonical (or og:url) and rel=shortlink, made absolute."""
+def _declared_links(tree: lxml.html.HtmlElement, page_url: str, vouched: set[str]) -> dict[str, str]:
+    """The page's rel=canonical (or og:url) and rel=shortlink, made absolute. A link to another
+    site counts only where that site is vouched for (see _vouched_domains): any page may claim
+    any URL, and a claimed URL is the identity a story is deduplicated by."""
     found: dict[str, str] = {}
     for link in tree.iterfind(".//head/link[@rel][@href]"):
         rels = link.get("rel", "").lower().split()
         href = urljoin(page_url, link.get("href", "").strip())
-        if not is_web_url(href):
+        if not is_web_url(href) or registrable_domain(href) not in vouched:
             continue
         for rel in ("canonical", "shortlink"):
             if rel in rels and rel not in found:
@@ -159,7 +162,7 @@ def _declared_links(tree: lxml.html.HtmlElement, page_url: str) -> dict[str, str
     if "canonical" not in found:
         for meta in tree.iterfind(".//head/meta[@property='og:url'][@content]"):
             href = urljoin(page_url, meta.get("content", "").strip())
-            if is_web_url(href):
+            if is_web_url(href) and registrable_domain(href) in vouched:
                 found["canonical"] = href
                 break
     # A canonical pointing at the site's front page is a CMS bug, not the article's URL.
@@ -169,6 +172,13 @@ def _declared_links(tree: lxml.html.HtmlElement, page_url: str) -> dict[str, str
         else:
             found["canonical"] = canonical_url(found["canonical"])
     return found
+
+
+def _vouched_domains(page: PageInput, page_url: str) -> set[str]:
+    """The sites a page may name as its canonical home: its own (where redirects led), the one
+    the entry linked to, and the feed's."""
+    urls = [page_url, page.entry.link or "", page.feed_url or ""]
+    return {registrable_domain(url) for url in urls if url}
 
 
 def _publication_date(page_day: date | None, feed_published: datetime | None) -> date | None:

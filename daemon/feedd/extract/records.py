@@ -70,6 +70,8 @@ class PageInput:
     fetch_transient: bool = False
     #: The publisher's extraction rule, where one applies to the page's final URL.
     site_rule: SiteRule | None = None
+    #: The feed the entry came from: a canonical URL on its site is believed (see extractor).
+    feed_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from feedd.feeds.charset import charset_of, choose_encoding, decode_html
 from feedd.feeds.filters import EntryFilter
 from feedd.feeds.parse import parse_feed
 from feedd.feeds.records import Entry, ParsedFeed
-from feedd.feeds.urls import canonical_url, document_id, is_web_url
+from feedd.feeds.urls import canonical_url, document_id, is_web_url, registrable_domain
 
 if TYPE_CHECKING:
     from feedd.feeds.opml import OpmlFeed, add_to_config, read_opml, to_opml
@@ -32,6 +32,7 @@ __all__ = [
     "decode_html",
     "document_id",
     "is_web_url",
+    "registrable_domain",
     "parse_feed",
     "read_opml",
     "to_opml",

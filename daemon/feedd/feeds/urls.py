@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from tld import get_fld
+
 # Parameters that identify a click, not a document.
 _TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "at_", "ga_", "hsa_", "__hs", "oly_")
 _TRACKING_NAMES = frozenset(
@@ -92,6 +94,13 @@ def is_web_url(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
+
+
+def registrable_domain(url: str) -> str:
+    """The domain a site owner controls (bbc.co.uk for www.bbc.co.uk; the public suffix list),
+    or the host itself for addresses and names without a public suffix (127.0.0.1, localhost)."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return get_fld(host, fix_protocol=True, fail_silently=True) or host
 
 
 def document_id(url: str) -> str:

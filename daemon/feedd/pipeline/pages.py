@@ -158,4 +158,6 @@ class PageWork:
         if content_type.split(";")[0].strip().lower() not in _HTML_TYPES:
             return PageInput(entry, None, None, None, fetch_problem=f"page is {content_type}, not HTML")
         rule = self._config.site_rules.for_url(response.final_url)
-        return PageInput(entry, response.content, content_type, response.final_url, site_rule=rule)
+        return PageInput(
+            entry, response.content, content_type, response.final_url, site_rule=rule, feed_url=feed.url
+        )
