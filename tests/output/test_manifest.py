@@ -41,7 +41,8 @@ BODY_NORMALISED = (
     "the harbour reopened on monday after three months of repairs to the quay walls "
     "ferries to the islands resume their summer timetable the port authority said"
 )
-CANONICAL = "https://news.example/2024/05/harbour-reopens"
+#: The page's rel=canonical, on its own site (a canonical on another site is not believed).
+CANONICAL_PATH = "/2024/05/harbour-reopens"
 #: Absolute: an RSS guid is a permalink unless it says otherwise, so a relative one is resolved.
 GUID = "https://news.example/?p=4711"
 
@@ -63,7 +64,8 @@ def _assert_fetched_during(value: str, started: datetime, finished: datetime) ->
 
 
 def test_manifest_line_of_a_page_and_of_a_feed_entry(server: LoopbackServer, tmp_path: Path) -> None:
-    page = server.add("/news/harbour", article_page("Harbour reopens", PARAGRAPHS, canonical=CANONICAL))
+    canonical = server.url(CANONICAL_PATH)
+    page = server.add("/news/harbour", article_page("Harbour reopens", PARAGRAPHS, canonical=canonical))
     feed = server.add(
         "/rss",
         rss(
@@ -105,14 +107,14 @@ def test_manifest_line_of_a_page_and_of_a_feed_entry(server: LoopbackServer, tmp
     assert list(first) == KEYS and list(second) == KEYS
     _assert_fetched_during(first.pop("fetched"), started, finished)
     _assert_fetched_during(second.pop("fetched"), started, finished)
-    page_id = _sha256(CANONICAL)[:16]
+    page_id = _sha256(canonical)[:16]
     assert first == {
         "seq": 0,
         "id": page_id,
         "file": f"000_{page_id}.txt",
         # The page's shortlink, or else its canonical link, or else where it was fetched.
-        "url": CANONICAL,
-        "canonical_url": CANONICAL,
+        "url": canonical,
+        "canonical_url": canonical,
         "title": "Harbour reopens",
         "published": "2024-05-02T08:00:00+00:00",
         "feed": feed,

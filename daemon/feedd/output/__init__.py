@@ -5,7 +5,6 @@ checked when the config loads (feedd.config: render_filename, MANIFEST)."""
 from feedd.output.files import (
     TEMP_SUFFIX,
     append_line,
-    drop_torn_last_line,
     remove_temp_files,
     write_atomically,
 )
@@ -16,7 +15,6 @@ __all__ = [
     "ManifestEntry",
     "TEMP_SUFFIX",
     "append_line",
-    "drop_torn_last_line",
     "format_date",
     "remove_temp_files",
     "render",

@@ -3,6 +3,7 @@ and fsynced, and the clean-up a crash mid-write calls for."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -32,32 +33,20 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def append_line(path: Path, line: str) -> None:
-    """Append one line and fsync it."""
+    """Append one line and fsync it. A write that fails part-way (a full disk) is cut back to
+    where the file ended, so that no later line is ever appended to a torn one."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
     try:
-        _write_all(fd, (line + "\n").encode("utf-8"))
-        os.fsync(fd)
+        end = os.fstat(fd).st_size
+        try:
+            _write_all(fd, (line + "\n").encode("utf-8"))
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, end)
+            raise
     finally:
         os.close(fd)
-
-
-def drop_torn_last_line(path: Path) -> None:
-    """A crash mid-append can leave a partial last line; cut it."""
-    try:
-        handle = open(path, "r+b")
-    except FileNotFoundError:
-        return
-    with handle:
-        size = handle.seek(0, os.SEEK_END)
-        if size == 0:
-            return
-        handle.seek(size - 1)
-        if handle.read(1) == b"\n":
-            return
-        handle.seek(0)
-        keep = handle.read().rfind(b"\n") + 1
-        handle.truncate(keep)
-        os.fsync(handle.fileno())
 
 
 def remove_temp_files(folder: Path) -> None:

@@ -13,6 +13,7 @@ document is never lost, never written twice, and `seq` is never reused.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -23,7 +24,6 @@ from feedd.dedup import INDEPENDENT_WRITE_UP, DuplicateMatch, Evidence
 from feedd.errors import DocumentWriteError, StateError
 from feedd.output import (
     append_line,
-    drop_torn_last_line,
     remove_temp_files,
     write_atomically,
 )
@@ -33,7 +33,7 @@ from feedd.state.extensions import Extensions
 from feedd.state.fingerprints import Fingerprints
 from feedd.state.records import NewDocument, SavedDocument, StoredDocument
 
-#: One JSON line per saved document, in seq order, in the output folder.
+log = logging.getLogger(__name__)
 
 
 class Documents:
@@ -87,6 +87,9 @@ class Documents:
         """Save atomically and durably; see the module docstring for the protocol. `nearest`:
         the closest saved document found to be another story, and why; `extends`: the saved
         documents it holds most of and adds text to (also named in its manifest line)."""
+        # A save an earlier write failure left pending (a full disk) is finished first, while
+        # the daemon runs, not only at the next start.
+        self._finish_pending()
         saved_at = datetime.now(UTC)
         with self._database.transaction(durable=True) as db:
             seq = int(db.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()[0])
@@ -126,50 +129,97 @@ class Documents:
             self._entries.record(
                 document.feed_url, document.entry_key, document.entry_link, "saved", document.doc_id, None
             )
-        try:
-            self._complete(seq, relative, document.text, manifest_line)
-        except OSError as exc:
-            # The pending row stays: the next State.open finishes this save.
-            raise DocumentWriteError(
-                f"cannot write {self._output_dir / relative}: {exc.strerror or exc}"
-            ) from None
+        # The pending row stays if this fails: the next save, or the next State.open, finishes it.
+        self._complete(seq, relative, document.text, manifest_line)
         return SavedDocument(seq=seq, doc_id=document.doc_id, path=self._output_dir / relative)
 
     def recover(self) -> None:
         """Finish saves a crash interrupted and clear what it left half-written."""
         remove_temp_files(self._output_dir)
+        try:
+            listed = self._check_manifest()
+            self._finish_pending(listed)
+        except (OSError, DocumentWriteError) as exc:
+            raise StateError(str(exc) if isinstance(exc, DocumentWriteError) else f"{exc}") from None
+
+    def _check_manifest(self) -> set[int]:
+        """Every line of the manifest must be one saved document's: a line torn by a crash or a
+        full disk (by an older feedd, another line may have been appended to it) is dropped,
+        and the lines of saved documents it hid are put back, the file rewritten in seq order.
+        The seqs it lists."""
         manifest = self._output_dir / MANIFEST
-        # A torn last line belongs to a save that is still pending: it is appended again below.
-        drop_torn_last_line(manifest)
+        lines: dict[int, bytes] = {}
+        torn = 0
+        if manifest.exists():
+            with open(manifest, "rb") as handle:
+                for line in handle:
+                    seq = _seq_of(line)
+                    if seq is None:
+                        torn += 1
+                    else:
+                        lines[seq] = line if line.endswith(b"\n") else line + b"\n"
+        saved = self._database.connection.execute(
+            "SELECT seq, manifest_line FROM documents WHERE state = 'saved'"
+        ).fetchall()
+        missing = {row["seq"]: row["manifest_line"] for row in saved if row["seq"] not in lines}
+        if not torn and not missing:
+            return set(lines)
+        for seq, line in missing.items():
+            lines[seq] = (line + "\n").encode("utf-8")
+        log.warning(
+            "%s: %d torn line(s) dropped, %d saved document(s) listed again",
+            manifest,
+            torn,
+            len(missing),
+        )
+        write_atomically(manifest, b"".join(lines[seq] for seq in sorted(lines)))
+        return set(lines)
+
+    def _finish_pending(self, listed: set[int] | None = None) -> None:
+        """Complete the saves left pending (a crash, a full disk). `listed`: the seqs the
+        manifest has (read from it when not given)."""
         pending = self._database.connection.execute(
             "SELECT seq, path, pending_text, manifest_line FROM documents"
             " WHERE state = 'pending' ORDER BY seq"
         ).fetchall()
         if not pending:
             return
-        listed = _manifest_seqs(manifest)
+        if listed is None:
+            listed = _manifest_seqs(self._output_dir / MANIFEST)
         for row in pending:
-            try:
-                self._complete(
-                    row["seq"], row["path"], row["pending_text"], row["manifest_line"], manifest_seqs=listed
-                )
-            except OSError as exc:
-                raise StateError(
-                    f"cannot finish saving {self._output_dir / row['path']}: {exc.strerror or exc}"
-                ) from None
+            self._complete(
+                row["seq"], row["path"], row["pending_text"], row["manifest_line"], manifest_seqs=listed
+            )
 
     def _complete(
         self, seq: int, relative: str, text: str, manifest_line: str, *, manifest_seqs: set[int] | None = None
     ) -> None:
-        """Steps 2-4 of a save; safe to repeat after a crash."""
+        """Steps 2-4 of a save; safe to repeat after a crash. Raises DocumentWriteError naming
+        the file that could not be written."""
         path = self._output_dir / relative
-        if not path.exists():
-            write_atomically(path, text.encode("utf-8"))
-        if manifest_seqs is None or seq not in manifest_seqs:
-            append_line(self._output_dir / MANIFEST, manifest_line)
+        manifest = self._output_dir / MANIFEST
+        try:
+            if not path.exists():
+                write_atomically(path, text.encode("utf-8"))
+        except OSError as exc:
+            raise DocumentWriteError(f"cannot write {path}: {exc.strerror or exc}") from None
+        try:
+            if manifest_seqs is None or seq not in manifest_seqs:
+                append_line(manifest, manifest_line)
+        except OSError as exc:
+            raise DocumentWriteError(f"cannot append to {manifest}: {exc.strerror or exc}") from None
         self._database.connection.execute(
             "UPDATE documents SET state = 'saved', pending_text = NULL WHERE seq = ?", (seq,)
         )
+
+
+def _seq_of(line: bytes) -> int | None:
+    """The seq of a whole manifest line, or None for a torn one."""
+    try:
+        seq = json.loads(line)["seq"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return seq if isinstance(seq, int) and line.endswith(b"\n") else None
 
 
 def _manifest_seqs(manifest: Path) -> set[int]:
