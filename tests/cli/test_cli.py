@@ -9,11 +9,15 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 from pathlib import Path
 
+from rich.console import Console
+
 from conftest import LoopbackServer, article_page, rss, write_config
-from feedd.cli.views import hosts_table
-from feedd.state import HostQueue
+from feedd.cli.views import drops_table, explanation_paragraphs, hosts_table
+from feedd.config import DedupConfig
+from feedd.state import Drop, Explanation, HostQueue
 
 
 def feedd(
@@ -125,7 +129,7 @@ def test_unwritable_output_folder_exits_2_with_the_reason(tmp_path: Path) -> Non
 
 
 def test_proxy_credentials_are_used_but_never_logged(server: LoopbackServer, tmp_path: Path) -> None:
-    """The proxy from $HTTP_PROXY carries its user and password to the proxy, and nowhere else:
+    """The [fetch] proxy carries its user and password to the proxy, and nowhere else:
     not in the output, the logs at debug level, nor the state, whether the proxy helps or refuses."""
     import base64
     import sqlite3
@@ -142,8 +146,8 @@ def test_proxy_credentials_are_used_but_never_logged(server: LoopbackServer, tmp
     config = write_config(tmp_path, [{"url": f"{origin}/rss"}, {"url": f"{origin}/refused"}])
     server.add(f"{origin}/refused", "proxy says no", status=407)
 
-    env = {"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": "", "no_proxy": ""}
-    result = feedd("-vv", "--log-format", "json", "run-once", "-c", str(config), env=env)
+    config.write_text(config.read_text().replace("[fetch]\n", f'[fetch]\nproxy = "{proxy}"\n', 1))
+    result = feedd("-vv", "--log-format", "json", "run-once", "-c", str(config))
     status = feedd("status", "--json", "-c", str(config))
 
     assert result.returncode == 0, result.stderr
@@ -252,3 +256,28 @@ def test_a_hosts_snapshot_left_by_a_killed_feedd_is_marked_old() -> None:
 
     assert "still running" in str(hosts_table([snapshot(timedelta(minutes=5))]).title)
     assert "still running" not in str(hosts_table([snapshot(timedelta(seconds=1))]).title)
+
+
+def test_control_characters_from_feeds_never_reach_the_terminal() -> None:
+    hostile = "Breaking\x1b[2J\x1b]0;pwned\x07 news\x9b31m"
+    drop = Drop(
+        detected=datetime(2026, 12, 3, tzinfo=UTC),
+        feed="https://x.example/feed",
+        link="https://x.example/a\x1b[2J",
+        title=hostile,
+        canonical_url=None,
+        duplicate_of="0123456789abcdef",
+        kept_file=None,
+        reason="near duplicate",
+        jaccard=0.9,
+        containment=1.0,
+    )
+    screen = StringIO()
+    console = Console(file=screen, force_terminal=True, width=200)
+    console.print(drops_table([drop]))
+    for paragraph in explanation_paragraphs(Explanation("q", None, (drop,)), DedupConfig()):
+        console.print(paragraph, markup=False, highlight=False)
+    shown = screen.getvalue()
+    # Rich's own styling uses ESC[...m; none of the feed's sequences may pass.
+    assert "\x1b[2J" not in shown and "\x1b]0;" not in shown and "\x07" not in shown and "\x9b" not in shown
+    assert "\\x1b[2J" in shown and "\\x9b31m" in shown

@@ -28,6 +28,7 @@ from feedd.cli.views import (
     hosts_table,
     out,
     print_summary,
+    printable,
     status_table,
 )
 from feedd.config import Config, load_config
@@ -215,7 +216,9 @@ def import_opml_command(
     added = add_to_config(loaded.path, read_opml(opml_file))
     for feed in added:
         out.print(
-            f"added {feed.url}" + (f" ({feed.title})" if feed.title else ""), highlight=False, markup=False
+            printable(f"added {feed.url}" + (f" ({feed.title})" if feed.title else "")),
+            highlight=False,
+            markup=False,
         )
     out.print(f"{len(added)} feed(s) added to {loaded.path}", highlight=False, markup=False)
 

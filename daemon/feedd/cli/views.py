@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -14,6 +15,21 @@ from feedd.config import DedupConfig
 from feedd.dedup import Evidence
 from feedd.pipeline import EntryStatus, FeedReport, PassSummary
 from feedd.state import Drop, Explanation, Extended, FeedStatus, HostQueue, RelatedStory
+
+#: Control characters (C0 but tab and newline, DEL, C1): what feeds and pages send must never
+#: reach a terminal as escape sequences (a title holding ESC[2J clears the screen).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with its control characters written out as \\xNN escapes."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def shown(text: str) -> Text:
+    """Feed- or page-controlled text as a table cell: printable, never read as markup."""
+    return Text(printable(text))
+
 
 #: A hosts snapshot older than this was not left by a running feedd (it writes one every 2 s).
 _STALE_HOSTS_SECONDS = 30.0
@@ -76,11 +92,11 @@ def print_summary(summary: PassSummary) -> None:
     table = Table("feed", "problem", title="problems", title_justify="left", show_lines=False)
     for report in problems:
         if report.error:
-            table.add_row(Text(report.feed.label), Text(f"feed failed: {report.error}"))
+            table.add_row(shown(report.feed.label), shown(f"feed failed: {report.error}"))
         for warning in report.warnings:
-            table.add_row(Text(report.feed.label), Text(f"warning: {warning}"))
+            table.add_row(shown(report.feed.label), shown(f"warning: {warning}"))
         for where, reason in report.failures:
-            table.add_row(Text(report.feed.label), Text(f"{where}: {reason}"))
+            table.add_row(shown(report.feed.label), shown(f"{where}: {reason}"))
     out.print(table)
 
 
@@ -88,16 +104,16 @@ def status_table(statuses: Sequence[FeedStatus]) -> Table:
     table = Table("feed", "last poll", "result", "next poll", "interval", "why", "saved", "dropped", "errors")
     for status in statuses:
         table.add_row(
-            Text(status.name or status.url),
+            shown(status.name or status.url),
             status.last_polled.isoformat() if status.last_polled else "-",
-            Text(
+            shown(
                 f"{status.last_result}: {status.last_error}"
                 if status.last_error
                 else status.last_result or "-"
             ),
             status.next_poll.isoformat() if status.next_poll else "-",
             f"{status.interval:.0f}s" if status.interval else "-",
-            Text(status.interval_reason or "-"),
+            shown(status.interval_reason or "-"),
             str(status.saved),
             str(status.dropped),
             f"[bold red]{status.consecutive_errors}[/]" if status.consecutive_errors else "0",
@@ -125,7 +141,7 @@ def hosts_table(queues: Sequence[HostQueue]) -> Table:
     for queue in queues:
         wait = (queue.next_allowed - queue.as_of).total_seconds()
         table.add_row(
-            Text(queue.host),
+            shown(queue.host),
             str(queue.queued),
             str(queue.in_flight),
             f"in {wait:.0f}s" if wait >= 1 else "now",
@@ -141,12 +157,12 @@ def drops_table(drops: Sequence[Drop]) -> Table:
     for drop in drops:
         table.add_row(
             drop.detected.isoformat(),
-            Text(f"{drop.title or ''}\n{drop.link or drop.canonical_url or ''}"),
-            Text(drop.kept_file or drop.duplicate_of),
+            shown(f"{drop.title or ''}\n{drop.link or drop.canonical_url or ''}"),
+            shown(drop.kept_file or drop.duplicate_of),
             ratio(drop.jaccard),
             ratio(drop.containment),
             ratio(drop.evidence.copied_share if drop.evidence else None),
-            Text(drop.reason),
+            shown(drop.reason),
         )
     return table
 
@@ -157,8 +173,8 @@ def extensions_table(extensions: Sequence[Extended]) -> Table:
         evidence = extended.extends.evidence
         table.add_row(
             extended.saved_at.isoformat(),
-            Text(extended.file or extended.doc_id),
-            Text(extended.extends.file or extended.extends.doc_id),
+            shown(extended.file or extended.doc_id),
+            shown(extended.extends.file or extended.extends.doc_id),
             ratio(evidence.saved_share if evidence else extended.extends.containment),
             str(evidence.coverage.own_words) if evidence and evidence.coverage else "-",
         )
@@ -219,7 +235,7 @@ def explanation_paragraphs(explanation: Explanation, dedup: DedupConfig) -> list
         if drop.evidence:
             lines += _evidence_lines(drop.evidence, "the dropped entry", "the kept document")
         paragraphs.append("\n".join(lines))
-    return paragraphs
+    return [printable(paragraph) for paragraph in paragraphs]
 
 
 def _extension(related: RelatedStory, extended: str) -> str:
