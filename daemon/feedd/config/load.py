@@ -63,7 +63,7 @@ def _read_credentials(config: Config, text: str, path: Path) -> dict[str, BasicC
             problem = f"environment variable {source.env} is not set" if value is None else ""
         else:
             assert source.file is not None
-            key, file = "file", config.resolve_path(source.file)
+            key, file = "file", _credential_file(config, source.file)
             try:
                 value, problem = file.read_text(encoding="utf-8").splitlines()[0], ""
             except (OSError, UnicodeDecodeError, IndexError) as exc:
@@ -80,6 +80,20 @@ def _read_credentials(config: Config, text: str, path: Path) -> dict[str, BasicC
             raise ConfigError(f"{where}: feeds[{index}].basic_auth.{key}: {problem}")
         found[feed.url] = BasicCredentials(username, password)
     return found
+
+
+def _credential_file(config: Config, name: str) -> Path:
+    """Where a basic-auth file is read. Under systemd, a relative name is first looked up among
+    the unit's credentials (LoadCredential=, in $CREDENTIALS_DIRECTORY), so the file itself can
+    stay readable by root alone; "/" reads as "_", the name systemd gives each file of a folder
+    it loads. Otherwise, or when no such credential was loaded, it resolves against the config's
+    folder."""
+    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+    if credentials and not Path(name).expanduser().is_absolute():
+        loaded = Path(credentials) / "_".join(Path(name).parts)
+        if loaded.is_file():
+            return loaded
+    return config.resolve_path(name)
 
 
 def _reject_duplicate_feeds(feeds: list[FeedConfig], text: str, path: Path) -> None:

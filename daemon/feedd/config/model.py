@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from feedd.config.filename import check_filename_template
+from feedd.config.listen import ListenAddress, parse_listen
 from feedd.config.redaction import redacted_url
 from feedd.config.site_rules import SiteRules
 
@@ -212,17 +213,20 @@ class ScheduleConfig(_Section):
 class MetricsConfig(_Section):
     """Prometheus metrics of `feedd run`."""
 
-    #: "host:port" to serve /metrics on; unset serves nothing.
+    #: "host:port" to serve /metrics on (an IPv6 host in brackets: "[::1]:9464"); unset serves nothing.
     listen: str | None = None
 
     @field_validator("listen")
     @classmethod
     def _check_listen(cls, listen: str | None) -> str | None:
         if listen is not None:
-            host, _, port = listen.rpartition(":")
-            if not port.isdigit() or not 0 < int(port) < 65536:
-                raise ValueError('expected "host:port", e.g. "127.0.0.1:9464"')
+            parse_listen(listen)
         return listen
+
+    @property
+    def address(self) -> ListenAddress | None:
+        """`listen` as the server binds it; None when unset."""
+        return parse_listen(self.listen) if self.listen is not None else None
 
 
 class BasicAuthConfig(_Section):

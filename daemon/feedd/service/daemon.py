@@ -64,10 +64,11 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload()))
-        if self.config.metrics.listen:
+        listen = self.config.metrics.address
+        if listen is not None:
             self._metrics = Metrics()
-            self._metrics.serve(self.config.metrics.listen)
-            log.info("metrics on http://%s/metrics", self.config.metrics.listen)
+            self._metrics.serve(listen.host, listen.port)
+            log.info("metrics on http://%s/metrics", listen)
         async with open_session(self.config) as session:
             self._session = session
             self._failing = session.state.feeds.failing()

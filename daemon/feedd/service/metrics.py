@@ -3,8 +3,11 @@ latency, feeds in error."""
 
 from __future__ import annotations
 
+from wsgiref.simple_server import WSGIServer
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from feedd.errors import ConfigError
 from feedd.pipeline import FeedReport
 
 
@@ -13,6 +16,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._server: WSGIServer | None = None
         self.polls = Counter("feedd_polls", "Feed polls by result", ["result"], registry=self.registry)
         self.saved = Counter("feedd_documents_saved", "Documents saved", registry=self.registry)
         self.dropped = Counter(
@@ -31,10 +35,21 @@ class Metrics:
             "feedd_feeds_in_error", "Feeds whose last poll failed", registry=self.registry
         )
 
-    def serve(self, listen: str) -> None:
-        """Expose /metrics on `listen` ("host:port") from a background thread."""
-        host, _, port = listen.rpartition(":")
-        start_http_server(int(port), addr=host or "127.0.0.1", registry=self.registry)
+    def serve(self, host: str, port: int) -> None:
+        """Expose /metrics on `host` (an IPv6 address without brackets) and `port` from a
+        background thread; ConfigError if it cannot listen there."""
+        try:
+            self._server, _ = start_http_server(port, addr=host, registry=self.registry)
+        except OSError as exc:  # socket.gaierror too: a host name that does not resolve
+            shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            raise ConfigError(f"metrics.listen: cannot serve metrics on {shown}: {exc}") from None
+
+    def close(self) -> None:
+        """Stop serving /metrics and free the port."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
 
     def observe(self, report: FeedReport) -> None:
         self.polls.labels(report.result).inc()
