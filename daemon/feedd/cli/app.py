@@ -33,10 +33,9 @@ from feedd.cli.views import (
 )
 from feedd.config import Config, load_config
 from feedd.errors import NotFoundError
-from feedd.feeds import add_to_config, read_opml, to_opml
-from feedd.pipeline import run_once
-from feedd.service import run_daemon
-from feedd.state import explain, feed_statuses, host_queues, recent_drops, recent_extensions
+
+# The library behind each command is imported inside it: `feedd --help` and `--version` must not
+# pay for the pipeline, the state, the HTTP client and numpy.
 
 SYSTEM_CONFIG = Path("/etc/feedd/feedd.toml")
 LOCAL_CONFIG = Path("config/feedd.toml")
@@ -146,6 +145,8 @@ def check_config(config: ConfigOption = None) -> None:
 def run_once_command(config: ConfigOption = None) -> None:
     """Poll every feed once, save new articles, print a summary."""
     loaded = _load(config)
+    from feedd.pipeline import run_once
+
     with ProgressView(len(loaded.feeds)) as view:
         summary = run_once(loaded, view)
     print_summary(summary)
@@ -159,6 +160,8 @@ def run_command(config: ConfigOption = None) -> None:
     # The daemon's log is its record: say what happens at INFO unless told otherwise.
     if logging.getLogger().level > logging.INFO:
         logging.getLogger().setLevel(logging.INFO)
+    from feedd.service import run_daemon
+
     run_daemon(loaded.path, loaded)
 
 
@@ -176,6 +179,8 @@ def status_command(
     """Per feed: the last poll and its result, the next poll and why, entries saved and dropped;
     per host, while feedd runs: requests queued and when the host may next be asked."""
     loaded = _load(config)
+    from feedd.state import feed_statuses, host_queues
+
     queues = host_queues(loaded)
     if hosts:
         for queue in queues if as_json else ():
@@ -213,6 +218,8 @@ def import_opml_command(
 ) -> None:
     """Add the feeds of an OPML file to the config (those it does not list yet)."""
     loaded = _load(config)
+    from feedd.feeds import add_to_config, read_opml
+
     added = add_to_config(loaded.path, read_opml(opml_file))
     for feed in added:
         out.print(
@@ -229,6 +236,8 @@ def export_opml_command(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here, not to stdout.")] = None,
 ) -> None:
     """Write the config's feeds as OPML, for other feed readers."""
+    from feedd.feeds import to_opml
+
     document = to_opml(_load(config))
     if output is None:
         sys.stdout.write(document)
@@ -252,6 +261,8 @@ def dups_command(
     """List the most recent duplicates dropped, newest first (or, with --extends, the documents
     kept that extend saved ones: skip the saved ones to keep only the fullest version)."""
     loaded = _load(config)
+    from feedd.state import recent_drops, recent_extensions
+
     if extends:
         extensions = recent_extensions(loaded, limit)
         for extended in extensions if as_json else ():
@@ -284,6 +295,8 @@ def explain_command(
 ) -> None:
     """Say why a document was kept or dropped."""
     loaded = _load(config)
+    from feedd.state import explain
+
     explanation = explain(loaded, ident)
     if as_json:
         out.print_json(json.dumps(asdict(explanation), ensure_ascii=False, default=datetime.isoformat))

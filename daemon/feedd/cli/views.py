@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from feedd.config import DedupConfig
-from feedd.dedup import Evidence
-from feedd.pipeline import EntryStatus, FeedReport, PassSummary
-from feedd.state import Drop, Explanation, Extended, FeedStatus, HostQueue, RelatedStory
+if TYPE_CHECKING:  # only drawn here: importing them would load the whole library for `--help`
+    from feedd.config import DedupConfig
+    from feedd.dedup import Evidence
+    from feedd.pipeline import EntryStatus, FeedReport, PassSummary
+    from feedd.state import Drop, Explanation, Extended, FeedStatus, HostQueue, RelatedStory
 
 #: Control characters (C0 but tab and newline, DEL, C1): what feeds and pages send must never
 #: reach a terminal as escape sequences (a title holding ESC[2J clears the screen).
