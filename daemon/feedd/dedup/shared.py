@@ -3,8 +3,12 @@
 Every instance asks the same index before it saves: same canonical URL, same normalised body, or
 a near duplicate (datasketch's MinHashLSH with Redis storage for candidates, then their
 verification, feedd.dedup.near.Verifier, on the shingle sets and texts kept in Redis). Asking and
-recording the answer is one step under a Redis lock (`claim`), so two instances given copies of
-one story in the same instant save exactly one of them.
+recording the answer is one step under a fenced Redis lock (`claim`, feedd.dedup.claim_lock), so
+two instances given copies of one story in the same instant save exactly one of them, even when
+one of them stalls past the lock's lifetime.
+
+Redis calls block the caller (the event loop: the DedupBackend protocol is synchronous), so each
+is bounded: a socket timeout, no retries, and a bounded wait for the lock.
 
 Keys, under the namespace (default "feedd"):
 - `{ns}:url:<canonical URL>`, `{ns}:body:<body hash>`: the document id that claimed them;
@@ -22,6 +26,7 @@ saving it finds its own claim on the next pass and saves it then.
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,8 +36,11 @@ from urllib.parse import urlsplit
 import numpy as np
 import redis
 from datasketch import MinHashLSH
-from redis.typing import EncodableT, FieldT
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from redis.typing import EncodableT
 
+from feedd.dedup.claim_lock import ClaimLock, FencedWrites
 from feedd.dedup.exact import ExactDetector, SavedDocuments
 from feedd.dedup.fingerprint import (
     Fingerprint,
@@ -40,16 +48,22 @@ from feedd.dedup.fingerprint import (
     FingerprintRecord,
     NearParams,
     shingles_from_record,
+    text_from_record,
 )
 from feedd.dedup.lsh import band_key, fingerprinter
 from feedd.dedup.near import SavedFingerprint, Thresholds, decide
 from feedd.dedup.records import MIN_WORDS_FOR_BODY_MATCH, Candidate, Verdict
 from feedd.errors import SharedIndexError
 
-#: How long one claim may hold the lock before Redis frees it (a crashed holder).
+#: How long one claim may hold the lock before Redis frees it (a crashed or stalled holder).
 _LOCK_TIMEOUT = 10.0
-#: How long a claim waits for the lock before it fails (and its entry waits for a later pass).
-_LOCK_WAIT = 30.0
+#: How long a claim waits for the lock before it fails (and its entry waits for a later pass):
+#: long enough for a crashed holder's lock to run out.
+_LOCK_WAIT = 10.0
+#: How often a claim whose holder stalled past the lock's lifetime decides again before it fails.
+_CLAIM_ATTEMPTS = 3
+#: How long one Redis call, or connecting, may take.
+_SOCKET_TIMEOUT = 5.0
 #: After Redis fails to answer, how long claims fail at once before it is asked again.
 _RETRY_AFTER = 10.0
 
@@ -78,19 +92,12 @@ class SharedIndex:
         self._saved_here = ExactDetector(saved) if saved is not None else None
         self._thresholds = thresholds
         self._ns = namespace
-        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-        location = urlsplit(url)
-        storage = {
-            "type": "redis",
-            "redis": {
-                "host": location.hostname or "localhost",
-                "port": location.port or 6379,
-                "db": int(location.path.strip("/") or 0),
-                "password": location.password,
-                "socket_timeout": 5,
-                "socket_connect_timeout": 5,
-            },
-        }
+        # One pool for this module's calls and datasketch's: built by redis-py from the whole
+        # URL, so TLS (rediss://), a username and unix sockets reach the LSH storage too.
+        self._pool = connection_pool(url)
+        self._redis = redis.Redis(connection_pool=self._pool)
+        self._lock = ClaimLock(self._redis, f"{namespace}:lock", lifetime=_LOCK_TIMEOUT, wait=_LOCK_WAIT)
+        storage = {"type": "redis", "redis": {"connection_pool": self._pool}}
         p = self.params
         try:
             # Keys are document ids as bytes, stored as they are (prepickle=False), so the
@@ -122,7 +129,7 @@ class SharedIndex:
         recorded = self.params.recorded()
         self._redis.set(key, recorded, nx=True)
         stored = cast(bytes | None, self._redis.get(key))
-        if stored is not None and stored.decode() != recorded:
+        if stored is not None and _text(stored, key) != recorded:
             raise SharedIndexError(
                 f"the shared dedup index {key} was built with other fingerprint parameters (another "
                 f"feedd version?): upgrade every instance, and give [dedup] namespace a new name"
@@ -150,31 +157,40 @@ class SharedIndex:
             if not self._params_checked:
                 self._check_params()
                 self._params_checked = True
-            with self._redis.lock(f"{self._ns}:lock", timeout=_LOCK_TIMEOUT, blocking_timeout=_LOCK_WAIT):
-                self.round_trips += 2  # taking and releasing the lock
-                verdict = self._find(candidate, document_id)
-                if verdict.duplicate_of is None:
-                    self._record(candidate, document_id)
-                return verdict
-        except redis.exceptions.LockError as exc:
-            raise SharedIndexError(f"shared dedup index: lock not obtained: {exc}") from None
+            for _ in range(_CLAIM_ATTEMPTS):
+                with self._lock.held() as writes:
+                    self.round_trips += 2  # taking and releasing the lock
+                    verdict = self._find(candidate, document_id)
+                    if verdict.duplicate_of is not None:
+                        return verdict
+                    self._record(writes, candidate, document_id)
+                    if writes.apply():
+                        return verdict
+                # The lock ran out before the claim was recorded: another instance may have
+                # claimed the story meanwhile, so nothing was written and the claim starts over.
+            raise SharedIndexError(
+                f"shared dedup index: the claim lock ran out {_CLAIM_ATTEMPTS} times before "
+                f"the claim was recorded (each claim may hold it {_LOCK_TIMEOUT:g} s)"
+            )
         except redis.RedisError as exc:
             self._down_reason = f"shared dedup index unavailable: {exc}"
             self._down_until = time.monotonic() + _RETRY_AFTER
             raise SharedIndexError(self._down_reason) from None
 
     def _find(self, candidate: Candidate, document_id: str) -> Verdict:
+        url_key = self._url_key(candidate.canonical_url) if candidate.canonical_url else self._ns
+        body_key = self._body_key(candidate.body_hash)
         pipe = self._redis.pipeline(transaction=False)
-        pipe.get(self._url_key(candidate.canonical_url) if candidate.canonical_url else self._ns)
-        pipe.get(self._body_key(candidate.body_hash))
+        pipe.get(url_key)
+        pipe.get(body_key)
         by_url, by_body = pipe.execute()
         self.round_trips += 1
         own = document_id.encode()
         mine = self._owned_by_me(own) if own in (by_url, by_body) else False
         # A claim of this instance's own under this id is a save a crash interrupted: not a duplicate.
         claims = _Claims(
-            by_url=None if by_url is None or (by_url == own and mine) else by_url.decode(),
-            by_body=None if by_body is None or (by_body == own and mine) else by_body.decode(),
+            by_url=None if by_url is None or (by_url == own and mine) else _text(by_url, url_key),
+            by_body=None if by_body is None or (by_body == own and mine) else _text(by_body, body_key),
         )
         exact = ExactDetector(claims).find(candidate)
         if exact.duplicate_of is not None:
@@ -193,12 +209,23 @@ class SharedIndex:
             pipe.hmget(self._doc_key(doc), ["shingles", "text"])
         rows = pipe.execute()
         self.round_trips += 1
-        stored = (
-            SavedFingerprint(doc.decode(), shingles_from_record(shingles), text)
+        stored = [
+            self._saved(doc, shingles, text)
             for doc, (shingles, text) in zip(ids, rows, strict=True)
             if shingles
-        )
+        ]
         return decide(fingerprint, stored, self._thresholds)
+
+    def _saved(self, doc: bytes, shingles: bytes, text: bytes | None) -> SavedFingerprint:
+        """A claimed document's fingerprint as read from Redis; SharedIndexError naming its key
+        when the bytes there are not what this module wrote."""
+        key = self._doc_key(doc)
+        try:
+            if text is not None:
+                text_from_record(text)
+            return SavedFingerprint(_text(doc, key), shingles_from_record(shingles), text)
+        except (ValueError, zlib.error) as exc:  # UnicodeDecodeError is a ValueError
+            raise _corrupt(key, f"its shingles or text do not decode ({exc})") from None
 
     def _owned_by_me(self, doc: bytes) -> bool:
         self.round_trips += 1
@@ -220,14 +247,13 @@ class SharedIndex:
         self.round_trips += 1
         return found
 
-    def _record(self, candidate: Candidate, document_id: str) -> None:
+    def _record(self, writes: FencedWrites, candidate: Candidate, document_id: str) -> None:
         now = time.time()
-        pipe = self._redis.pipeline(transaction=True)
         if candidate.canonical_url:
-            pipe.set(self._url_key(candidate.canonical_url), document_id)
+            writes.set(self._url_key(candidate.canonical_url), document_id)
         if candidate.body_words >= MIN_WORDS_FOR_BODY_MATCH:
-            pipe.set(self._body_key(candidate.body_hash), document_id)
-        fields: dict[FieldT, EncodableT] = {
+            writes.set(self._body_key(candidate.body_hash), document_id)
+        fields: dict[str, EncodableT] = {
             "claimed": now,
             "owner": self.owner,
             "url": candidate.canonical_url,
@@ -240,56 +266,59 @@ class SharedIndex:
         key = document_id.encode()
         fingerprint = candidate.fingerprint
         if fingerprint is not None and not self.documents.keys.has_key(key):
-            self._index(pipe, self.documents, key, fingerprint.minhash)
-            self._index(pipe, self.leads, key, fingerprint.lead_minhash)
-        pipe.hset(self._doc_key(key), mapping=fields)
-        pipe.zadd(f"{self._ns}:claimed", {document_id: now})
-        pipe.execute()
+            self._index(writes, self.documents, key, fingerprint.minhash)
+            self._index(writes, self.leads, key, fingerprint.lead_minhash)
+        writes.hset_all(self._doc_key(key), fields)
+        writes.zadd(f"{self._ns}:claimed", document_id, now)
         self.round_trips += 2
 
     @staticmethod
-    def _index(pipe: redis.client.Pipeline, lsh: MinHashLSH, key: bytes, hashvalues: np.ndarray) -> None:
-        """MinHashLSH.insert, written into `pipe` in datasketch's own Redis layout (so its query
+    def _index(writes: FencedWrites, lsh: MinHashLSH, key: bytes, hashvalues: np.ndarray) -> None:
+        """MinHashLSH.insert, written with the claim in datasketch's own Redis layout (so its query
         and remove work on it). datasketch's insertion session would open a client per bucket
         table on every flush: 60 ms per document. tests/dedup/test_shared_index.py checks the layout."""
         bands = [band_key(hashvalues[start:end]) for start, end in lsh.hashranges]
-        pipe.hset(_hash_name(lsh.keys), key, lsh.keys.redis_key(key))
-        pipe.rpush(lsh.keys.redis_key(key), *bands)
+        writes.hset(_hash_name(lsh.keys), key, lsh.keys.redis_key(key))
+        writes.rpush(lsh.keys.redis_key(key), *bands)
         for band, table in zip(bands, lsh.hashtables, strict=True):
-            pipe.hset(_hash_name(table), band, table.redis_key(band))
-            pipe.sadd(table.redis_key(band), key)
+            writes.hset(_hash_name(table), band, table.redis_key(band))
+            writes.sadd(table.redis_key(band), key)
 
     def evict(self, older_than: datetime) -> int:
-        """Forget documents claimed before `older_than`: the dedup window."""
+        """Forget documents claimed before `older_than`: the dedup window. Stops early, the rest
+        left to the next eviction, if the lock runs out meanwhile."""
         try:
-            with self._redis.lock(f"{self._ns}:lock", timeout=_LOCK_TIMEOUT, blocking_timeout=_LOCK_WAIT):
+            with self._lock.held() as writes:
                 expired = cast(
                     list[bytes],
                     self._redis.zrangebyscore(f"{self._ns}:claimed", "-inf", older_than.timestamp()),
                 )
-                self._forget(expired)
-                return len(expired)
+                return self._forget(writes, expired)
         except redis.RedisError as exc:
             raise SharedIndexError(f"shared dedup index unavailable: {exc}") from None
 
-    def _forget(self, ids: Iterable[bytes]) -> None:
+    def _forget(self, writes: FencedWrites, ids: Iterable[bytes]) -> int:
+        forgotten = 0
         for doc in ids:
-            fields = cast(list[bytes | None], self._redis.hmget(self._doc_key(doc), ["url", "body"]))
+            key = self._doc_key(doc)
+            url, body = cast(list[bytes | None], self._redis.hmget(key, ["url", "body"]))
+            if url:
+                writes.delete(self._url_key(_text(url, key + b" url")))
+            if body:
+                writes.delete(self._body_key(_text(body, key + b" body")))
             if self.documents.keys.has_key(doc):
                 self.documents.remove(doc)
                 self.leads.remove(doc)
-            pipe = self._redis.pipeline(transaction=True)
-            url, body = (value.decode() if value else "" for value in fields)
-            if url:
-                pipe.delete(self._url_key(url))
-            if body:
-                pipe.delete(self._body_key(body))
-            pipe.delete(self._doc_key(doc))
-            pipe.zrem(f"{self._ns}:claimed", doc)
-            pipe.execute()
+            writes.delete(key)
+            writes.zrem(f"{self._ns}:claimed", doc)
+            if not writes.apply():
+                break
+            forgotten += 1
+        return forgotten
 
     def close(self) -> None:
         self._redis.close()
+        self._pool.disconnect()
 
     def _url_key(self, url: str) -> str:
         return f"{self._ns}:url:{url}"
@@ -324,15 +353,37 @@ def _hash_name(storage: object) -> bytes:
     return storage.redis_key(b"")  # type: ignore[attr-defined, no-any-return]
 
 
+def _text(value: bytes, key: str | bytes) -> str:
+    """A value this module wrote as text, read back from `key`."""
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        raise _corrupt(key, f"{value[:40]!r} is not UTF-8 text") from None
+
+
+def _corrupt(key: str | bytes, what: str) -> SharedIndexError:
+    shown = key.decode(errors="backslashreplace") if isinstance(key, bytes) else key
+    return SharedIndexError(f"shared dedup index: corrupt entry {shown}: {what}")
+
+
+def connection_pool(url: str, timeout: float = _SOCKET_TIMEOUT) -> redis.ConnectionPool:
+    """Connections to the Redis at `url` (redis://, rediss:// with its ssl_* parameters, unix://),
+    every call bounded by `timeout` and never retried: a claim that fails waits for a later pass."""
+    return redis.ConnectionPool.from_url(
+        url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0)
+    )
+
+
 def check_reachable(url: str) -> str | None:
     """Why the Redis at `url` does not answer, or None when it does."""
-    client = redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
+    client = redis.Redis(connection_pool=connection_pool(url, timeout=3))
     try:
         client.ping()
     except redis.RedisError as exc:
         return str(exc) or type(exc).__name__
     finally:
         client.close()
+        client.connection_pool.disconnect()
     return None
 
 
