@@ -21,15 +21,16 @@ from feedd import __version__
 from feedd.cli.exits import CommandGroup, ExitCode
 from feedd.cli.views import (
     ProgressView,
-    drops_table,
+    drops_listing,
     err,
     explanation_paragraphs,
-    extensions_table,
-    hosts_table,
+    extensions_listing,
+    hosts_listing,
     out,
     print_summary,
     printable,
-    status_table,
+    show,
+    status_listing,
 )
 from feedd.config import Config, load_config
 from feedd.errors import NotFoundError
@@ -186,7 +187,9 @@ def status_command(
         for queue in queues if as_json else ():
             out.print_json(json.dumps(asdict(queue), default=datetime.isoformat), indent=None)
         if not as_json:
-            out.print(hosts_table(queues) if queues else "no requests waiting: feedd is idle or not running")
+            show(hosts_listing(queues)) if queues else out.print(
+                "no requests waiting: feedd is idle or not running"
+            )
         return
     statuses = feed_statuses(loaded)
     if as_json:
@@ -195,9 +198,9 @@ def status_command(
                 json.dumps(asdict(status), ensure_ascii=False, default=datetime.isoformat), indent=None
             )
         return
-    out.print(status_table(statuses))
+    show(status_listing(statuses))
     if queues:
-        out.print(hosts_table(queues))
+        show(hosts_listing(queues))
     if loaded.dedup.shared:
         from feedd.dedup import check_reachable, redacted  # loads redis: only where one is configured
 
@@ -270,7 +273,9 @@ def dups_command(
                 json.dumps(asdict(extended), ensure_ascii=False, default=datetime.isoformat), indent=None
             )
         if not as_json:
-            out.print(extensions_table(extensions) if extensions else "no kept document extends another yet")
+            show(extensions_listing(extensions)) if extensions else out.print(
+                "no kept document extends another yet"
+            )
         return
     drops = recent_drops(loaded, limit)
     if as_json:
@@ -282,7 +287,7 @@ def dups_command(
     if not drops:
         out.print("no duplicates dropped yet")
         return
-    out.print(drops_table(drops))
+    show(drops_listing(drops))
 
 
 @app.command("explain")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -37,7 +39,8 @@ def shown(text: str) -> Text:
 _STALE_HOSTS_SECONDS = 30.0
 
 err = Console(stderr=True)
-out = Console()
+# In a pipe nothing is wrapped: a line of output is a line of data.
+out = Console(soft_wrap=not sys.stdout.isatty())
 
 
 class ProgressView:
@@ -89,98 +92,132 @@ def print_summary(summary: PassSummary) -> None:
         highlight=False,
     )
     problems = [r for r in summary.feeds if r.error or r.failures or r.warnings]
-    if not problems:
-        return
-    table = Table("feed", "problem", title="problems", title_justify="left", show_lines=False)
+    rows = []
     for report in problems:
         if report.error:
-            table.add_row(shown(report.feed.label), shown(f"feed failed: {report.error}"))
-        for warning in report.warnings:
-            table.add_row(shown(report.feed.label), shown(f"warning: {warning}"))
-        for where, reason in report.failures:
-            table.add_row(shown(report.feed.label), shown(f"{where}: {reason}"))
-    out.print(table)
+            rows.append((report.feed.label, f"feed failed: {report.error}"))
+        rows += [(report.feed.label, f"warning: {warning}") for warning in report.warnings]
+        rows += [(report.feed.label, f"{where}: {reason}") for where, reason in report.failures]
+    if rows:
+        show(Listing(("feed", "problem"), rows, title="problems"))
 
 
-def status_table(statuses: Sequence[FeedStatus]) -> Table:
-    table = Table("feed", "last poll", "result", "next poll", "interval", "why", "saved", "dropped", "errors")
-    for status in statuses:
-        table.add_row(
-            shown(status.name or status.url),
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Rows for a person or a program: a table on a terminal, and in a pipe one line per row,
+    tab-separated, never wrapped or cut (`show`)."""
+
+    columns: tuple[str, ...]
+    rows: Sequence[tuple[str, ...]]
+    title: str | None = None
+
+
+def show(listing: Listing) -> None:
+    if out.is_terminal:
+        table = Table(*listing.columns, title=listing.title, title_justify="left")
+        for row in listing.rows:
+            table.add_row(*(shown(cell) for cell in row))
+        out.print(table)
+        return
+    lines = [f"# {listing.title}"] if listing.title else []
+    lines += ["\t".join(listing.columns)]
+    lines += ["\t".join(_one_field(cell) for cell in row) for row in listing.rows]
+    sys.stdout.write("".join(line + "\n" for line in lines))
+    sys.stdout.flush()
+
+
+def _one_field(cell: str) -> str:
+    return printable(" ".join(cell.replace("\t", " ").splitlines()))
+
+
+def status_listing(statuses: Sequence[FeedStatus]) -> Listing:
+    columns = ("feed", "last poll", "result", "next poll", "interval", "why", "saved", "dropped", "errors")
+    rows = [
+        (
+            status.name or status.url,
             status.last_polled.isoformat() if status.last_polled else "-",
-            shown(
-                f"{status.last_result}: {status.last_error}"
-                if status.last_error
-                else status.last_result or "-"
-            ),
+            f"{status.last_result}: {status.last_error}" if status.last_error else status.last_result or "-",
             status.next_poll.isoformat() if status.next_poll else "-",
-            f"{status.interval:.0f}s" if status.interval else "-",
-            shown(status.interval_reason or "-"),
+            duration(status.interval) if status.interval else "-",
+            status.interval_reason or "-",
             str(status.saved),
             str(status.dropped),
-            f"[bold red]{status.consecutive_errors}[/]" if status.consecutive_errors else "0",
+            str(status.consecutive_errors),
         )
-    return table
+        for status in statuses
+    ]
+    return Listing(columns, rows)
 
 
-def hosts_table(queues: Sequence[HostQueue]) -> Table:
+def hosts_listing(queues: Sequence[HostQueue]) -> Listing:
     """Where the running feedd's requests wait: per host, work queued and the next turn."""
     as_of = max(queue.as_of for queue in queues)
     age = (datetime.now(UTC) - as_of).total_seconds()
     # A running feedd replaces the snapshot every few seconds; an old one is what a feedd that
     # was killed left behind.
     stale = f" ({age:.0f}s old: is feedd still running?)" if age > _STALE_HOSTS_SECONDS else ""
-    table = Table(
-        "host",
-        "queued",
-        "in flight",
-        "next allowed",
-        "gap",
-        "started",
-        "waited",
-        title=f"hosts, as of {as_of.isoformat()}{stale}",
-    )
+    rows = []
     for queue in queues:
         wait = (queue.next_allowed - queue.as_of).total_seconds()
-        table.add_row(
-            shown(queue.host),
-            str(queue.queued),
-            str(queue.in_flight),
-            f"in {wait:.0f}s" if wait >= 1 else "now",
-            f"{queue.gap:g}s",
-            str(queue.started),
-            f"{queue.waited:.0f}s",
+        rows.append(
+            (
+                queue.host,
+                str(queue.queued),
+                str(queue.in_flight),
+                f"in {wait:.0f}s" if wait >= 1 else "now",
+                f"{queue.gap:g}s",
+                str(queue.started),
+                f"{queue.waited:.0f}s",
+            )
         )
-    return table
+    columns = ("host", "queued", "in flight", "next allowed", "gap", "started", "waited")
+    return Listing(columns, rows, title=f"hosts, as of {as_of.isoformat()}{stale}")
 
 
-def drops_table(drops: Sequence[Drop]) -> Table:
-    table = Table("when", "dropped", "duplicate of", "Jaccard", "containment", "copied share", "reason")
-    for drop in drops:
-        table.add_row(
+def drops_listing(drops: Sequence[Drop]) -> Listing:
+    columns = ("when", "dropped", "link", "duplicate of", "Jaccard", "containment", "copied share", "reason")
+    rows = [
+        (
             drop.detected.isoformat(),
-            shown(f"{drop.title or ''}\n{drop.link or drop.canonical_url or ''}"),
-            shown(drop.kept_file or drop.duplicate_of),
+            drop.title or "",
+            drop.link or drop.canonical_url or "",
+            drop.kept_file or drop.duplicate_of,
             ratio(drop.jaccard),
             ratio(drop.containment),
             ratio(drop.evidence.copied_share if drop.evidence else None),
-            shown(drop.reason),
+            drop.reason,
         )
-    return table
+        for drop in drops
+    ]
+    return Listing(columns, rows)
 
 
-def extensions_table(extensions: Sequence[Extended]) -> Table:
-    table = Table("when", "kept", "extends", "holds of it", "words of its own")
+def extensions_listing(extensions: Sequence[Extended]) -> Listing:
+    rows = []
     for extended in extensions:
         evidence = extended.extends.evidence
-        table.add_row(
-            extended.saved_at.isoformat(),
-            shown(extended.file or extended.doc_id),
-            shown(extended.extends.file or extended.extends.doc_id),
-            ratio(evidence.saved_share if evidence else extended.extends.containment),
-            str(evidence.coverage.own_words) if evidence and evidence.coverage else "-",
+        rows.append(
+            (
+                extended.saved_at.isoformat(),
+                extended.file or extended.doc_id,
+                extended.extends.file or extended.extends.doc_id,
+                ratio(evidence.saved_share if evidence else extended.extends.containment),
+                str(evidence.coverage.own_words) if evidence and evidence.coverage else "-",
+            )
         )
-    return table
+    return Listing(("when", "kept", "extends", "holds of it", "words of its own"), rows)
+
+
+def duration(seconds: float) -> str:
+    """973 -> "16m13s", 7200 -> "2h"."""
+    whole = round(seconds)
+    parts = [
+        (whole // 86400, "d"),
+        (whole % 86400 // 3600, "h"),
+        (whole % 3600 // 60, "m"),
+        (whole % 60, "s"),
+    ]
+    return "".join(f"{value}{unit}" for value, unit in parts if value) or "0s"
 
 
 def explanation_paragraphs(explanation: Explanation, dedup: DedupConfig) -> list[str]:

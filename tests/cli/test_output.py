@@ -1,0 +1,76 @@
+"""Output that fits where it goes: in a pipe, one line per record, tab-separated, never wrapped
+or cut; on a terminal (a real pseudo-terminal here), Rich tables."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import LoopbackServer, article_page, rss, story, write_config
+from feedd.cli.views import duration
+
+LONG_NAME = "The Harbour and Riverside Evening Chronicle, Local News Desk, Late Edition"
+
+
+def _config(server: LoopbackServer, folder: Path) -> Path:
+    page = server.add("/story", article_page("Harbour reopens", story(7)))
+    feed = server.add(
+        "/feed.xml",
+        rss([{"title": "Harbour reopens", "link": page}]),
+        headers={"Content-Type": "application/rss+xml"},
+    )
+    return write_config(folder, [{"url": feed, "name": LONG_NAME}])
+
+
+def _feedd(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "feedd", *arguments]
+
+
+def test_in_a_pipe_every_record_is_one_whole_line(server: LoopbackServer, tmp_path: Path) -> None:
+    config = _config(server, tmp_path)
+    env = {key: value for key, value in os.environ.items() if key != "COLUMNS"}
+    ran = subprocess.run(_feedd("run-once", "-c", str(config)), capture_output=True, text=True, env=env)
+    assert ran.returncode == 0, ran.stderr
+    (summary,) = ran.stdout.splitlines()  # one line, however long
+    assert summary.startswith("feeds: 1 polled") and "1 saved" in summary
+
+    status = subprocess.run(_feedd("status", "-c", str(config)), capture_output=True, text=True, env=env)
+    header, row = status.stdout.splitlines()[:2]
+    assert header.split("\t")[:3] == ["feed", "last poll", "result"]
+    cells = row.split("\t")
+    assert cells[0] == LONG_NAME and cells[2] == "ok" and "…" not in row
+
+    dups = subprocess.run(_feedd("dups", "-c", str(config)), capture_output=True, text=True, env=env)
+    assert dups.stdout == "no duplicates dropped yet\n"
+
+
+def test_on_a_terminal_it_is_a_table(server: LoopbackServer, tmp_path: Path) -> None:
+    config = _config(server, tmp_path)
+    subprocess.run(_feedd("run-once", "-c", str(config)), capture_output=True, check=True)
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "COLUMNS": "200", "TERM": "xterm"}
+    process = subprocess.Popen(
+        _feedd("status", "-c", str(config)), stdout=terminal, stderr=terminal, stdin=terminal, env=env
+    )
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert process.wait(timeout=30) == 0
+    os.close(controller)
+    drawn = b"".join(chunks).decode("utf-8", "replace")
+    assert "┃" in drawn or "│" in drawn  # a Rich table's rules
+    assert LONG_NAME in drawn
+
+
+def test_intervals_read_as_durations() -> None:
+    assert [duration(seconds) for seconds in (973, 7200, 90061, 0.4)] == ["16m13s", "2h", "1d1h1m1s", "0s"]
