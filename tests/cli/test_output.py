@@ -3,6 +3,7 @@ or cut; on a terminal (a real pseudo-terminal here), Rich tables."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import subprocess
@@ -74,3 +75,42 @@ def test_on_a_terminal_it_is_a_table(server: LoopbackServer, tmp_path: Path) -> 
 
 def test_intervals_read_as_durations() -> None:
     assert [duration(seconds) for seconds in (973, 7200, 90061, 0.4)] == ["16m13s", "2h", "1d1h1m1s", "0s"]
+
+
+def test_run_once_json_is_one_object_of_the_documented_shape(server: LoopbackServer, tmp_path: Path) -> None:
+    page = server.add("/story", article_page("Harbour reopens", story(8)))
+    feed = server.add(
+        "/feed.xml",
+        rss([{"title": "Harbour reopens", "link": page}]),
+        headers={"Content-Type": "application/rss+xml"},
+    )
+    own = server.add(
+        "/own.xml",
+        rss(
+            [
+                {
+                    "title": "Quay",
+                    "link": server.url("/gone"),
+                    "description": "&lt;p&gt;Quay walls repaired.&lt;/p&gt;",
+                }
+            ]
+        ),
+        headers={"Content-Type": "application/rss+xml"},
+    )
+    config = write_config(
+        tmp_path, [{"url": feed, "name": "Harbour"}, {"url": own, "fetch_article": "false"}]
+    )
+    config.write_text(config.read_text().replace('fetch_article = "false"', "fetch_article = false"))
+    ran = subprocess.run(_feedd("run-once", "--json", "-c", str(config)), capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    (line,) = ran.stdout.splitlines()
+    record = json.loads(line)
+    assert set(record) == {
+        "started", "finished", "feeds_polled", "feeds_not_modified", "feeds_failed", "entries_new",
+        "saved", "duplicate", "failed", "filtered", "waiting", "from_feed_text", "feeds",
+    }  # fmt: skip
+    assert (record["feeds_polled"], record["saved"]) == (2, 2)
+    assert record["from_feed_text"] == {"feed has fetch_article = false": 1}
+    first, second = record["feeds"]
+    assert (first["name"], first["url"], first["result"], first["saved"]) == ("Harbour", feed, "ok", 1)
+    assert second["from_feed_text"] == {"feed has fetch_article = false": 1} and second["failures"] == []

@@ -31,6 +31,7 @@ from feedd.cli.views import (
     printable,
     show,
     status_listing,
+    summary_record,
 )
 from feedd.config import Config, load_config
 from feedd.errors import NotFoundError
@@ -143,14 +144,20 @@ def check_config(config: ConfigOption = None) -> None:
 
 
 @app.command("run-once")
-def run_once_command(config: ConfigOption = None) -> None:
+def run_once_command(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+) -> None:
     """Poll every feed once, save new articles, print a summary."""
     loaded = _load(config)
     from feedd.pipeline import run_once
 
     with ProgressView(len(loaded.feeds)) as view:
         summary = run_once(loaded, view)
-    print_summary(summary)
+    if as_json:
+        sys.stdout.write(json.dumps(summary_record(summary), ensure_ascii=False) + "\n")
+    else:
+        print_summary(summary)
     raise typer.Exit(ExitCode.FAILED if summary.every_feed_failed else ExitCode.OK)
 
 

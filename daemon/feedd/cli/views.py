@@ -91,6 +91,13 @@ def print_summary(summary: PassSummary) -> None:
         + f" ({seconds:.1f}s)",
         highlight=False,
     )
+    if from_feed_text := summary.from_feed_text:
+        reasons = "; ".join(f"{count}: {reason}" for reason, count in from_feed_text.most_common())
+        out.print(
+            printable(f"{from_feed_text.total()} saved from the feed's own text, not the page ({reasons})"),
+            highlight=False,
+            markup=False,
+        )
     problems = [r for r in summary.feeds if r.error or r.failures or r.warnings]
     rows = []
     for report in problems:
@@ -100,6 +107,41 @@ def print_summary(summary: PassSummary) -> None:
         rows += [(report.feed.label, f"{where}: {reason}") for where, reason in report.failures]
     if rows:
         show(Listing(("feed", "problem"), rows, title="problems"))
+
+
+def summary_record(summary: PassSummary) -> dict[str, object]:
+    """The pass as `run-once --json` prints it (shape documented in docs/cli.md)."""
+    return {
+        "started": summary.started.isoformat(),
+        "finished": summary.finished.isoformat(),
+        "feeds_polled": summary.feeds_polled,
+        "feeds_not_modified": summary.feeds_not_modified,
+        "feeds_failed": summary.feeds_failed,
+        "entries_new": summary.entries_new,
+        "saved": summary.saved,
+        "duplicate": summary.duplicate,
+        "failed": summary.failed,
+        "filtered": summary.filtered,
+        "waiting": summary.waiting,
+        "from_feed_text": dict(summary.from_feed_text),
+        "feeds": [
+            {
+                "url": report.feed.url,
+                "name": report.feed.name,
+                "result": report.result,
+                "error": report.error,
+                "new": report.new,
+                "saved": report.saved,
+                "duplicate": report.duplicate,
+                "failed": report.failed,
+                "filtered": report.filtered,
+                "from_feed_text": dict(report.from_feed_text),
+                "warnings": report.warnings,
+                "failures": [{"entry": entry, "reason": reason} for entry, reason in report.failures],
+            }
+            for report in summary.feeds
+        ],
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,7 @@ class Committer:
             report.duplicate += 1
             return "duplicate"
         if article.source == "feed":
+            report.from_feed_text[article.fallback_reason or "no page"] += 1
             log.info(
                 "feed %s: %s saved from the feed's own text: %s",
                 report.feed.label,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
@@ -30,6 +31,8 @@ class FeedReport:
     waiting: int = 0
     #: (entry link or key, reason) for each entry that failed.
     failures: list[tuple[str, str]] = field(default_factory=list)
+    #: Documents saved from the entry's own text instead of its page, by the reason why.
+    from_feed_text: Counter[str] = field(default_factory=Counter)
     #: What the server and the feed said about polling again: {source: seconds}.
     advice: dict[str, float] = field(default_factory=dict)
     #: How long fetching the feed document took (None when it did not complete).
@@ -85,6 +88,11 @@ class PassSummary:
     @property
     def failed(self) -> int:
         return sum(r.failed for r in self.feeds)
+
+    @property
+    def from_feed_text(self) -> Counter[str]:
+        """Documents saved from the entries' own text, by the reason the page was not used."""
+        return sum((report.from_feed_text for report in self.feeds), Counter())
 
     @property
     def every_feed_failed(self) -> bool:
