@@ -264,6 +264,7 @@ def test_control_characters_from_feeds_never_reach_the_terminal() -> None:
     drop = Drop(
         detected=datetime(2026, 12, 3, tzinfo=UTC),
         feed="https://x.example/feed",
+        feed_name=None,
         link="https://x.example/a\x1b[2J",
         title=hostile,
         canonical_url=None,
@@ -284,5 +285,10 @@ def test_control_characters_from_feeds_never_reach_the_terminal() -> None:
         console.print(paragraph, markup=False, highlight=False)
     printed = screen.getvalue()
     # Rich's own styling uses ESC[...m; none of the feed's sequences may pass.
-    assert "\x1b[2J" not in printed and "\x1b]0;" not in printed and "\x07" not in printed and "\x9b" not in printed
+    assert (
+        "\x1b[2J" not in printed
+        and "\x1b]0;" not in printed
+        and "\x07" not in printed
+        and "\x9b" not in printed
+    )
     assert "\\x1b[2J" in printed and "\\x9b31m" in printed

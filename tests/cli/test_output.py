@@ -114,3 +114,25 @@ def test_run_once_json_is_one_object_of_the_documented_shape(server: LoopbackSer
     first, second = record["feeds"]
     assert (first["name"], first["url"], first["result"], first["saved"]) == ("Harbour", feed, "ok", 1)
     assert second["from_feed_text"] == {"feed has fetch_article = false": 1} and second["failures"] == []
+
+
+def test_explain_takes_a_file_name_or_a_seq_and_names_feeds_by_name(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    config = _config(server, tmp_path)
+    subprocess.run(_feedd("run-once", "-c", str(config)), capture_output=True, check=True)
+    (document,) = (tmp_path / "out").glob("*.txt")
+    by_name = subprocess.run(
+        _feedd("explain", document.name, "-c", str(config)), capture_output=True, text=True
+    )
+    by_path = subprocess.run(
+        _feedd("explain", str(document), "-c", str(config)), capture_output=True, text=True
+    )
+    by_seq = subprocess.run(_feedd("explain", "0", "-c", str(config)), capture_output=True, text=True)
+    assert by_name.returncode == by_path.returncode == by_seq.returncode == 0, by_name.stderr
+    assert by_name.stdout == by_path.stdout == by_seq.stdout
+    assert f"kept: {document.name}" in by_name.stdout and f"from {LONG_NAME}." in by_name.stdout
+    missing = subprocess.run(
+        _feedd("explain", "nothing-like-it", "-c", str(config)), capture_output=True, text=True
+    )
+    assert missing.returncode == 3 and "no document or entry" in missing.stdout

@@ -276,7 +276,7 @@ def explanation_paragraphs(explanation: Explanation, dedup: DedupConfig) -> list
     if kept := explanation.kept:
         lines = [
             f"kept: {kept.file} (seq {kept.seq}, id {kept.doc_id}), "
-            f"saved {kept.saved_at.isoformat()} from {kept.feed}.",
+            f"saved {kept.saved_at.isoformat()} from {kept.feed_name or kept.feed}.",
             f"  No document saved before it had the same canonical URL or body, nor (within the "
             f"{dedup.window / 86400:g}-day window) did saved documents hold {rule}.",
         ]
@@ -303,7 +303,7 @@ def explanation_paragraphs(explanation: Explanation, dedup: DedupConfig) -> list
         kept_as = drop.kept_file or drop.duplicate_of
         lines = [
             f"dropped: {drop.title or drop.link} ({drop.link}), "
-            f"{drop.detected.isoformat()}, from {drop.feed}:",
+            f"{drop.detected.isoformat()}, from {drop.feed_name or drop.feed}:",
             f"  {drop.reason} of {kept_as}; "
             f"Jaccard {ratio(drop.jaccard)}, containment {ratio(drop.containment)}",
         ]

@@ -68,14 +68,24 @@ class Documents:
         return row[0] if row else None
 
     def find(self, ident: str) -> StoredDocument | None:
-        """A saved document by id, canonical URL, or the link of the entry it came from."""
+        """A saved document by id, seq, canonical URL, the link of the entry it came from, or its
+        file (as `feedd dups` shows it, or its path under the output folder)."""
+        path = self._relative(ident)
+        seq = int(ident) if ident.isdigit() else None
         row = self._database.connection.execute(
             "SELECT d.*, e.link AS entry_link FROM documents d"
             " LEFT JOIN entries e ON e.feed_url = d.feed_url AND e.entry_key = d.entry_key"
-            " WHERE d.id = ? OR d.canonical_url = ? OR e.link = ? LIMIT 1",
-            (ident, ident, ident),
+            " WHERE d.id = ? OR d.canonical_url = ? OR e.link = ? OR d.path = ? OR d.seq = ? LIMIT 1",
+            (ident, ident, ident, path, seq),
         ).fetchone()
         return _stored_document(row) if row else None
+
+    def _relative(self, ident: str) -> str:
+        """`ident` as a path under the output folder, if it is one."""
+        try:
+            return Path(ident).resolve().relative_to(self._output_dir.resolve()).as_posix()
+        except (ValueError, OSError):
+            return ident
 
     def save(
         self,

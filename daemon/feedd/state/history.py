@@ -21,6 +21,8 @@ class Drop:
 
     detected: datetime
     feed: str
+    #: The feed's name in the config, where it has one.
+    feed_name: str | None
     link: str | None
     title: str | None
     canonical_url: str | None
@@ -63,6 +65,7 @@ class KeptDocument:
     file: str
     canonical_url: str | None
     feed: str
+    feed_name: str | None
     entry_link: str | None
     saved_at: datetime
     nearest: RelatedStory | None = None
@@ -154,7 +157,11 @@ def _never_polled(url: str) -> FeedRecord:
 def recent_drops(config: Config, limit: int = 20) -> list[Drop]:
     """The most recent duplicates dropped, newest first."""
     with _state(config) as state:
-        return [_drop(dropped.entry, dropped.kept_file) for dropped in state.entries.recent_duplicates(limit)]
+        names = _feed_names(config)
+        return [
+            _drop(dropped.entry, dropped.kept_file, names)
+            for dropped in state.entries.recent_duplicates(limit)
+        ]
 
 
 def recent_extensions(config: Config, limit: int = 20) -> list[Extended]:
@@ -196,6 +203,7 @@ def explain(config: Config, ident: str) -> Explanation:
                 file=found.file,
                 canonical_url=found.canonical_url,
                 feed=found.feed_url,
+                feed_name=_feed_names(config).get(found.feed_url),
                 entry_link=found.entry_link,
                 saved_at=found.saved_at,
                 nearest=nearest,
@@ -215,7 +223,10 @@ def explain(config: Config, ident: str) -> Explanation:
         return Explanation(
             query=ident,
             kept=kept,
-            drops=tuple(_drop(entry, files.get(entry.document_id or "")) for entry in unique.values()),
+            drops=tuple(
+                _drop(entry, files.get(entry.document_id or ""), _feed_names(config))
+                for entry in unique.values()
+            ),
         )
 
 
@@ -238,10 +249,15 @@ def _state(config: Config) -> State:
     return State(config.database, config.output_dir, config.storage.filename, read_only=True)
 
 
-def _drop(entry: EntryRecord, kept_file: str | None) -> Drop:
+def _feed_names(config: Config) -> dict[str, str]:
+    return {feed.url: feed.name for feed in config.feeds if feed.name}
+
+
+def _drop(entry: EntryRecord, kept_file: str | None, names: dict[str, str]) -> Drop:
     return Drop(
         detected=entry.last_seen,
         feed=entry.feed_url,
+        feed_name=names.get(entry.feed_url),
         link=entry.link,
         title=entry.title,
         canonical_url=entry.canonical_url,
