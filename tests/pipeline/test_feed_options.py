@@ -226,11 +226,6 @@ def test_basic_auth_never_reaches_another_host_nor_follows_a_redirect_there(
     assert all(value is None for value in sent_elsewhere.values()), sent_elsewhere
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="credentials are scoped to the feed's host name, not its origin: another port on the same "
-    "host gets them (RFC 7617 scopes them to scheme, host and port)",
-)
 def test_basic_auth_never_reaches_another_port_of_the_feed_s_host(
     server: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

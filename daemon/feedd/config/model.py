@@ -93,6 +93,9 @@ class FetchConfig(_Section):
     #: Non-public networks that are allowed all the same (an intranet feed server), in CIDR form;
     #: everything else non-public stays refused.
     allowed_networks: Networks = ()
+    #: Every request goes through this HTTP proxy ("http://[user:password@]host:port"), which is
+    #: trusted; HTTP_PROXY and its kin in the environment are ignored.
+    proxy: str | None = Field(default=None, repr=False)
     max_per_host: int = Field(default=2, ge=1, le=64)
     #: Minimum time between the starts of two requests to one host.
     host_gap: Pause = 0.5
@@ -110,6 +113,18 @@ class FetchConfig(_Section):
     #: Also skip article pages whose robots.txt shuts out AI-training crawlers (GPTBot, CCBot,
     #: Google-Extended, ...), saving the feed's own text instead.
     respect_ai_optout: bool = False
+
+    @field_validator("proxy")
+    @classmethod
+    def _check_proxy(cls, proxy: str | None) -> str | None:
+        parts = urlsplit(proxy or "http://unset")
+        try:  # .port raises on a port that is not a number
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ValueError('expected an http(s) proxy URL such as "http://proxy.internal:3128"')
+        return proxy
 
 
 class ExtractConfig(_Section):

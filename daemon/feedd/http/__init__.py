@@ -5,7 +5,7 @@ cap), and robots.txt verdicts for article pages."""
 from feedd.http.client import MAX_CRAWL_DELAY, Fetcher
 from feedd.http.frontier import Budget, HostLoad
 from feedd.http.headers import FEED_ACCEPT, PAGE_ACCEPT, PROJECT_URL, parse_retry_after, user_agent
-from feedd.http.records import FetchResult, RequestOptions
+from feedd.http.records import FetchResult, Origin, RequestOptions
 from feedd.http.robots import ROBOTS_TOKEN, RobotsPolicy, RobotsVerdict
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "FetchResult",
     "Fetcher",
     "HostLoad",
+    "Origin",
     "RequestOptions",
     "RobotsPolicy",
     "RobotsVerdict",

@@ -12,6 +12,7 @@ import httpx
 
 from feedd.config import FetchConfig
 from feedd.errors import (
+    BlockedAddressError,
     FetchError,
     FetchTimeoutError,
     HTTPStatusError,
@@ -26,9 +27,10 @@ from feedd.http.decoding import (
     decoder_for,
 )
 from feedd.http.frontier import Budget, Frontier, HostLoad
-from feedd.http.guard import AddressGuard
+from feedd.http.guard import AddressGuard, AddressRefusedError, Resolver, system_resolver
 from feedd.http.headers import PAGE_ACCEPT, parse_retry_after
 from feedd.http.records import FetchResult, RequestOptions
+from feedd.http.transport import transport_for
 
 #: The longest gap between requests to one host a Crawl-delay may impose: longer ones would
 #: hold a pass for hours, so they are capped (a page that then waits past the request timeout is
@@ -41,7 +43,7 @@ _MAX_HOST_PAUSE = 6 * 3600.0
 class Fetcher:
     """An HTTP client with feedd's limits. Use as `async with Fetcher(config, ua) as f:`."""
 
-    def __init__(self, config: FetchConfig, user_agent: str) -> None:
+    def __init__(self, config: FetchConfig, user_agent: str, resolver: Resolver = system_resolver) -> None:
         self._config = config
         self._user_agent = user_agent
         self._frontier = Frontier(
@@ -49,7 +51,7 @@ class Fetcher:
             max_per_host=config.max_per_host,
             host_gap=config.host_gap,
         )
-        self._guard = AddressGuard(config)
+        self._guard = AddressGuard(config, resolver)
         self._client: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> Fetcher:
@@ -58,13 +60,10 @@ class Fetcher:
             connect=self._config.connect_timeout,
             pool=self._config.timeout,
         )
-        limits = httpx.Limits(
-            max_connections=self._config.max_connections,
-            max_keepalive_connections=self._config.max_connections,
-        )
         self._client = httpx.AsyncClient(
+            transport=transport_for(self._config, self._guard),
+            trust_env=False,  # a proxy from the environment would bypass the guard: [fetch] proxy only
             timeout=timeout,
-            limits=limits,
             follow_redirects=False,  # every hop passes the SSRF guard and the hop limit
             headers={"User-Agent": self._user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         )
@@ -119,6 +118,9 @@ class Fetcher:
         # httpx's timeouts are per operation; a slow trickle needs a cap on the whole. Time spent
         # waiting for the host's turn does not count against it.
         time_left = self._config.timeout
+        # The feed's headers and credentials go to its origin only, and once a redirect leaves
+        # it they stay behind for the rest of the chain (as browsers drop Authorization then).
+        secrets_travel = True
         for _hop in range(self._config.max_redirects + 1):
             parts = urlsplit(current)
             if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -126,13 +128,15 @@ class Fetcher:
             visited.add(current)
             await self._guard.check_destination(current)
             host = parts.hostname.lower()
+            secrets_travel = secrets_travel and options.reaches(current)
+            hop_headers = options.with_secrets(headers) if secrets_travel else headers
             turn = self._frontier.turn(host, url, max_wait=self._config.timeout, budget=budget)
             async with turn:
                 result: FetchResult | None = None
                 started = time.monotonic()
                 try:
                     async with asyncio.timeout(time_left):
-                        result, current = await self._hop(url, current, host, visited, headers, options)
+                        result, current = await self._hop(url, current, host, visited, hop_headers)
                 finally:
                     time_left -= time.monotonic() - started
                     if budget is not None and result is None:
@@ -148,12 +152,14 @@ class Fetcher:
         host: str,
         visited: set[str],
         headers: dict[str, str],
-        options: RequestOptions,
     ) -> tuple[FetchResult | None, str]:
         """One request: the result, or None and the URL a redirect points to."""
         assert self._client is not None
-        request = self._client.build_request("GET", current, headers=options.for_host(host, headers))
-        response = await self._client.send(request, stream=True)
+        request = self._client.build_request("GET", current, headers=headers)
+        try:
+            response = await self._client.send(request, stream=True)
+        except AddressRefusedError as exc:  # the transport's own check, on the address it connects to
+            raise BlockedAddressError(current, exc.reason) from None
         try:
             self._guard.check_peer(response, current)
             if response.is_redirect and "location" in response.headers:

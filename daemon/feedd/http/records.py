@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from feedd.config import BasicCredentials
 
@@ -50,18 +51,57 @@ class FetchResult:
         return None
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Scheme, host and port (RFC 6454): the reach of a feed's credentials and headers."""
+
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def of(cls, url: str) -> Origin | None:
+        """The origin of an http(s) URL; None for anything else."""
+        parts = urlsplit(url)
+        if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+            return None
+        try:
+            port = parts.port
+        except ValueError:
+            return None
+        return cls(parts.scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[parts.scheme])
+
+    def reaches(self, url: str) -> bool:
+        """Whether `url` is on this origin, or on its https form: plain http on the default port
+        upgraded to https on the same host sends nothing anywhere new, and safer."""
+        other = Origin.of(url)
+        if other is None or other.host != self.host:
+            return False
+        upgraded = (self.scheme, self.port, other.scheme, other.port) == ("http", 80, "https", 443)
+        return other == self or upgraded
+
+
 @dataclass(frozen=True, slots=True)
 class RequestOptions:
-    """A feed's own request settings. Its headers and credentials go to `host` only: a redirect
-    or an article link to another host does not carry them along."""
+    """A feed's own request settings. Its headers and credentials go to `origin` only (scheme,
+    host and port): another port or scheme of its host, another host, a downgrade to plain http,
+    and a redirect to any of them do not carry them along."""
 
-    host: str | None = None
+    origin: Origin | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     credentials: BasicCredentials | None = field(default=None, repr=False)
     user_agent: str | None = None
 
-    def for_host(self, host: str, base: dict[str, str]) -> dict[str, str]:
-        if host != self.host or not (self.headers or self.credentials):
+    def reaches(self, url: str) -> bool:
+        """Whether this feed's headers and credentials may go to `url`."""
+        return self.origin is not None and self.origin.reaches(url)
+
+    def with_secrets(self, base: dict[str, str]) -> dict[str, str]:
+        """`base` with this feed's headers and credentials added, for a URL it `reaches`."""
+        if not (self.headers or self.credentials):
             return base
         headers = {**base, **self.headers}
         if self.credentials is not None:

@@ -7,12 +7,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from feedd.config import BasicCredentials, FeedConfig
 from feedd.errors import FeedParseError, FetchError, HTTPStatusError
 from feedd.feeds import Entry, EntryFilter, parse_feed
-from feedd.http import FEED_ACCEPT, Fetcher, RequestOptions
+from feedd.http import FEED_ACCEPT, Fetcher, Origin, RequestOptions
 from feedd.pipeline.pages import PageOutcome, PageWork
 from feedd.pipeline.report import FeedReport, PassObserver
 from feedd.state import MAX_ENTRY_ATTEMPTS, State
@@ -39,9 +38,9 @@ class PolledFeed:
 
 
 def request_options(feed: FeedConfig, credentials: BasicCredentials | None) -> RequestOptions:
-    """How to ask for a feed's documents and pages: its own headers and credentials, for its host."""
+    """How to ask for a feed's documents and pages: its own headers and credentials, for its origin."""
     return RequestOptions(
-        host=(urlsplit(feed.url).hostname or "").lower(),
+        origin=Origin.of(feed.fetch_url),
         headers=feed.headers,
         credentials=credentials,
         user_agent=feed.user_agent,
