@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.logging import RichHandler
 from rich.markup import escape
 
 from feedd import __version__
 from feedd.cli.exits import CommandGroup, ExitCode
+from feedd.cli.logs import configure as configure_logging
 from feedd.cli.views import (
     ProgressView,
     drops_listing,
@@ -83,21 +83,6 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
-class _JsonFormatter(logging.Formatter):
-    """One JSON object per line, for journald and log shippers."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
 @app.callback()
 def main_options(
     verbose: Annotated[
@@ -110,20 +95,7 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    level = logging.WARNING - 10 * min(verbose, 2)
-    if log_format is LogFormat.JSON:
-        handler: logging.Handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_JsonFormatter())
-    elif err.is_terminal:
-        handler = RichHandler(console=err, show_path=False, markup=False, rich_tracebacks=False)
-    else:
-        # A pipe or the journal: one plain line per record (Rich would pad and wrap it to 80
-        # columns, and cost a fifth of a busy daemon's CPU).
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logging.basicConfig(level=level, format="%(message)s", handlers=[handler])
-    # httpx logs every request at INFO; feedd says what each poll did itself.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(verbose, log_format is LogFormat.JSON, err)
     # A pass or a busy daemon allocates millions of short-lived objects beside tens of thousands
     # of long-lived ones (scheduled jobs, feeds, the index): with CPython's default thresholds the
     # collector ran 6,000 young and 35 full collections a minute and took a fifth of the daemon's
@@ -165,9 +137,10 @@ def run_once_command(
 def run_command(config: ConfigOption = None) -> None:
     """Keep polling every feed on its own schedule until SIGTERM; SIGHUP reloads the config."""
     loaded = _load(config)
-    # The daemon's log is its record: say what happens at INFO unless told otherwise.
-    if logging.getLogger().level > logging.INFO:
-        logging.getLogger().setLevel(logging.INFO)
+    # The daemon's log is its record: feedd's INFO lines (polls, saves) unless told otherwise.
+    feedd_logger = logging.getLogger("feedd")
+    if feedd_logger.level > logging.INFO:
+        feedd_logger.setLevel(logging.INFO)
     from feedd.service import run_daemon
 
     run_daemon(loaded.path, loaded)

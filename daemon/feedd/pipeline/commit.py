@@ -50,7 +50,16 @@ class Committer:
             report.failed += 1
             report.failures.append((entry.link or entry.key, outcome.reason))
             log.warning(
-                "feed %s: entry %s failed: %s", report.feed.label, entry.link or entry.key, outcome.reason
+                "feed %s: entry %s failed: %s",
+                report.feed.label,
+                entry.link or entry.key,
+                outcome.reason,
+                extra={
+                    "feed": report.feed.label,
+                    "url": entry.link,
+                    "status": "failed",
+                    "reason": outcome.reason,
+                },
             )
             return "failed"
         article, candidate = outcome.article, outcome.candidate
@@ -78,6 +87,7 @@ class Committer:
                 report.feed.label,
                 entry.link,
                 article.fallback_reason,
+                extra={"feed": report.feed.label, "url": entry.link, "reason": article.fallback_reason},
             )
         document = self._new_document(doc_id, report, entry, article, candidate)
         saved = self._state.documents.save(document, nearest=verdict.nearest, extends=verdict.extends)
@@ -162,7 +172,21 @@ class Committer:
         self._state.entries.record_duplicate(
             feed_url, entry_key, link, match, title=title, canonical_url=canonical_url
         )
-        log.info("feed %s: %s dropped: %s of %s", feed_url, link, match.reason, match.document_id)
+        kept_as = self._state.documents.file_of(match.document_id) or match.document_id
+        log.info(
+            "%s dropped: %s of %s (%s)",
+            link or title,
+            match.reason,
+            kept_as,
+            title or "",
+            extra={
+                "url": link,
+                "status": "duplicate",
+                "doc_id": match.document_id,
+                "file": kept_as,
+                "reason": match.reason,
+            },
+        )
 
     @staticmethod
     def _new_document(

@@ -238,6 +238,13 @@ class Daemon:
         )
         when = datetime.now(UTC) + timedelta(seconds=plan.delay)
         state.feeds.record_schedule(feed.url, next_poll=when, interval=plan.delay, reason=plan.reason)
+        fields = {
+            "feed": feed.label,
+            "url": feed.url,
+            "status": report.result,
+            "next_poll": when.isoformat(timespec="seconds"),
+            "reason": report.error or plan.reason,
+        }
         if report.result == "failed":
             log.warning(
                 "feed %s failed: %s; next poll in %.0fs (%s)",
@@ -245,6 +252,7 @@ class Daemon:
                 report.error,
                 plan.delay,
                 plan.reason,
+                extra=fields,
             )
         else:
             # A poll that brought nothing is the common case of a busy daemon (thousands a
@@ -260,6 +268,7 @@ class Daemon:
                 report.failed,
                 plan.delay,
                 plan.reason,
+                extra=fields,
             )
         return plan.delay
 

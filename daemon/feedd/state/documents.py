@@ -67,6 +67,13 @@ class Documents:
         ).fetchone()
         return row[0] if row else None
 
+    def file_of(self, doc_id: str) -> str | None:
+        """A saved document's path under the output folder."""
+        row = self._database.connection.execute(
+            "SELECT path FROM documents WHERE id = ?", (doc_id,)
+        ).fetchone()
+        return row[0] if row else None
+
     def find(self, ident: str) -> StoredDocument | None:
         """A saved document by id, seq, canonical URL, the link of the entry it came from, or its
         file (as `feedd dups` shows it, or its path under the output folder)."""
