@@ -79,3 +79,14 @@ def test_the_journal_gets_priority_prefixes(server: LoopbackServer, tmp_path: Pa
     (tmp_path / "again").mkdir()
     piped = _run(_config(server, tmp_path / "again"), "-v", env=env)
     assert not any(line.startswith("<") for line in piped.splitlines())
+
+
+def test_the_group_s_options_are_accepted_after_the_command(server: LoopbackServer, tmp_path: Path) -> None:
+    config = _config(server, tmp_path)
+    ran = subprocess.run(
+        [sys.executable, "-m", "feedd", "run-once", "-c", str(config), "--log-format", "json", "-v"],
+        capture_output=True,
+        text=True,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert any(json.loads(line)["level"] == "info" for line in ran.stderr.splitlines())

@@ -6,6 +6,7 @@ import gc
 import json
 import logging
 import os
+import re
 import sys
 from dataclasses import asdict
 from datetime import datetime
@@ -292,10 +293,42 @@ def explain_command(
         out.print(paragraph, highlight=False, markup=False)
 
 
+#: The options of the `feedd` group, which click only reads before the command's name.
+_GLOBAL_FLAGS = re.compile(r"^(-v+|--verbose|--log-format=.*)$")
+
+
+def global_options_first(args: list[str]) -> list[str]:
+    """`feedd run-once -v --log-format json` as `feedd -v --log-format json run-once`: the
+    group's options are accepted wherever they are written."""
+    command = next(
+        (
+            index
+            for index, arg in enumerate(args)
+            if not arg.startswith("-") and args[index - 1 : index] != ["--log-format"]
+        ),
+        None,
+    )
+    if command is None:
+        return args
+    moved, rest = [], []
+    tail = iter(args[command + 1 :])
+    for arg in tail:
+        if arg == "--":
+            rest += [arg, *tail]
+            break
+        if _GLOBAL_FLAGS.match(arg):
+            moved.append(arg)
+        elif arg == "--log-format":
+            moved += [arg, next(tail, "")]
+        else:
+            rest.append(arg)
+    return [*args[:command], *moved, args[command], *rest]
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
-        app()
+        app(args=global_options_first(sys.argv[1:]))
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
