@@ -94,7 +94,7 @@ class SharedIndex:
         self._ns = namespace
         # One pool for this module's calls and datasketch's: built by redis-py from the whole
         # URL, so TLS (rediss://), a username and unix sockets reach the LSH storage too.
-        self._pool = connection_pool(url)
+        self._pool = _connection_pool(url)
         self._redis = redis.Redis(connection_pool=self._pool)
         self._lock = ClaimLock(self._redis, f"{namespace}:lock", lifetime=_LOCK_TIMEOUT, wait=_LOCK_WAIT)
         storage = {"type": "redis", "redis": {"connection_pool": self._pool}}
@@ -366,7 +366,7 @@ def _corrupt(key: str | bytes, what: str) -> SharedIndexError:
     return SharedIndexError(f"shared dedup index: corrupt entry {shown}: {what}")
 
 
-def connection_pool(url: str, timeout: float = _SOCKET_TIMEOUT) -> redis.ConnectionPool:
+def _connection_pool(url: str, timeout: float = _SOCKET_TIMEOUT) -> redis.ConnectionPool:
     """Connections to the Redis at `url` (redis://, rediss:// with its ssl_* parameters, unix://),
     every call bounded by `timeout` and never retried: a claim that fails waits for a later pass."""
     return redis.ConnectionPool.from_url(
@@ -376,7 +376,7 @@ def connection_pool(url: str, timeout: float = _SOCKET_TIMEOUT) -> redis.Connect
 
 def check_reachable(url: str) -> str | None:
     """Why the Redis at `url` does not answer, or None when it does."""
-    client = redis.Redis(connection_pool=connection_pool(url, timeout=3))
+    client = redis.Redis(connection_pool=_connection_pool(url, timeout=3))
     try:
         client.ping()
     except redis.RedisError as exc:
