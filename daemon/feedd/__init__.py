@@ -8,15 +8,9 @@ The library is usable without the CLI::
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from feedd._lazy import lazy_exports
-
-try:
-    __version__ = version("feedd")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+unknown"
 
 if TYPE_CHECKING:
     from feedd.config import Config, load_config  # noqa: F401
@@ -37,4 +31,19 @@ _EXPORTS = {
 __all__ = [*_EXPORTS, "__version__"]
 
 
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+_lazy_export = lazy_exports(__name__, _EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        # Read from the installed metadata on first use only: importlib.metadata costs a tenth
+        # of `feedd --help`.
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("feedd")
+        except PackageNotFoundError:  # running from a source tree
+            found = "0.0.0+unknown"
+        globals()["__version__"] = found
+        return found
+    return _lazy_export(name)

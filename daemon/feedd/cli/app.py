@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from feedd import __version__
+import feedd
 from feedd.cli.exits import CommandGroup, ExitCode
 from feedd.cli.logs import configure as configure_logging
 from feedd.cli.views import (
@@ -75,7 +75,7 @@ def _load(path: Path | None) -> Config:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"feedd {__version__}")
+        out.print(f"feedd {feedd.__version__}")
         raise typer.Exit()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 import time
 
-from feedd import __version__
+import feedd
 from feedd.config import FetchConfig
 
 FEED_ACCEPT = (
@@ -18,7 +18,7 @@ PROJECT_URL = "https://github.com/feedd/feedd"
 
 def user_agent(fetch: FetchConfig) -> str:
     """The User-Agent: [fetch] user_agent, else feedd's name and version with a contact."""
-    return fetch.user_agent or f"feedd/{__version__} (+{fetch.contact or PROJECT_URL})"
+    return fetch.user_agent or f"feedd/{feedd.__version__} (+{fetch.contact or PROJECT_URL})"
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
