@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from feedd.config import load_config
 from feedd.config.toml_lines import line_of, validate_toml
 from feedd.errors import ConfigError
 
@@ -176,4 +177,21 @@ def test_a_table_or_list_given_where_a_value_belongs_is_not_quoted_back() -> Non
     assert _problems(text) == [
         "feeds.toml:3: feeds[0].interval: Input should be a valid integer",
         "feeds.toml:4: feeds[0].auth: Input should be a valid dictionary or instance of _Auth (got 'B_AUTH')",
+    ]
+
+
+def test_unknown_keys_get_a_line_and_a_suggestion(tmp_path: Path) -> None:
+    path = tmp_path / "feedd.toml"
+    path.write_text(
+        '[fetch]\nhost_gapp = "1s"\n[dedupe]\nwindow = "1d"\n\n'
+        '[[feed]]\nurl = "https://example.org/a.xml"\n\n'
+        '[[feeds]]\nurl = "https://example.org/b.xml"\nnmae = "B"\n'
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).splitlines() == [
+        f"{path}:2: fetch.host_gapp: unknown key; did you mean 'host_gap'?",
+        f"{path}:11: feeds[0].nmae: unknown key; did you mean 'name'?",
+        f"{path}:3: dedupe: unknown key; did you mean 'dedup'?",
+        f"{path}:6: feed: unknown key; did you mean 'feeds'?",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from pathlib import Path
@@ -21,6 +22,7 @@ def validate_toml(text: str, path: Path, model: type[Model]) -> Model:
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already ends with "(at line N, column M)".
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    _MODELS[model.__name__] = model
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -35,6 +37,9 @@ def describe_validation_error(exc: ValidationError, text: str, path: Path) -> st
         key = _dotted(loc)
         if error["type"] == "extra_forbidden":
             problem = "unknown key"
+            known = _keys_at(exc.title, loc[:-1])
+            if isinstance(loc[-1], str) and (close := difflib.get_close_matches(loc[-1], known, n=1)):
+                problem += f"; did you mean {close[0]!r}?"
         elif error["type"] == "missing":
             problem = "required key is missing"
         else:
@@ -45,6 +50,33 @@ def describe_validation_error(exc: ValidationError, text: str, path: Path) -> st
         where = f"{path}:{line}" if line else str(path)
         lines.append(f"{where}: {key}: {problem}")
     return "\n".join(lines)
+
+
+#: The models validated here, by name (ValidationError.title), for did-you-mean.
+_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def _keys_at(model_name: str, loc: tuple[Any, ...]) -> list[str]:
+    """The keys the model accepts at `loc` (a table, or an entry of an array of tables)."""
+    model: Any = _MODELS.get(model_name)
+    for part in loc:
+        if model is None or isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        model = _model_in(field.annotation) if field is not None else None
+    if model is None:
+        return []
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model an annotation holds: `Model`, `list[Model]`, `Model | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in getattr(annotation, "__args__", ()):
+        if found := _model_in(argument):
+            return found
+    return None
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
@@ -68,6 +100,8 @@ def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     table: tuple[Any, ...] = ()
     array_counts: dict[str, int] = {}
     header_line: dict[tuple[Any, ...], int] = {}
+    #: An array of tables as a whole (an unknown `[[feed]]`): where its first entry starts.
+    array_line: dict[tuple[Any, ...], int] = {}
     enclosing: int | None = None  # the line of an inline table or array holding `loc`
     for number, line in enumerate(text.splitlines(), start=1):
         if header := _HEADER.match(line):
@@ -77,6 +111,7 @@ def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
                 index = array_counts.get(name, 0)
                 array_counts[name] = index + 1
                 table = (*parts, index)
+                array_line.setdefault(parts, number)
             elif parts[0] in array_counts:
                 table = (parts[0], array_counts[parts[0]] - 1, *parts[1:])
             else:
@@ -91,6 +126,8 @@ def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
                 enclosing = number
     if enclosing is not None:
         return enclosing
+    if loc in array_line:
+        return array_line[loc]
     # The key itself is not written (e.g. it is missing): point at its table.
     for length in range(len(loc), 0, -1):
         if loc[:length] in header_line:
