@@ -35,7 +35,7 @@ from feedd.cli.views import (
     summary_record,
 )
 from feedd.config import Config, load_config
-from feedd.errors import NotFoundError
+from feedd.errors import ConfigError, NotFoundError
 
 # The library behind each command is imported inside it: `feedd --help` and `--version` must not
 # pay for the pipeline, the state, the HTTP client and numpy.
@@ -105,9 +105,27 @@ def main_options(
 
 
 @app.command("check-config")
-def check_config(config: ConfigOption = None) -> None:
-    """Validate a config file and say what it holds."""
+def check_config(
+    config: ConfigOption = None,
+    dump: Annotated[
+        bool, typer.Option("--dump", help="Print the effective config, defaults included.")
+    ] = False,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Print the config's JSON Schema (for editors) and exit.")
+    ] = False,
+) -> None:
+    """Validate a config file, check that its folders can be written, and say what it holds."""
+    from feedd.config.checks import config_schema, effective_toml, path_problems
+
+    if schema:
+        sys.stdout.write(config_schema() + "\n")
+        return
     loaded = _load(config)
+    if problems := path_problems(loaded):
+        raise ConfigError("\n".join(problems))
+    if dump:
+        sys.stdout.write(effective_toml(loaded))
+        return
     out.print(
         f"{loaded.path}: OK, {len(loaded.feeds)} feed(s); documents in {loaded.output_dir}, "
         f"state in {loaded.database}",
