@@ -115,7 +115,7 @@ def check_config(
     ] = False,
 ) -> None:
     """Validate a config file, check that its folders can be written, and say what it holds."""
-    from feedd.config.checks import config_schema, effective_toml, path_problems
+    from feedd.config import config_schema, effective_toml, path_problems
 
     if schema:
         sys.stdout.write(config_schema() + "\n")

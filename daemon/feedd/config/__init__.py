@@ -30,12 +30,16 @@ if TYPE_CHECKING:
         StorageConfig,
         parse_duration,
     )
+    from feedd.config.checks import config_schema, effective_toml, path_problems
     from feedd.config.redaction import redacted_url
     from feedd.config.site_rules import SiteRules, load_site_rules, parse_site_rules
 
 _LAZY = {
     "MANIFEST": "feedd.config.filename",
     "redacted_url": "feedd.config.redaction",
+    "config_schema": "feedd.config.checks",
+    "effective_toml": "feedd.config.checks",
+    "path_problems": "feedd.config.checks",
     "BasicAuthConfig": "feedd.config.model",
     "BasicCredentials": "feedd.config.model",
     "ClusterConfig": "feedd.config.model",
@@ -82,6 +86,9 @@ __all__ = [
     "parse_site_rules",
     "render_filename",
     "redacted_url",
+    "config_schema",
+    "effective_toml",
+    "path_problems",
 ]
 
 
