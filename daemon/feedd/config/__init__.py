@@ -13,6 +13,7 @@ from feedd._lazy import lazy_exports
 from feedd.config.site_rule import SiteRule
 
 if TYPE_CHECKING:
+    from feedd.config.checks import config_schema, effective_toml, path_problems
     from feedd.config.filename import MANIFEST, check_filename_template, render_filename
     from feedd.config.load import load_config, parse_config
     from feedd.config.model import (
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
         StorageConfig,
         parse_duration,
     )
-    from feedd.config.checks import config_schema, effective_toml, path_problems
     from feedd.config.redaction import redacted_url
     from feedd.config.site_rules import SiteRules, load_site_rules, parse_site_rules
 
