@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import json
 import logging
-import os
 import re
 import sys
 from dataclasses import asdict
@@ -34,14 +33,11 @@ from feedd.cli.views import (
     status_listing,
     summary_record,
 )
-from feedd.config import Config, load_config
+from feedd.config import Config, find_config, load_config
 from feedd.errors import ConfigError, NotFoundError
 
 # The library behind each command is imported inside it: `feedd --help` and `--version` must not
 # pay for the pipeline, the state, the HTTP client and numpy.
-
-SYSTEM_CONFIG = Path("/etc/feedd/feedd.toml")
-LOCAL_CONFIG = Path("config/feedd.toml")
 
 app = typer.Typer(
     cls=CommandGroup,
@@ -56,21 +52,15 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
-        help="Config file. Default: $FEEDD_CONFIG, else /etc/feedd/feedd.toml, else ./config/feedd.toml.",
+        help="Config file. Default: $FEEDD_CONFIG, else the first of $CONFIGURATION_DIRECTORY/feedd.toml, "
+        "~/.config/feedd/feedd.toml, /etc/feedd/feedd.toml, ./config/feedd.toml.",
         show_default=False,
     ),
 ]
 
 
-def default_config_path() -> Path:
-    """$FEEDD_CONFIG, else the system config if it exists, else the repository's example."""
-    if env := os.environ.get("FEEDD_CONFIG"):
-        return Path(env)
-    return SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else LOCAL_CONFIG
-
-
 def _load(path: Path | None) -> Config:
-    return load_config(path or default_config_path())
+    return load_config(path or find_config())
 
 
 def _version(value: bool) -> None:
@@ -102,6 +92,27 @@ def main_options(
     # collector ran 6,000 young and 35 full collections a minute and took a fifth of the daemon's
     # CPU at 10,000 feeds (polls/s 634 -> 759 with these, peak RSS unchanged).
     gc.set_threshold(20_000, 20, 20)
+
+
+@app.command("init")
+def init_command(
+    path: Annotated[
+        Optional[Path],  # noqa: UP045 - typer reads the annotation at run time
+        typer.Argument(
+            help="Where to write it. Default: /etc/feedd/feedd.toml as root, else ~/.config/feedd/."
+        ),
+    ] = None,
+) -> None:
+    """Write a commented starter config (the shipped example) and say what to run next."""
+    from feedd.config import starter_path, write_starter
+
+    written = write_starter(path or starter_path())
+    out.print(
+        f"wrote {written}: edit its [[feeds]], then run  feedd check-config -c {written}  and  "
+        f"feedd run-once -c {written}",
+        highlight=False,
+        markup=False,
+    )
 
 
 @app.command("check-config")

@@ -18,9 +18,7 @@ if TYPE_CHECKING:
     from feedd.config.load import load_config, parse_config
     from feedd.config.model import (
         BasicAuthConfig,
-        BasicCredentials,
         ClusterConfig,
-        Config,
         DedupConfig,
         Duration,
         ExtractConfig,
@@ -32,18 +30,24 @@ if TYPE_CHECKING:
         parse_duration,
     )
     from feedd.config.redaction import redacted_url
+    from feedd.config.resolved import BasicCredentials, Config
+    from feedd.config.search import config_search_path, find_config, starter_path, write_starter
     from feedd.config.site_rules import SiteRules, load_site_rules, parse_site_rules
 
 _LAZY = {
     "MANIFEST": "feedd.config.filename",
     "redacted_url": "feedd.config.redaction",
+    "config_search_path": "feedd.config.search",
+    "find_config": "feedd.config.search",
+    "starter_path": "feedd.config.search",
+    "write_starter": "feedd.config.search",
     "config_schema": "feedd.config.checks",
     "effective_toml": "feedd.config.checks",
     "path_problems": "feedd.config.checks",
     "BasicAuthConfig": "feedd.config.model",
-    "BasicCredentials": "feedd.config.model",
+    "BasicCredentials": "feedd.config.resolved",
     "ClusterConfig": "feedd.config.model",
-    "Config": "feedd.config.model",
+    "Config": "feedd.config.resolved",
     "DedupConfig": "feedd.config.model",
     "Duration": "feedd.config.model",
     "ExtractConfig": "feedd.config.model",
@@ -89,6 +93,10 @@ __all__ = [
     "config_schema",
     "effective_toml",
     "path_problems",
+    "config_search_path",
+    "find_config",
+    "starter_path",
+    "write_starter",
 ]
 
 

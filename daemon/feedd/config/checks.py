@@ -11,8 +11,9 @@ from typing import Any
 
 import tomlkit
 
-from feedd.config.model import Config, ConfigDocument
+from feedd.config.model import ConfigDocument
 from feedd.config.redaction import MASK, redacted_url
+from feedd.config.resolved import Config
 
 
 def path_problems(config: Config) -> list[str]:

@@ -6,7 +6,8 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from feedd.config.model import BasicCredentials, Config, ConfigDocument, FeedConfig
+from feedd.config.model import ConfigDocument, FeedConfig
+from feedd.config.resolved import BasicCredentials, Config
 from feedd.config.site_rules import load_site_rules
 from feedd.config.toml_lines import line_of, validate_toml
 from feedd.errors import ConfigError
@@ -42,6 +43,7 @@ def parse_config(text: str, path: Path) -> Config:
         metrics=document.metrics,
         feeds=tuple(document.feeds),
         cluster=document.cluster,
+        state_directory=_state_directory(),
     )
     rules_file = config.extract.site_rules
     return replace(
@@ -49,6 +51,12 @@ def parse_config(text: str, path: Path) -> Config:
         site_rules=load_site_rules(config.resolve_path(rules_file) if rules_file else None),
         credentials=_read_credentials(config, text, path),
     )
+
+
+def _state_directory() -> Path | None:
+    """The first of systemd's $STATE_DIRECTORY (a colon-separated list), if it set one."""
+    first = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    return Path(first) if first else None
 
 
 def _read_credentials(config: Config, text: str, path: Path) -> dict[str, BasicCredentials]:

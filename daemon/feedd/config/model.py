@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -24,7 +22,6 @@ from pydantic import (
 from feedd.config.filename import check_filename_template
 from feedd.config.listen import ListenAddress, parse_listen
 from feedd.config.redaction import redacted_url
-from feedd.config.site_rules import SiteRules
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -351,48 +348,3 @@ class ConfigDocument(_Section):
     metrics: MetricsConfig = MetricsConfig()
     cluster: ClusterConfig = ClusterConfig()
     feeds: list[FeedConfig] = Field(min_length=1)
-
-
-@dataclass(frozen=True)
-class BasicCredentials:
-    """A feed's basic-auth user and password, read from where its config points."""
-
-    username: str
-    password: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class Config:
-    """A validated config with its paths resolved."""
-
-    path: Path
-    storage: StorageConfig
-    fetch: FetchConfig
-    extract: ExtractConfig
-    dedup: DedupConfig
-    schedule: ScheduleConfig
-    metrics: MetricsConfig
-    feeds: tuple[FeedConfig, ...]
-    cluster: ClusterConfig = ClusterConfig()
-    #: The shipped per-site extraction rules with the user's on top.
-    site_rules: SiteRules = field(default_factory=SiteRules)
-    #: Basic-auth credentials by feed URL, for feeds that have them.
-    credentials: dict[str, BasicCredentials] = field(default_factory=dict, repr=False)
-
-    @property
-    def active_feeds(self) -> tuple[FeedConfig, ...]:
-        """The feeds this instance polls: enabled, and in its [cluster] shard."""
-        return tuple(feed for feed in self.feeds if feed.enabled and self.cluster.owns(feed.url))
-
-    @property
-    def output_dir(self) -> Path:
-        return self.resolve_path(self.storage.output_dir)
-
-    @property
-    def database(self) -> Path:
-        return self.resolve_path(self.storage.database)
-
-    def resolve_path(self, value: str) -> Path:
-        """A path from the config, made absolute against the config file's folder."""
-        path = Path(value).expanduser()
-        return path if path.is_absolute() else (self.path.parent / path).resolve()
