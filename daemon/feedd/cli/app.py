@@ -224,6 +224,27 @@ def status_command(
             out.print(f"shared dedup index {where}: OK", highlight=False)
 
 
+@app.command("health")
+def health_command(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as one JSON object.")] = False,
+) -> None:
+    """Exit 0 when feedd is healthy, 1 when not (the state cannot be written, the shared index does
+    not answer, no successful poll for twice the interval, every feed failing), for container and
+    timer checks."""
+    from feedd.service import check_health
+
+    found = check_health(_load(config))
+    if as_json:
+        sys.stdout.write(json.dumps(found.as_dict()) + "\n")
+    elif found.healthy:
+        out.print(f"healthy: {found.feeds} feed(s), {found.feeds_in_error} in error", highlight=False)
+    else:
+        for problem in found.problems:
+            out.print(printable(f"unhealthy: {problem}"), highlight=False, markup=False)
+    raise typer.Exit(ExitCode.OK if found.healthy else ExitCode.FAILED)
+
+
 @app.command("import-opml")
 def import_opml_command(
     opml_file: Annotated[Path, typer.Argument(help="An OPML file exported by a feed reader.")],

@@ -17,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from feedd.config import Config, FeedConfig, load_config
 from feedd.errors import ConfigError
 from feedd.pipeline import FeedReport, Session, open_session
+from feedd.service.health import Health, check_health
 from feedd.service.liveness import Liveness, stall_limit
 from feedd.service.metrics import Metrics
 from feedd.service.notify import notify, watchdog_interval
@@ -52,6 +53,8 @@ class Daemon:
         self._liveness = Liveness(stall_limit(config.schedule.poll_timeout), time.monotonic())
         self._stalled = False
         self._metrics: Metrics | None = None
+        self._started = datetime.now(UTC)
+        self._last_success: datetime | None = None
         self._last_status = ""
         #: Feeds whose last poll failed, kept from the polls' reports (asking the state after
         #: every poll costs a scan of the feeds table).
@@ -67,8 +70,8 @@ class Daemon:
         listen = self.config.metrics.address
         if listen is not None:
             self._metrics = Metrics()
-            self._metrics.serve(listen.host, listen.port)
-            log.info("metrics on http://%s/metrics", listen)
+            self._metrics.serve(listen.host, listen.port, health=self.health)
+            log.info("metrics on http://%s/metrics, health on /healthz", listen)
         async with open_session(self.config) as session:
             self._session = session
             self._failing = session.state.feeds.failing()
@@ -106,6 +109,14 @@ class Daemon:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def health(self) -> Health:
+        """For /healthz: what the daemon knows, a fresh daemon counting from its start."""
+        return check_health(
+            self.config,
+            last_successful_poll=self._last_success or self._started,
+            feeds_in_error=len(self._failing & self._feeds.keys()),
+        )
 
     async def reload(self) -> None:
         """SIGHUP: apply a changed feed list and schedule; keep the old config if the new one is bad."""
@@ -215,6 +226,7 @@ class Daemon:
                 self._failing.add(url)
             else:
                 self._failing.discard(url)
+                self._last_success = datetime.now(UTC)
             delay = self._record(feed, report)
             self._status()
         except Exception:
