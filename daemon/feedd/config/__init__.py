@@ -14,6 +14,7 @@ from feedd.config.site_rule import SiteRule
 
 if TYPE_CHECKING:
     from feedd.config.checks import config_schema, effective_toml, path_problems
+    from feedd.config.edit import add_feed, remove_feed, replace_keeping_mode
     from feedd.config.filename import MANIFEST, check_filename_template, render_filename
     from feedd.config.load import load_config, parse_config
     from feedd.config.model import (
@@ -42,6 +43,9 @@ _LAZY = {
     "starter_path": "feedd.config.search",
     "write_starter": "feedd.config.search",
     "config_schema": "feedd.config.checks",
+    "add_feed": "feedd.config.edit",
+    "remove_feed": "feedd.config.edit",
+    "replace_keeping_mode": "feedd.config.edit",
     "effective_toml": "feedd.config.checks",
     "path_problems": "feedd.config.checks",
     "BasicAuthConfig": "feedd.config.model",
@@ -97,6 +101,9 @@ __all__ = [
     "find_config",
     "starter_path",
     "write_starter",
+    "add_feed",
+    "remove_feed",
+    "replace_keeping_mode",
 ]
 
 

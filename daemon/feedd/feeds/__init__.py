@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from feedd._lazy import lazy_exports
 from feedd.feeds.charset import charset_of, choose_encoding, decode_html
+from feedd.feeds.discover import COMMON_PATHS, FeedLink, announced_feeds
 from feedd.feeds.filters import EntryFilter
 from feedd.feeds.parse import parse_feed
 from feedd.feeds.records import Entry, ParsedFeed
@@ -21,11 +22,14 @@ if TYPE_CHECKING:
 _LAZY = {name: "feedd.feeds.opml" for name in ("OpmlFeed", "add_to_config", "read_opml", "to_opml")}
 
 __all__ = [
+    "COMMON_PATHS",
     "Entry",
     "EntryFilter",
+    "FeedLink",
     "OpmlFeed",
     "ParsedFeed",
     "add_to_config",
+    "announced_feeds",
     "canonical_url",
     "charset_of",
     "choose_encoding",

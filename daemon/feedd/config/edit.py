@@ -1,0 +1,97 @@
+"""`feedd add` and `feedd remove`: the config edited in place (tomlkit: comments, order and
+layout kept), validated before it replaces the file, and written with the file's own mode and
+owner (a 0600 config holding headers stays 0600)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import tomlkit
+from tomlkit.items import AoT, Table
+
+from feedd.config.load import parse_config
+from feedd.config.resolved import Config
+from feedd.errors import ConfigError
+
+
+def add_feed(path: Path, url: str, *, name: str | None = None, tags: tuple[str, ...] = ()) -> Config:
+    """Append a [[feeds]] table for `url`; the config as it now reads."""
+    document = _read(path)
+    feeds = _feeds(document)
+    if any(str(feed.get("url")) == url for feed in feeds):
+        raise ConfigError(f"{path}: {url} is already in the config")
+    if len(feeds):
+        feeds[-1].add(tomlkit.nl())
+    table = tomlkit.table()
+    table["url"] = url
+    if name:
+        table["name"] = name
+    if tags:
+        table["tags"] = list(tags)
+    feeds.append(table)
+    return _write(path, document)
+
+
+def remove_feed(path: Path, url_or_name: str) -> tuple[str, Config]:
+    """Remove the [[feeds]] table whose url or name is `url_or_name`; its URL, and the config."""
+    document = _read(path)
+    feeds = _feeds(document)
+    matches = [
+        index for index, feed in enumerate(feeds) if url_or_name in (feed.get("url"), feed.get("name"))
+    ]
+    if not matches:
+        raise ConfigError(f"{path}: no feed has the URL or name {url_or_name!r}")
+    if len(matches) > 1:
+        raise ConfigError(f"{path}: {len(matches)} feeds are named {url_or_name!r}: give the URL")
+    url = str(feeds[matches[0]]["url"])
+    del feeds[matches[0]]
+    return url, _write(path, document)
+
+
+def _read(path: Path) -> tomlkit.TOMLDocument:
+    try:
+        return tomlkit.parse(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from None
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _feeds(document: tomlkit.TOMLDocument) -> AoT:
+    feeds = document.get("feeds")
+    if feeds is None:
+        feeds = tomlkit.aot()
+        document.append("feeds", feeds)
+    if not isinstance(feeds, AoT) or not all(isinstance(feed, Table) for feed in feeds):
+        raise ConfigError("the config's feeds are not written as [[feeds]] tables: edit it by hand")
+    return feeds
+
+
+def _write(path: Path, document: tomlkit.TOMLDocument) -> Config:
+    text = tomlkit.dumps(document)
+    config = parse_config(text, path)  # a ConfigError leaves the file untouched
+    replace_keeping_mode(path, text)
+    return config
+
+
+def replace_keeping_mode(path: Path, text: str) -> None:
+    """Write `text` over `path` atomically, with `path`'s mode and (when allowed) owner."""
+    stat = path.stat()
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.st_mode & 0o7777)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, stat.st_mode & 0o7777)  # the umask may have narrowed it
+        if hasattr(os, "chown"):
+            try:
+                os.chown(temp, stat.st_uid, stat.st_gid)
+            except PermissionError:
+                pass  # not root: the file stays ours, as it was ours to write
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
