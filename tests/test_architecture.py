@@ -144,7 +144,7 @@ def test_extraction_workers_stay_light() -> None:
     assert _run(probe) == "[]"
     # The probe sees them where they are imported.
     seen = _run(probe.replace("feedd.pipeline.worker", "feedd.dedup.shared"))
-    assert seen == "['cssselect', 'datasketch', 'pydantic', 'redis']"
+    assert seen == "['datasketch', 'pydantic', 'redis']"
 
 
 def _run(code: str) -> str:

@@ -13,13 +13,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 from rich.markup import escape
 
 import feedd
+from feedd.cli import feed_commands
 from feedd.cli.exits import CommandGroup, ExitCode
 from feedd.cli.logs import configure as configure_logging
+from feedd.cli.options import ConfigOption, load
 from feedd.cli.views import (
     ProgressView,
     drops_listing,
@@ -34,8 +35,7 @@ from feedd.cli.views import (
     status_listing,
     summary_record,
 )
-from feedd.config import Config, find_config, load_config
-from feedd.errors import ConfigError, FetchError, NotFoundError
+from feedd.errors import ConfigError, NotFoundError
 
 # The library behind each command is imported inside it: `feedd --help` and `--version` must not
 # pay for the pipeline, the state, the HTTP client and numpy.
@@ -47,21 +47,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-ConfigOption = Annotated[
-    Optional[Path],  # noqa: UP045 - typer reads the annotation at run time
-    typer.Option(
-        "--config",
-        "-c",
-        help="Config file. Default: $FEEDD_CONFIG, else the first of $CONFIGURATION_DIRECTORY/feedd.toml, "
-        "~/.config/feedd/feedd.toml, /etc/feedd/feedd.toml, ./config/feedd.toml.",
-        show_default=False,
-    ),
-]
-
-
-def _load(path: Path | None) -> Config:
-    return load_config(path or find_config())
 
 
 def _version(value: bool) -> None:
@@ -132,7 +117,7 @@ def check_config(
     if schema:
         sys.stdout.write(config_schema() + "\n")
         return
-    loaded = _load(config)
+    loaded = load(config)
     if problems := path_problems(loaded):
         raise ConfigError("\n".join(problems))
     if dump:
@@ -152,7 +137,7 @@ def run_once_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
     """Poll every feed once, save new articles, print a summary."""
-    loaded = _load(config)
+    loaded = load(config)
     from feedd.pipeline import run_once
 
     with ProgressView(len(loaded.feeds)) as view:
@@ -167,7 +152,7 @@ def run_once_command(
 @app.command("run")
 def run_command(config: ConfigOption = None) -> None:
     """Keep polling every feed on its own schedule until SIGTERM; SIGHUP reloads the config."""
-    loaded = _load(config)
+    loaded = load(config)
     # The daemon's log is its record: feedd's INFO lines (polls, saves) unless told otherwise.
     feedd_logger = logging.getLogger("feedd")
     if feedd_logger.level > logging.INFO:
@@ -190,7 +175,7 @@ def status_command(
 ) -> None:
     """Per feed: the last poll and its result, the next poll and why, entries saved and dropped;
     per host, while feedd runs: requests queued and when the host may next be asked."""
-    loaded = _load(config)
+    loaded = load(config)
     from feedd.state import feed_statuses, host_queues
 
     queues = host_queues(loaded)
@@ -235,7 +220,7 @@ def health_command(
     timer checks."""
     from feedd.service import check_health
 
-    found = check_health(_load(config))
+    found = check_health(load(config))
     if as_json:
         sys.stdout.write(json.dumps(found.as_dict()) + "\n")
     elif found.healthy:
@@ -246,107 +231,10 @@ def health_command(
     raise typer.Exit(ExitCode.OK if found.healthy else ExitCode.FAILED)
 
 
-@app.command("add")
-def add_command(
-    url: Annotated[str, typer.Argument(help="A feed's URL, or a site's page to find its feeds on.")],
-    config: ConfigOption = None,
-    name: Annotated[
-        Optional[str],  # noqa: UP045 - typer reads the annotation at run time
-        typer.Option("--name", help="The feed's name in logs and status."),
-    ] = None,
-    tags: Annotated[
-        Optional[list[str]],  # noqa: UP045 - typer reads the annotation at run time
-        typer.Option("--tag", help="A tag for its documents (repeatable)."),
-    ] = None,
-    as_is: Annotated[bool, typer.Option("--as-is", help="Add the URL without fetching it.")] = False,
-) -> None:
-    """Add a feed to the config (comments and layout kept). A site's page is searched for its
-    feeds; with several, feedd asks which (on a terminal) or lists them."""
-    import asyncio
-
-    from feedd.config import add_feed
-    from feedd.pipeline import discover_feeds
-
-    loaded = _load(config)
-    chosen = url
-    if not as_is:
-        try:
-            found = asyncio.run(discover_feeds(loaded, url))
-        except FetchError as exc:
-            raise ConfigError(f"cannot fetch {url}: {exc.reason}") from None
-        if not found:
-            raise ConfigError(
-                f"{url} is not a feed, and its page announces none (add it anyway with --as-is)"
-            )
-        if len(found) == 1:
-            chosen, title = found[0].url, found[0].title
-        else:
-            listed = "\n".join(
-                f"  {n}. {feed.url}" + (f" ({feed.title})" if feed.title else "")
-                for n, feed in enumerate(found, 1)
-            )
-            if not sys.stdin.isatty():
-                raise ConfigError(f"{url} has {len(found)} feeds; add one of them:\n{printable(listed)}")
-            out.print(printable(f"{url} has {len(found)} feeds:\n{listed}"), highlight=False, markup=False)
-            pick = typer.prompt("which one", type=click.IntRange(1, len(found)), default=1)
-            chosen, title = found[pick - 1].url, found[pick - 1].title
-        name = name or title
-    add_feed(loaded.path, chosen, name=name, tags=tuple(tags or ()))
-    out.print(
-        printable(
-            f"added {chosen}" + (f" ({name})" if name else "") + f" to {loaded.path}; "
-            "a running feedd picks it up on reload (systemctl reload feedd, or SIGHUP)"
-        ),
-        highlight=False,
-        markup=False,
-    )
-
-
-@app.command("remove")
-def remove_command(
-    feed: Annotated[str, typer.Argument(help="The feed's URL or name.")],
-    config: ConfigOption = None,
-) -> None:
-    """Remove a feed from the config (comments and layout kept); its documents stay."""
-    from feedd.config import remove_feed
-
-    loaded = _load(config)
-    url, _ = remove_feed(loaded.path, feed)
-    out.print(printable(f"removed {url} from {loaded.path}"), highlight=False, markup=False)
-
-
-@app.command("import-opml")
-def import_opml_command(
-    opml_file: Annotated[Path, typer.Argument(help="An OPML file exported by a feed reader.")],
-    config: ConfigOption = None,
-) -> None:
-    """Add the feeds of an OPML file to the config (those it does not list yet)."""
-    loaded = _load(config)
-    from feedd.feeds import add_to_config, read_opml
-
-    added = add_to_config(loaded.path, read_opml(opml_file))
-    for feed in added:
-        out.print(
-            printable(f"added {feed.url}" + (f" ({feed.title})" if feed.title else "")),
-            highlight=False,
-            markup=False,
-        )
-    out.print(f"{len(added)} feed(s) added to {loaded.path}", highlight=False, markup=False)
-
-
-@app.command("export-opml")
-def export_opml_command(
-    config: ConfigOption = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here, not to stdout.")] = None,
-) -> None:
-    """Write the config's feeds as OPML, for other feed readers."""
-    from feedd.feeds import to_opml
-
-    document = to_opml(_load(config))
-    if output is None:
-        sys.stdout.write(document)
-    else:
-        output.write_text(document, encoding="utf-8")
+app.command("add")(feed_commands.add_command)
+app.command("remove")(feed_commands.remove_command)
+app.command("import-opml")(feed_commands.import_opml_command)
+app.command("export-opml")(feed_commands.export_opml_command)
 
 
 @app.command("dups")
@@ -364,7 +252,7 @@ def dups_command(
 ) -> None:
     """List the most recent duplicates dropped, newest first (or, with --extends, the documents
     kept that extend saved ones: skip the saved ones to keep only the fullest version)."""
-    loaded = _load(config)
+    loaded = load(config)
     from feedd.state import recent_drops, recent_extensions
 
     if extends:
@@ -400,7 +288,7 @@ def explain_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Say why a document was kept or dropped."""
-    loaded = _load(config)
+    loaded = load(config)
     from feedd.state import explain
 
     explanation = explain(loaded, ident)

@@ -1,0 +1,112 @@
+"""The commands that edit the feed list: add, remove, import-opml, export-opml."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+
+from feedd.cli.options import ConfigOption, load
+from feedd.cli.views import out, printable
+from feedd.errors import ConfigError, FetchError
+
+
+def add_command(
+    url: Annotated[str, typer.Argument(help="A feed's URL, or a site's page to find its feeds on.")],
+    config: ConfigOption = None,
+    name: Annotated[
+        Optional[str],  # noqa: UP045 - typer reads the annotation at run time
+        typer.Option("--name", help="The feed's name in logs and status."),
+    ] = None,
+    tags: Annotated[
+        Optional[list[str]],  # noqa: UP045 - typer reads the annotation at run time
+        typer.Option("--tag", help="A tag for its documents (repeatable)."),
+    ] = None,
+    as_is: Annotated[bool, typer.Option("--as-is", help="Add the URL without fetching it.")] = False,
+) -> None:
+    """Add a feed to the config (comments and layout kept). A site's page is searched for its
+    feeds; with several, feedd asks which (on a terminal) or lists them."""
+    from feedd.config import add_feed
+    from feedd.pipeline import discover_feeds
+
+    loaded = load(config)
+    chosen = url
+    if not as_is:
+        try:
+            found = asyncio.run(discover_feeds(loaded, url))
+        except FetchError as exc:
+            raise ConfigError(f"cannot fetch {url}: {exc.reason}") from None
+        if not found:
+            raise ConfigError(
+                f"{url} is not a feed, and its page announces none (add it anyway with --as-is)"
+            )
+        if len(found) == 1:
+            chosen, title = found[0].url, found[0].title
+        else:
+            listed = "\n".join(
+                f"  {n}. {feed.url}" + (f" ({feed.title})" if feed.title else "")
+                for n, feed in enumerate(found, 1)
+            )
+            if not sys.stdin.isatty():
+                raise ConfigError(f"{url} has {len(found)} feeds; add one of them:\n{printable(listed)}")
+            out.print(printable(f"{url} has {len(found)} feeds:\n{listed}"), highlight=False, markup=False)
+            pick = typer.prompt("which one", type=click.IntRange(1, len(found)), default=1)
+            chosen, title = found[pick - 1].url, found[pick - 1].title
+        name = name or title
+    add_feed(loaded.path, chosen, name=name, tags=tuple(tags or ()))
+    out.print(
+        printable(
+            f"added {chosen}" + (f" ({name})" if name else "") + f" to {loaded.path}; "
+            "a running feedd picks it up on reload (systemctl reload feedd, or SIGHUP)"
+        ),
+        highlight=False,
+        markup=False,
+    )
+
+
+def remove_command(
+    feed: Annotated[str, typer.Argument(help="The feed's URL or name.")],
+    config: ConfigOption = None,
+) -> None:
+    """Remove a feed from the config (comments and layout kept); its documents stay."""
+    from feedd.config import remove_feed
+
+    loaded = load(config)
+    url, _ = remove_feed(loaded.path, feed)
+    out.print(printable(f"removed {url} from {loaded.path}"), highlight=False, markup=False)
+
+
+def import_opml_command(
+    opml_file: Annotated[Path, typer.Argument(help="An OPML file exported by a feed reader.")],
+    config: ConfigOption = None,
+) -> None:
+    """Add the feeds of an OPML file to the config (those it does not list yet)."""
+    loaded = load(config)
+    from feedd.feeds import add_to_config, read_opml
+
+    added = add_to_config(loaded.path, read_opml(opml_file))
+    for feed in added:
+        out.print(
+            printable(f"added {feed.url}" + (f" ({feed.title})" if feed.title else "")),
+            highlight=False,
+            markup=False,
+        )
+    out.print(f"{len(added)} feed(s) added to {loaded.path}", highlight=False, markup=False)
+
+
+def export_opml_command(
+    config: ConfigOption = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here, not to stdout.")] = None,
+) -> None:
+    """Write the config's feeds as OPML, for other feed readers."""
+    from feedd.feeds import to_opml
+
+    document = to_opml(load(config))
+    if output is None:
+        sys.stdout.write(document)
+    else:
+        output.write_text(document, encoding="utf-8")
