@@ -131,7 +131,9 @@ def _imported_libraries() -> set[str]:
 
 
 def _declared() -> dict[str, Requirement]:
-    requirements = (Requirement(text) for text in PYPROJECT["project"]["dependencies"])
+    # The base install and the extras feedd's own code uses (redis: the shared index).
+    texts = [*PYPROJECT["project"]["dependencies"], *PYPROJECT["project"]["optional-dependencies"]["redis"]]
+    requirements = (Requirement(text) for text in texts)
     return {canonicalize_name(requirement.name): requirement for requirement in requirements}
 
 

@@ -44,7 +44,7 @@ app = typer.Typer(
     cls=CommandGroup,
     help="feedd keeps a clean, deduplicated plain-text corpus of the news from RSS/Atom feeds.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -198,9 +198,9 @@ def status_command(
     if queues:
         show(hosts_listing(queues))
     if loaded.dedup.shared:
-        from feedd.dedup import check_reachable, redacted  # loads redis: only where one is configured
+        from feedd.dedup import redacted, shared_index_problem
 
-        problem = check_reachable(loaded.dedup.shared)
+        problem = shared_index_problem(loaded.dedup.shared)
         where = escape(redacted(loaded.dedup.shared))
         if problem:
             out.print(

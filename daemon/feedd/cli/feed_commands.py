@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 
 from feedd.cli.options import ConfigOption, load
@@ -54,7 +53,9 @@ def add_command(
             if not sys.stdin.isatty():
                 raise ConfigError(f"{url} has {len(found)} feeds; add one of them:\n{printable(listed)}")
             out.print(printable(f"{url} has {len(found)} feeds:\n{listed}"), highlight=False, markup=False)
-            pick = typer.prompt("which one", type=click.IntRange(1, len(found)), default=1)
+            pick = typer.prompt("which one (number)", type=int, default=1)
+            if not 1 <= pick <= len(found):
+                raise ConfigError(f"no feed {pick}: choose 1 to {len(found)}")
             chosen, title = found[pick - 1].url, found[pick - 1].title
         name = name or title
     add_feed(loaded.path, chosen, name=name, tags=tuple(tags or ()))

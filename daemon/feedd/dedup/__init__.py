@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from feedd._lazy import lazy_exports
-from feedd.dedup.backend import DedupBackend, open_backend
+from feedd.dedup.backend import DedupBackend, open_backend, shared_index_problem
 from feedd.dedup.exact import Deduplicator, DuplicateDetector, ExactDetector, SavedDocuments
 from feedd.dedup.fingerprint import Fingerprint, Fingerprinter, FingerprintRecord, NearParams
 from feedd.dedup.records import (
@@ -86,6 +86,7 @@ __all__ = [
     "compare",
     "normalise_text",
     "open_backend",
+    "shared_index_problem",
     # loaded on first use
     "LocalIndex",
     "NearIndex",

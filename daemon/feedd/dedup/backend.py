@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from feedd.dedup.exact import SavedDocuments
 from feedd.dedup.fingerprint import Fingerprinter
 from feedd.dedup.records import Candidate, Verdict
+from feedd.errors import ConfigError
 
 if TYPE_CHECKING:
     from feedd.config import DedupConfig
@@ -49,8 +50,12 @@ def open_backend(
 
     thresholds = Thresholds.of(config)
     if config.shared:
-        from feedd.dedup.shared import SharedIndex
-
+        try:
+            from feedd.dedup.shared import SharedIndex
+        except ModuleNotFoundError as exc:
+            if exc.name != "redis":
+                raise
+            raise ConfigError(f"dedup.backend: {_NO_REDIS}") from None
         return SharedIndex(
             config.shared, thresholds, saved=saved, owner=instance_id, namespace=config.namespace
         )
@@ -58,3 +63,18 @@ def open_backend(
 
     near = fingerprints if config.near_duplicates else None
     return LocalIndex(saved, near, thresholds, window=timedelta(seconds=config.window))
+
+
+#: Why a Redis backend cannot be used where the client library is missing (an optional extra).
+_NO_REDIS = "a Redis URL needs the redis client, which this install lacks: pip install 'feedd[redis]'"
+
+
+def shared_index_problem(url: str) -> str | None:
+    """Why the shared index at `url` cannot be used now, or None when it answers."""
+    try:
+        from feedd.dedup.shared import check_reachable
+    except ModuleNotFoundError as exc:
+        if exc.name != "redis":
+            raise
+        return _NO_REDIS
+    return check_reachable(url)

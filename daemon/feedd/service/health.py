@@ -61,9 +61,9 @@ def check_health(
         problems.append(f"every feed's last poll failed ({feeds_in_error} of {feeds})")
     shared = None
     if url := config.dedup.shared:
-        from feedd.dedup import check_reachable
+        from feedd.dedup import shared_index_problem
 
-        why = check_reachable(url)
+        why = shared_index_problem(url)
         shared = "ok" if why is None else why
         if why is not None:
             problems.append(f"shared dedup index does not answer: {why}")
