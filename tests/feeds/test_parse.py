@@ -351,6 +351,10 @@ def test_feedparser_suite_through_the_parse_stage() -> None:
                 held = False
         if held:
             counts["expect held"] += 1
+        elif "relative to document URI" in expect.group(1):
+            # feedd gives feedparser no document URI (it would resolve GUIDs against it) and
+            # resolves entry links against the feed's URL itself.
+            counts["known deviation"] += 1
         elif name in _SUITE_DEVIATIONS or set(headers) - {"content-type"}:
             # Content-Location, Content-Language, ETag...: feedd bases links on the final URL of
             # the fetch (RFC 7231 dropped Content-Location as a base) and keeps validators itself.
@@ -367,9 +371,11 @@ def test_feedparser_suite_through_the_parse_stage() -> None:
             continue
         counts["parsed"] += 1
         if not name.endswith(".json"):
-            assert len(feed.entries) == expected, name
+            # Every entry is yielded, or reported as an exact repeat of an earlier one.
+            repeats = sum(int(w.split()[0]) for w in feed.warnings if "repeating an earlier entry" in w)
+            assert len(feed.entries) + repeats == expected, name
     assert not broken, "\n".join(broken)
-    assert counts["expect held"] >= 2030
+    assert counts["expect held"] >= 1990  # 2,031 before 38 "relative to document URI" ones moved
     assert counts["parsed"] >= 900
     print("feedparser suite:", ", ".join(f"{n} {what}" for what, n in counts.items()))
     example = parse_feed((root / "json" / "example.json").read_bytes(), {}, "http://example.org/feed")
@@ -383,6 +389,9 @@ def _has_something(entry: dict, url: str) -> bool:
     from feedd.feeds import is_web_url
 
     link = entry.get("link")
+    if link and entry.get("guidislink") and link == entry.get("id"):
+        # A permalink GUID copied into `link`: a link only when it is a URL as written.
+        link = link if is_web_url(link) else None
     return bool(
         (link and is_web_url(urljoin(url, link)))
         or (entry.get("title") or "").strip()

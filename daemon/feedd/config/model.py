@@ -282,6 +282,9 @@ class FeedConfig(_Section):
     #: matching none of them are skipped too.
     include: list[str] = []
     exclude: list[str] = []
+    #: Entries one poll takes from this feed: the newest, by date (undated ones in document
+    #: order); the rest are skipped with a warning. The largest real feed in the test data has 300.
+    max_entries: int = Field(default=500, ge=1, le=100_000)
 
     @field_validator("url")
     @classmethod

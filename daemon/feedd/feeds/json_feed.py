@@ -9,11 +9,11 @@ from urllib.parse import urljoin
 
 from feedd.errors import FeedParseError
 from feedd.feeds.identity import feed_from_items
-from feedd.feeds.records import FeedItem, ParsedFeed, collapse_space
+from feedd.feeds.records import FeedItem, ParsedFeed, collapse_space, without_controls
 from feedd.feeds.urls import is_web_url
 
 
-def parse_json_feed(content: bytes, feed_url: str) -> ParsedFeed:
+def parse_json_feed(content: bytes, feed_url: str, *, max_entries: int | None = None) -> ParsedFeed:
     """A JSON Feed fetched from `feed_url` (its final URL, for relative links)."""
     try:
         data = json.loads(content.decode("utf-8-sig"))
@@ -34,7 +34,9 @@ def parse_json_feed(content: bytes, feed_url: str) -> ParsedFeed:
             warnings.append("an item that is not a JSON object was skipped")
             continue
         items.append(_item_from_json(raw, feed_url))
-    return feed_from_items(collapse_space(_text(data.get("title"))) or None, items, warnings)
+    return feed_from_items(
+        collapse_space(data.get("title")) or None, items, warnings, max_entries=max_entries
+    )
 
 
 def _item_from_json(raw: dict[str, object], feed_url: str) -> FeedItem:
@@ -43,34 +45,29 @@ def _item_from_json(raw: dict[str, object], feed_url: str) -> FeedItem:
         candidate = raw.get(field)
         if isinstance(candidate, str) and candidate.strip():
             try:
-                absolute = urljoin(feed_url, candidate.strip())
+                absolute = urljoin(feed_url, without_controls(candidate).strip())
             except ValueError:
                 continue
             if is_web_url(absolute):
                 link = absolute
                 break
-    content = _text(raw.get("content_html"))
-    if not content and (plain := _text(raw.get("content_text"))):
+    content = without_controls(raw.get("content_html"))
+    if not content and (plain := without_controls(raw.get("content_text"))):
         content = "".join(f"<p>{html.escape(part)}</p>" for part in plain.split("\n\n") if part.strip())
     people = raw.get("authors")
     authors = people if isinstance(people, list) else [raw.get("author")]
-    author = next(
-        (_text(a.get("name")) for a in authors if isinstance(a, dict) and _text(a.get("name"))), None
-    )
+    names = (collapse_space(a.get("name")) for a in authors if isinstance(a, dict))
+    author = next((name for name in names if name), None)
     guid = raw.get("id")
     return FeedItem(
         guid=collapse_space(str(guid)) or None if isinstance(guid, str | int) else None,
         link=link,
-        title=collapse_space(_text(raw.get("title"))),
-        summary=_text(raw.get("summary")),
+        title=collapse_space(raw.get("title")),
+        summary=without_controls(raw.get("summary")),
         content=content,
         published=_iso_datetime(raw.get("date_published")) or _iso_datetime(raw.get("date_modified")),
         author=author,
     )
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _iso_datetime(value: object) -> datetime | None:

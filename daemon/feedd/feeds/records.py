@@ -47,6 +47,23 @@ class FeedItem:
     author: str | None
 
 
+#: C0 and C1 controls and DEL, but for tab and line feed: an ESC or CSI in a title is a terminal
+#: escape sequence waiting for `feedd explain`, and the document format has no use for either.
+_CONTROLS: dict[int, int | None] = dict.fromkeys(
+    [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
+)
+_CONTROLS[0x0D] = 0x0A
+
+
+def without_controls(value: object) -> str:
+    """A string without control characters (carriage returns become line feeds); anything but a
+    string is ""."""
+    if not isinstance(value, str):
+        return ""
+    return value.replace("\r\n", "\n").translate(_CONTROLS)
+
+
 def collapse_space(value: object) -> str:
-    """A string on one line, whitespace runs as single spaces; anything but a string is ""."""
-    return " ".join(value.split()) if isinstance(value, str) else ""
+    """A string on one line without control characters, whitespace runs as single spaces;
+    anything but a string is ""."""
+    return " ".join(without_controls(value).split())

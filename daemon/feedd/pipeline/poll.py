@@ -3,6 +3,7 @@ that is new (not settled before, not filtered out)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -89,10 +90,18 @@ class FeedPoller:
                 options=self._options_for(feed),
             )
             report.fetch_seconds = time.monotonic() - started
+            # In a thread: parsing is CPU-bound (seconds for a large feed) and would stall every
+            # other feed's requests and the watchdog on the loop.
             parsed = (
                 None
                 if response.not_modified
-                else parse_feed(response.content, response.headers, response.final_url)
+                else await asyncio.to_thread(
+                    parse_feed,
+                    response.content,
+                    response.headers,
+                    response.final_url,
+                    max_entries=feed.max_entries,
+                )
             )
         except (FetchError, FeedParseError) as exc:
             report.result = "failed"
