@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,9 +12,8 @@ from pathlib import Path
 
 from feedd.config import Config, FeedConfig, parse_config
 from feedd.errors import ConfigError, OpmlError
+from feedd.feeds.dtd import declares_dtd
 from feedd.feeds.urls import is_web_url
-
-_ENTITY_DECLARATION = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +28,8 @@ def read_opml(path: Path) -> list[OpmlFeed]:
         data = path.read_bytes()
     except OSError as exc:
         raise OpmlError(f"{path}: cannot read: {exc.strerror}") from None
-    if _ENTITY_DECLARATION.search(data[:65536]):
-        raise OpmlError(f"{path}: declares XML entities; refused")
+    if declares_dtd(data):
+        raise OpmlError(f"{path}: declares XML entities or other DTD declarations; refused")
     try:
         root = ElementTree.fromstring(data)
     except ElementTree.ParseError as exc:
@@ -49,7 +47,8 @@ def read_opml(path: Path) -> list[OpmlFeed]:
 
 def add_to_config(config_path: Path, feeds: list[OpmlFeed]) -> list[OpmlFeed]:
     """Append the feeds the config does not list yet as [[feeds]] tables (comments and layout
-    kept); return those added. The result is validated before the file is replaced."""
+    kept); return those added. The result is validated before the file is replaced, and the new
+    file keeps the old one's permissions and owner."""
     text = config_path.read_text(encoding="utf-8")
     known = {feed.fetch_url for feed in parse_config(text, config_path).feeds}
     added = [feed for feed in feeds if feed.url not in known]
@@ -66,10 +65,43 @@ def add_to_config(config_path: Path, feeds: list[OpmlFeed]) -> list[OpmlFeed]:
         parse_config(new_text, config_path)
     except ConfigError as exc:
         raise OpmlError(f"the imported feeds would make the config invalid: {exc}") from None
-    temp = config_path.with_name(f".{config_path.name}.{os.getpid()}.tmp")
-    temp.write_text(new_text, encoding="utf-8")
-    os.replace(temp, config_path)
+    _replace_keeping_mode(config_path, new_text)
     return added
+
+
+def _replace_keeping_mode(path: Path, text: str) -> None:
+    """Replace the file at once (a temporary file renamed over it), with its mode and owner: a
+    config holding credentials is often 0600, and must not come back world-readable. A symlink
+    stays one: its target is replaced."""
+    path = path.resolve()
+    old = path.stat()
+    mode = old.st_mode & 0o7777
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # Created with the old mode from the start, so it is never readable by more than the file was.
+    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode & 0o777)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            new = os.fstat(file.fileno())
+            if (new.st_uid, new.st_gid) != (old.st_uid, old.st_gid):
+                try:
+                    os.fchown(
+                        file.fileno(),
+                        -1 if new.st_uid == old.st_uid else old.st_uid,
+                        -1 if new.st_gid == old.st_gid else old.st_gid,
+                    )
+                except PermissionError:
+                    raise OpmlError(
+                        f"{path}: cannot keep its owner and group ({old.st_uid}:{old.st_gid}) in a "
+                        "rewritten copy; run import-opml as its owner, or edit it by hand"
+                    ) from None
+            os.fchmod(file.fileno(), mode)  # open() left out the bits the umask removes
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def to_opml(config: Config) -> str:
