@@ -91,3 +91,10 @@ def test_import_opml_through_a_symlink_replaces_the_target(tmp_path: Path) -> No
     add_to_config(link, [OpmlFeed("https://news.example/rss", "News")])
     assert link.is_symlink() and "https://news.example/rss" in config.read_text()
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
+
+
+def test_outline_titles_lose_their_control_characters(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.opml"
+    # C0 controls but tab and line feed are not XML; C1 ones and DEL are.
+    path.write_bytes(_BODY.replace(b"&a9;", "News\x9b2J\x7f&#10;today".encode()))
+    assert read_opml(path) == [OpmlFeed("https://news.example/rss", "News2J today")]

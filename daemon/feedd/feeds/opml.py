@@ -13,6 +13,7 @@ from pathlib import Path
 from feedd.config import Config, FeedConfig, parse_config
 from feedd.errors import ConfigError, OpmlError
 from feedd.feeds.dtd import declares_dtd
+from feedd.feeds.records import collapse_space
 from feedd.feeds.urls import is_web_url
 
 
@@ -40,7 +41,7 @@ def read_opml(path: Path) -> list[OpmlFeed]:
     for outline in root.iter("outline"):
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
         if url and is_web_url(url) and url not in feeds:
-            title = (outline.get("title") or outline.get("text") or "").strip() or None
+            title = collapse_space(outline.get("title") or outline.get("text")) or None
             feeds[url] = OpmlFeed(url, title)
     return list(feeds.values())
 
