@@ -87,3 +87,16 @@ def test_a_feed_url_is_added_and_a_page_without_feeds_is_refused(
     # The usual paths are tried when a page announces nothing: on this site, /feed.
     found = _feedd("add", server.add("/about", about), "-c", str(config))
     assert found.returncode == 2 and f"{feed} is already in the config" in found.stderr
+
+
+def test_remove_takes_the_url_as_feedd_shows_it_and_never_prints_secrets(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    secret = "https://reader:pw@example.org/private.xml?token=s3cret"
+    added = _feedd("add", secret, "-c", str(config), "--as-is")
+    assert added.returncode == 0 and "s3cret" not in added.stdout and "pw@" not in added.stdout
+    shown = "https://***@example.org/private.xml?token=***"
+    removed = _feedd("remove", shown, "-c", str(config))
+    assert removed.returncode == 0 and removed.stdout.startswith(f"removed {shown}")
+    assert "private.xml" not in config.read_text()
+    last = _feedd("remove", "First", "-c", str(config))
+    assert last.returncode == 2 and "last feed" in last.stderr

@@ -262,3 +262,17 @@ def test_evidence_recorded_before_issue_16_still_reads() -> None:
     evidence = Evidence.from_dict(old)
     assert evidence.measured == "saved" and evidence.saved_share is None and evidence.coverage is None
     assert "80% of the saved document's text" in evidence.summary()
+
+
+def test_a_restyled_copy_is_still_a_copy() -> None:
+    # A word changed in every ten (a copy edit, a restyle) leaves no stretch of text of its own:
+    # the scattered words outside the shared runs are not reporting, however many they add up to.
+    make = fingerprinter(PARAMS)
+    original = " ".join(story(60, paragraphs=40))  # 1,600 words
+    words = original.split(" ")
+    restyled = " ".join("altered" if n % 10 == 5 else word for n, word in enumerate(words))
+    thresholds = Thresholds(jaccard=0.5, containment=0.6, min_shingles=20, min_new_words=150)
+    verdict = decide(make.fingerprint(restyled), [_saved("original", make.fingerprint(original))], thresholds)
+    assert verdict.duplicate_of is not None
+    assert verdict.duplicate_of.evidence is not None and verdict.duplicate_of.evidence.coverage is not None
+    assert verdict.duplicate_of.evidence.coverage.own_words == 0

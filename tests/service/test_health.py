@@ -11,9 +11,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from conftest import LoopbackServer, article_page, rss, story, write_config
+from feedd.config import load_config
+from feedd.service import check_health
 
 
 def _health(config: Path) -> tuple[int, dict[str, object]]:
@@ -86,3 +89,11 @@ def test_the_daemon_answers_healthz_beside_metrics(server: LoopbackServer, tmp_p
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=30)
+
+
+def test_a_quiet_feed_polled_hourly_is_not_a_stalled_daemon(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, [{"url": "https://example.org/f.xml", "interval": "2h"}]))
+    now = datetime.now(UTC)
+    assert check_health(config, last_successful_poll=now - timedelta(minutes=40), feeds_in_error=0).healthy
+    stalled = check_health(config, last_successful_poll=now - timedelta(hours=25), feeds_in_error=0)
+    assert not stalled.healthy and "no feed polled successfully since" in stalled.problems[0]

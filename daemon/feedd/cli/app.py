@@ -216,8 +216,8 @@ def health_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as one JSON object.")] = False,
 ) -> None:
     """Exit 0 when feedd is healthy, 1 when not (the state cannot be written, the shared index does
-    not answer, no successful poll for twice the interval, every feed failing), for container and
-    timer checks."""
+    not answer, no successful poll for longer than max_interval, every feed failing), for container
+    and timer checks."""
     from feedd.service import check_health
 
     found = check_health(load(config))

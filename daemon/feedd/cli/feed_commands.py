@@ -11,6 +11,7 @@ import typer
 
 from feedd.cli.options import ConfigOption, load
 from feedd.cli.views import out, printable
+from feedd.config import redacted_url
 from feedd.errors import ConfigError, FetchError
 
 
@@ -61,7 +62,7 @@ def add_command(
     add_feed(loaded.path, chosen, name=name, tags=tuple(tags or ()))
     out.print(
         printable(
-            f"added {chosen}" + (f" ({name})" if name else "") + f" to {loaded.path}; "
+            f"added {redacted_url(chosen)}" + (f" ({name})" if name else "") + f" to {loaded.path}; "
             "a running feedd picks it up on reload (systemctl reload feedd, or SIGHUP)"
         ),
         highlight=False,
@@ -77,7 +78,7 @@ def remove_command(
     from feedd.config import remove_feed
 
     loaded = load(config)
-    url, _ = remove_feed(loaded.path, feed)
+    url = remove_feed(loaded.path, feed)
     out.print(printable(f"removed {url} from {loaded.path}"), highlight=False, markup=False)
 
 
@@ -92,7 +93,7 @@ def import_opml_command(
     added = add_to_config(loaded.path, read_opml(opml_file))
     for feed in added:
         out.print(
-            printable(f"added {feed.url}" + (f" ({feed.title})" if feed.title else "")),
+            printable(f"added {redacted_url(feed.url)}" + (f" ({feed.title})" if feed.title else "")),
             highlight=False,
             markup=False,
         )

@@ -26,7 +26,8 @@ _PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERRO
 
 def configure(verbose: int, as_json: bool, console: Console) -> None:
     """feedd's own records from WARNING (-v: INFO, -vv: DEBUG); other libraries' from WARNING,
-    and from DEBUG only at -vv, so that their chatter never drowns feedd's INFO lines."""
+    and from DEBUG only at -vv (httpx, a line per request, from WARNING always), so that their
+    chatter never drowns feedd's INFO lines."""
     handler: logging.Handler
     if as_json:
         handler = logging.StreamHandler(sys.stderr)

@@ -43,12 +43,14 @@ def _unwritable(folder: Path) -> str | None:
 
 def effective_toml(config: Config) -> str:
     """The config as feedd reads it, every default written out. Secrets are masked (feed URLs'
-    credentials, header values, the proxy's password): to read, not to load back."""
+    credentials, header values, the proxy's and Redis's passwords): to read, not to load back."""
     data: dict[str, Any] = {}
     for section in ("storage", "fetch", "extract", "dedup", "schedule", "metrics", "cluster"):
         data[section] = _plain(getattr(config, section).model_dump(mode="json", exclude_none=True))
     if proxy := data["fetch"].get("proxy"):
         data["fetch"]["proxy"] = redacted_url(proxy)
+    if "://" in (backend := data["dedup"].get("backend", "")):
+        data["dedup"]["backend"] = redacted_url(backend)
     feeds = []
     for feed in config.feeds:
         entry = _plain(feed.model_dump(mode="json", exclude_none=True))

@@ -11,6 +11,7 @@ import tomlkit
 from tomlkit.items import AoT, Table
 
 from feedd.config.load import parse_config
+from feedd.config.redaction import redacted_url
 from feedd.config.resolved import Config
 from feedd.errors import ConfigError
 
@@ -19,7 +20,7 @@ def add_feed(path: Path, url: str, *, name: str | None = None, tags: tuple[str, 
     """Append a [[feeds]] table for `url`; the config as it now reads."""
     document = _read(path)
     feeds = _feeds(document)
-    if any(str(feed.get("url")) == url for feed in feeds):
+    if any(redacted_url(str(feed.get("url"))) == redacted_url(url) for feed in feeds):
         raise ConfigError(f"{path}: {url} is already in the config")
     if len(feeds):
         feeds[-1].add(tomlkit.nl())
@@ -33,20 +34,26 @@ def add_feed(path: Path, url: str, *, name: str | None = None, tags: tuple[str, 
     return _write(path, document)
 
 
-def remove_feed(path: Path, url_or_name: str) -> tuple[str, Config]:
-    """Remove the [[feeds]] table whose url or name is `url_or_name`; its URL, and the config."""
+def remove_feed(path: Path, url_or_name: str) -> str:
+    """Remove the [[feeds]] table whose URL (as written, or as feedd shows it: secrets masked) or
+    name is `url_or_name`; its URL as feedd shows it."""
     document = _read(path)
     feeds = _feeds(document)
     matches = [
-        index for index, feed in enumerate(feeds) if url_or_name in (feed.get("url"), feed.get("name"))
+        index
+        for index, feed in enumerate(feeds)
+        if url_or_name in (feed.get("url"), redacted_url(str(feed.get("url"))), feed.get("name"))
     ]
     if not matches:
         raise ConfigError(f"{path}: no feed has the URL or name {url_or_name!r}")
     if len(matches) > 1:
         raise ConfigError(f"{path}: {len(matches)} feeds are named {url_or_name!r}: give the URL")
-    url = str(feeds[matches[0]]["url"])
+    url = redacted_url(str(feeds[matches[0]]["url"]))
     del feeds[matches[0]]
-    return url, _write(path, document)
+    if not feeds:
+        raise ConfigError(f"{path}: {url} is the config's last feed; a config needs at least one")
+    _write(path, document)
+    return url
 
 
 def _read(path: Path) -> tomlkit.TOMLDocument:

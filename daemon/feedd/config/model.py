@@ -325,7 +325,7 @@ class FeedConfig(_Section):
     def _keep_secrets_apart(self) -> FeedConfig:
         # From here on `url` names the feed everywhere (logs, state, manifest, status); the URL
         # as written, with whatever credentials it carries, is only for the fetcher.
-        object.__setattr__(self, "_fetch_url", self.url)
+        self._fetch_url = self.url  # a private attribute: not frozen, compared with the fields
         object.__setattr__(self, "url", redacted_url(self.url))
         return self
 

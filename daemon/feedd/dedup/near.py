@@ -65,7 +65,8 @@ MIN_CONTAINMENT_TO_VERIFY = 0.05
 class Thresholds:
     """When a verified candidate makes a duplicate."""
 
-    #: Shingle-set Jaccard at which two documents are the same text, whatever else is found.
+    #: Shingle-set Jaccard at which two documents are the same text (if the new one has fewer
+    #: than min_new_words of its own).
     jaccard: float
     #: Containment (shared shingles over the new document's) that makes a copy under "overlap".
     containment: float
@@ -228,10 +229,12 @@ class Verifier:
         if group[0].evidence is not None:
             words = self._new_words()
             share = weighted_share(words, bytearray(found.tobytes()), self._thresholds.verify.quote_weight)
-        else:
+            own = _own_words(found)
+        else:  # shingles, a set in no text order: each one not found counts
             share = round(float(found.mean()), 4) if len(found) else 0.0
+            own = int(len(found) - found.sum())
         holders = sorted((m for m in group if m.found.any()), key=lambda m: -m.share)
-        return Coverage(share, int(len(found) - found.sum()), tuple(m.doc_id for m in holders))
+        return Coverage(share, own, tuple(m.doc_id for m in holders))
 
     def _copied(self, group: list[Checked], coverage: Coverage) -> Checked | None:
         """The member of `group` the new document copies, when together they leave it nothing
@@ -252,6 +255,21 @@ class Verifier:
         if self._words is None:
             self._words = Words.of(self._fingerprint.text)
         return self._words
+
+
+#: Words outside every shared run count as the new document's own only in stretches this long:
+#: a word changed here and there between copied runs (a restyle, a copy edit) is not reporting.
+OWN_STRETCH_WORDS = 8
+
+
+def _own_words(found: np.ndarray) -> int:
+    """The words in stretches of at least OWN_STRETCH_WORDS outside every shared run."""
+    if not len(found):
+        return 0
+    padded = np.concatenate(([True], found, [True]))
+    edges = np.flatnonzero(padded[1:] != padded[:-1])  # starts and ends of uncovered stretches
+    lengths = edges[1::2] - edges[::2]
+    return int(lengths[lengths >= OWN_STRETCH_WORDS].sum())
 
 
 def decide(

@@ -30,7 +30,7 @@ async def discover_feeds(config: Config, url: str) -> list[FoundFeed]:
             parsed = parse_feed(page.content, page.headers, page.final_url)
         except FeedParseError:
             parsed = None
-        if parsed is not None and parsed.entries:
+        if parsed is not None and (parsed.entries or parsed.title):
             return [FoundFeed(page.final_url, parsed.title)]
         candidates = [link.url for link in announced_feeds(page.content, page.final_url)]
         found = [feed for candidate in candidates if (feed := await _feed_at(fetcher, candidate))]

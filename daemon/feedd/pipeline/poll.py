@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from feedd.config import BasicCredentials, FeedConfig
+from feedd.config import BasicCredentials, FeedConfig, redacted_url
 from feedd.errors import FeedParseError, FetchError, HTTPStatusError
 from feedd.feeds import Entry, EntryFilter, parse_feed
 from feedd.http import FEED_ACCEPT, Fetcher, Origin, RequestOptions
@@ -99,7 +99,9 @@ class FeedPoller:
                     parse_feed,
                     response.content,
                     response.headers,
-                    response.final_url,
+                    # The base of relative links, without the feed's own credentials: a
+                    # relative link would carry them into the manifest and the state.
+                    redacted_url(response.final_url),
                     max_entries=feed.max_entries,
                 )
             )

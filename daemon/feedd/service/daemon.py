@@ -105,6 +105,8 @@ class Daemon:
                 for task in self._polls:
                     task.cancel()
                 await asyncio.gather(*self._polls, return_exceptions=True)
+        if self._metrics is not None:
+            self._metrics.close()
         log.info("stopped")
 
     def stop(self) -> None:

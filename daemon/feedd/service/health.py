@@ -1,7 +1,7 @@
 """Is feedd healthy: `feedd health` (exit codes for container and timer checks) and the daemon's
 `/healthz` beside its metrics. Unhealthy when the state cannot be written, the shared index does
-not answer, no feed has been polled successfully for twice the schedule's interval, or every
-enabled feed's last poll failed."""
+not answer, no feed has been polled successfully for longer than any feed may wait between two
+polls ([schedule] max_interval, plus poll_timeout), or every enabled feed's last poll failed."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def check_health(
 ) -> Health:
     """The daemon passes what it knows in memory; `feedd health` reads the state (no lock)."""
     now = now or datetime.now(UTC)
-    problems = list(path_problems(config))
+    unwritable = path_problems(config)
+    problems = list(unwritable)
     feeds = len(config.active_feeds)
     if last_successful_poll is None or feeds_in_error is None:
         try:
@@ -51,7 +52,9 @@ def check_health(
         except StateError as exc:
             problems.append(str(exc))
             feeds_in_error = feeds_in_error or 0
-    stale_after = timedelta(seconds=2 * config.schedule.interval)
+    # A quiet feed is polled as seldom as max_interval (plan_next's bound): only a longer silence
+    # from every feed means polling has stopped.
+    stale_after = timedelta(seconds=config.schedule.max_interval + config.schedule.poll_timeout)
     if feeds and (last_successful_poll is None or now - last_successful_poll > stale_after):
         since = (
             f"since {last_successful_poll.isoformat(timespec='seconds')}" if last_successful_poll else "yet"
@@ -67,7 +70,7 @@ def check_health(
         shared = "ok" if why is None else why
         if why is not None:
             problems.append(f"shared dedup index does not answer: {why}")
-    writable = not any("storage." in problem for problem in problems)
+    writable = not unwritable
     return Health(
         healthy=not problems,
         problems=tuple(problems),
