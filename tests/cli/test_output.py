@@ -136,3 +136,11 @@ def test_explain_takes_a_file_name_or_a_seq_and_names_feeds_by_name(
         _feedd("explain", "nothing-like-it", "-c", str(config)), capture_output=True, text=True
     )
     assert missing.returncode == 3 and "no document or entry" in missing.stdout
+
+
+def test_a_failed_feed_is_reported_once(server: LoopbackServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, [{"url": server.url("/missing.xml"), "name": "Gone Daily"}])
+    ran = subprocess.run(_feedd("run-once", "-c", str(config)), capture_output=True, text=True)
+    assert ran.returncode == 1
+    assert (ran.stdout + ran.stderr).count("Gone Daily") == 1
+    assert "Gone Daily\tfeed failed: HTTP 404" in ran.stdout

@@ -110,7 +110,9 @@ class FeedPoller:
             report.error = exc.reason if isinstance(exc, FetchError) else str(exc)
             if isinstance(exc, HTTPStatusError) and exc.retry_after is not None:
                 report.advice["Retry-After"] = exc.retry_after
-            log.warning("feed %s failed: %s", feed.label, report.error)
+            # Said once, by whoever ran the poll: the pass's problems table, the daemon's line
+            # with the next poll.
+            log.debug("feed %s failed: %s", feed.label, report.error)
             self._state.feeds.record_poll(feed.url, result="failed", error=report.error)
             self._observer.feed_finished(report, 0)
             return polled
