@@ -105,7 +105,7 @@ def test_schema_1_state_is_upgraded(tmp_path: Path) -> None:
         db.execute("DROP TABLE hosts")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with _state(tmp_path) as state:
-        assert state.db.meta("schema_version") == "6"
+        assert state.db.meta("schema_version") == "7"
         assert state.hosts.current() == []
         match = DuplicateMatch(
             "0000000000000001", "near duplicate", jaccard=0.9, containment=1.0, evidence=EVIDENCE
@@ -119,3 +119,19 @@ def test_schema_1_state_is_upgraded(tmp_path: Path) -> None:
         state.documents.save(_doc(2), nearest=nearest)
         found = state.documents.find(_doc(2).doc_id)
         assert found is not None and found.nearest == nearest
+
+
+def test_a_state_from_before_redaction_moves_its_secret_urls_out(tmp_path: Path) -> None:
+    # Schema 6 kept a feed under its URL as written; schema 7 names it by the redacted URL.
+    secret = "https://reader:pw@example.org/feed.xml?token=s3cr3t"
+    shown = "https://***@example.org/feed.xml?token=***"
+    with State(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as state:
+        state.feeds.record_poll(secret, result="ok", etag='"v1"')
+        state.entries.record(secret, "guid-1", "https://reader:pw@example.org/story", "failed", None, "x")
+        state.db.connection.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    with State(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as state:
+        assert state.db.meta("schema_version") == "7"
+        assert state.feeds.state(shown).etag == '"v1"'  # its history follows the feed
+        assert state.entries.failed_attempts(shown)
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("db*"))
+    assert b"s3cr3t" not in stored and b"reader:pw" not in stored

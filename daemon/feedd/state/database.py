@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from feedd.config import redacted_url
 from feedd.errors import StateError, StateLockedError
 from feedd.state.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
@@ -39,6 +40,7 @@ class Database:
             # NORMAL: a commit survives a process crash but may be lost with power. Only the
             # seq-allocating commit must survive power loss too; see `transaction(durable=True)`.
             self._connection.execute("PRAGMA synchronous=NORMAL")
+            self._connection.create_function("feedd_redacted", 1, _redacted, deterministic=True)
             self._connection.executescript(SCHEMA)
             self._migrate()
         except sqlite3.Error as exc:
@@ -135,11 +137,18 @@ class Database:
             return
         if int(version) > SCHEMA_VERSION:
             raise StateError(f"{self.path} was written by a newer feedd (schema {version})")
+        if int(version) == SCHEMA_VERSION:
+            return
+        # A migration may move secrets out of rows (7): their old bytes must not stay behind in
+        # freed pages or the write-ahead log.
+        self.connection.execute("PRAGMA secure_delete=ON")
         for target in range(int(version) + 1, SCHEMA_VERSION + 1):
             with self.transaction() as db:
                 for statement in MIGRATIONS[target]:
                     db.execute(statement)
                 db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(target),))
+        self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.connection.execute("PRAGMA secure_delete=OFF")
 
 
 def stored_time(when: datetime) -> str:
@@ -161,3 +170,7 @@ def read_optional_time(text: str | None) -> datetime | None:
 
 def now_stored() -> str:
     return stored_time(datetime.now(UTC))
+
+
+def _redacted(url: str | None) -> str | None:
+    return None if url is None else redacted_url(url)

@@ -6,7 +6,7 @@ migration that raises SCHEMA_VERSION.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -123,4 +123,16 @@ MIGRATIONS: dict[int, list[str]] = {
     5: [],
     # The extensions table is new in 6 (likewise).
     6: [],
+    # Feeds are named by their URL with its secrets masked (feedd.config.redaction): rows kept
+    # under a URL as written move to that name, so that no secret stays in the state and a
+    # feed's history follows it. feedd_redacted is registered on the connection (Database).
+    7: [
+        "UPDATE OR REPLACE feeds SET url = feedd_redacted(url) WHERE url != feedd_redacted(url)",
+        "UPDATE OR REPLACE entries SET feed_url = feedd_redacted(feed_url)"
+        " WHERE feed_url != feedd_redacted(feed_url)",
+        "UPDATE entries SET link = feedd_redacted(link) WHERE link != feedd_redacted(link)",
+        "UPDATE documents SET feed_url = feedd_redacted(feed_url) WHERE feed_url != feedd_redacted(feed_url)",
+        "UPDATE OR REPLACE waiting SET feed_url = feedd_redacted(feed_url)"
+        " WHERE feed_url != feedd_redacted(feed_url)",
+    ],
 }
