@@ -48,10 +48,12 @@ def check_health(
     feeds = len(config.active_feeds)
     if last_successful_poll is None or feeds_in_error is None:
         try:
-            last_successful_poll, feeds_in_error = _from_state(config)
+            polled = _polled(config)
         except StateError as exc:
             problems.append(str(exc))
             feeds_in_error = feeds_in_error or 0
+        else:
+            last_successful_poll, feeds_in_error = polled.last_success, polled.in_error
     # A quiet feed is polled as seldom as max_interval (plan_next's bound): only a longer silence
     # from every feed means polling has stopped.
     stale_after = timedelta(seconds=config.schedule.max_interval + config.schedule.poll_timeout)
@@ -82,10 +84,17 @@ def check_health(
     )
 
 
-def _from_state(config: Config) -> tuple[datetime | None, int]:
+@dataclass(frozen=True, slots=True)
+class _Polled:
+    last_success: datetime | None
+    in_error: int
+
+
+def _polled(config: Config) -> _Polled:
+    """What the state says of the enabled feeds' polls (read without a lock)."""
     from feedd.state import feed_statuses
 
     active = {feed.url for feed in config.active_feeds}
     statuses = [status for status in feed_statuses(config) if status.url in active]
-    polled = [s.last_polled for s in statuses if s.last_polled and s.last_result in ("ok", "not_modified")]
-    return max(polled, default=None), sum(1 for s in statuses if s.consecutive_errors)
+    good = [s.last_polled for s in statuses if s.last_polled and s.last_result in ("ok", "not_modified")]
+    return _Polled(max(good, default=None), sum(1 for s in statuses if s.consecutive_errors))
