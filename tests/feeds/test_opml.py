@@ -74,3 +74,28 @@ def test_bad_opml_is_refused_without_touching_the_config(tmp_path: Path) -> None
         result = _feedd("import-opml", str(path), "-c", str(config))
         assert result.returncode == 2 and name in result.stderr
     assert config.read_text() == original
+
+
+def test_folders_become_tags_and_left_out_outlines_are_listed(tmp_path: Path) -> None:
+    config = tmp_path / "feedd.toml"
+    config.write_text('[[feeds]]\nurl = "https://example.org/rss"\n')
+    opml = tmp_path / "reader.opml"
+    opml.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><opml version="2.0"><head><title>mine</title></head><body>'
+        '<outline text="World"><outline text="DW" xmlUrl="https://rss.dw.com/world.xml"/>'
+        '<outline text="Africa"><outline text="F24" xmlUrl="feed://www.france24.com/en/africa/rss"/>'
+        "</outline></outline>"
+        '<outline text="A page" htmlUrl="https://example.org/"/>'
+        '<outline text="Gopher" xmlUrl="gopher://example.org/feed"/>'
+        "</body></opml>"
+    )
+    dry = _feedd("import-opml", str(opml), "-c", str(config), "--dry-run")
+    assert dry.returncode == 0 and "would add https://rss.dw.com/world.xml (DW) [World]" in dry.stdout
+    assert config.read_text() == '[[feeds]]\nurl = "https://example.org/rss"\n'
+    done = _feedd("import-opml", str(opml), "-c", str(config))
+    assert done.returncode == 0, done.stderr
+    assert "skipped gopher://example.org/feed: not an http(s) or feed:// URL" in done.stdout
+    assert "skipped https://example.org/: no feed URL (a web page only)" in done.stdout
+    text = config.read_text()
+    assert 'url = "http://www.france24.com/en/africa/rss"\nname = "F24"\ntags = ["World", "Africa"]' in text
+    assert 'url = "https://rss.dw.com/world.xml"\nname = "DW"\ntags = ["World"]' in text

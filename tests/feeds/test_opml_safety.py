@@ -49,7 +49,7 @@ def test_every_dtd_evasion_is_refused_at_once(document: bytes, tmp_path: Path) -
 def test_an_opml_file_naming_an_external_dtd_is_read(tmp_path: Path) -> None:
     path = tmp_path / "feeds.opml"
     path.write_bytes(b'<!DOCTYPE opml SYSTEM "opml.dtd">' + _BODY.replace(b"&a9;", b"News"))
-    assert read_opml(path) == [OpmlFeed("https://news.example/rss", "News")]
+    assert list(read_opml(path).feeds) == [OpmlFeed("https://news.example/rss", "News")]
 
 
 def _private_config(tmp_path: Path) -> Path:
@@ -97,4 +97,4 @@ def test_outline_titles_lose_their_control_characters(tmp_path: Path) -> None:
     path = tmp_path / "feeds.opml"
     # C0 controls but tab and line feed are not XML; C1 ones and DEL are.
     path.write_bytes(_BODY.replace(b"&a9;", "News\x9b2J\x7f&#10;today".encode()))
-    assert read_opml(path) == [OpmlFeed("https://news.example/rss", "News2J today")]
+    assert list(read_opml(path).feeds) == [OpmlFeed("https://news.example/rss", "News2J today")]

@@ -85,19 +85,31 @@ def remove_command(
 def import_opml_command(
     opml_file: Annotated[Path, typer.Argument(help="An OPML file exported by a feed reader.")],
     config: ConfigOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be added; change nothing.")
+    ] = False,
 ) -> None:
-    """Add the feeds of an OPML file to the config (those it does not list yet)."""
+    """Add the feeds of an OPML file to the config (those it does not list yet); its folders
+    become the feeds' tags, and outlines left out are listed with the reason."""
     loaded = load(config)
     from feedd.feeds import add_to_config, read_opml
 
-    added = add_to_config(loaded.path, read_opml(opml_file))
+    listed = read_opml(opml_file)
+    added = add_to_config(loaded.path, listed.feeds, dry_run=dry_run)
+    verb = "would add" if dry_run else "added"
     for feed in added:
-        out.print(
-            printable(f"added {redacted_url(feed.url)}" + (f" ({feed.title})" if feed.title else "")),
-            highlight=False,
-            markup=False,
-        )
-    out.print(f"{len(added)} feed(s) added to {loaded.path}", highlight=False, markup=False)
+        tags = f" [{', '.join(feed.tags)}]" if feed.tags else ""
+        title = f" ({feed.title})" if feed.title else ""
+        out.print(printable(f"{verb} {redacted_url(feed.url)}{title}{tags}"), highlight=False, markup=False)
+    for outline in listed.skipped:
+        what = outline.url or outline.title or "an outline"
+        out.print(printable(f"skipped {what}: {outline.reason}"), highlight=False, markup=False)
+    out.print(
+        f"{len(added)} feed(s) {'would be added' if dry_run else 'added'} to {loaded.path}"
+        + (f", {len(listed.skipped)} outline(s) skipped" if listed.skipped else ""),
+        highlight=False,
+        markup=False,
+    )
 
 
 def export_opml_command(

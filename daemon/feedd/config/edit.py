@@ -83,21 +83,34 @@ def _write(path: Path, document: tomlkit.TOMLDocument) -> Config:
 
 
 def replace_keeping_mode(path: Path, text: str) -> None:
-    """Write `text` over `path` atomically, with `path`'s mode and (when allowed) owner."""
-    stat = path.stat()
+    """Replace the file at once (a temporary file renamed over it), with its mode and owner: a
+    config holding credentials is often 0600, and must not come back world-readable. A symlink
+    stays one: its target is replaced."""
+    path = path.resolve()
+    old = path.stat()
+    mode = old.st_mode & 0o7777
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.st_mode & 0o7777)
+    # Created with the old mode from the start, so it is never readable by more than the file was.
+    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode & 0o777)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, stat.st_mode & 0o7777)  # the umask may have narrowed it
-        if hasattr(os, "chown"):
-            try:
-                os.chown(temp, stat.st_uid, stat.st_gid)
-            except PermissionError:
-                pass  # not root: the file stays ours, as it was ours to write
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            new = os.fstat(file.fileno())
+            if (new.st_uid, new.st_gid) != (old.st_uid, old.st_gid):
+                try:
+                    os.fchown(
+                        file.fileno(),
+                        -1 if new.st_uid == old.st_uid else old.st_uid,
+                        -1 if new.st_gid == old.st_gid else old.st_gid,
+                    )
+                except PermissionError:
+                    raise ConfigError(
+                        f"{path}: cannot keep its owner and group ({old.st_uid}:{old.st_gid}) in a "
+                        "rewritten copy; run feedd as its owner, or edit it by hand"
+                    ) from None
+            os.fchmod(file.fileno(), mode)  # open() left out the bits the umask removes
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)

@@ -17,9 +17,12 @@ from feedd.feeds.records import Entry, ParsedFeed
 from feedd.feeds.urls import canonical_url, document_id, is_web_url, registrable_domain
 
 if TYPE_CHECKING:
-    from feedd.feeds.opml import OpmlFeed, add_to_config, read_opml, to_opml
+    from feedd.feeds.opml import OpmlFeed, OpmlList, SkippedOutline, add_to_config, read_opml, to_opml
 
-_LAZY = {name: "feedd.feeds.opml" for name in ("OpmlFeed", "add_to_config", "read_opml", "to_opml")}
+_LAZY = {
+    name: "feedd.feeds.opml"
+    for name in ("OpmlFeed", "OpmlList", "SkippedOutline", "add_to_config", "read_opml", "to_opml")
+}
 
 __all__ = [
     "COMMON_PATHS",
@@ -27,7 +30,9 @@ __all__ = [
     "EntryFilter",
     "FeedLink",
     "OpmlFeed",
+    "OpmlList",
     "ParsedFeed",
+    "SkippedOutline",
     "add_to_config",
     "announced_feeds",
     "canonical_url",

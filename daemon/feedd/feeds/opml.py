@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
+import re
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
-from feedd.config import Config, FeedConfig, parse_config
+import listparser
+
+from feedd.config import Config, FeedConfig, parse_config, replace_keeping_mode
 from feedd.errors import ConfigError, OpmlError
 from feedd.feeds.dtd import declares_dtd
 from feedd.feeds.records import collapse_space
@@ -21,10 +24,30 @@ from feedd.feeds.urls import is_web_url
 class OpmlFeed:
     url: str
     title: str | None
+    #: The folders it sits in, outermost first: its tags once imported.
+    tags: tuple[str, ...] = ()
 
 
-def read_opml(path: Path) -> list[OpmlFeed]:
-    """Every outline with an http(s) xmlUrl, at any depth, in document order, once each."""
+@dataclass(frozen=True, slots=True)
+class SkippedOutline:
+    """An outline that is not imported, and why."""
+
+    title: str | None
+    url: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpmlList:
+    """What an OPML file holds: the feeds to import, and what was left out."""
+
+    feeds: tuple[OpmlFeed, ...]
+    skipped: tuple[SkippedOutline, ...]
+
+
+def read_opml(path: Path) -> OpmlList:
+    """Every outline with a feed URL (http, https, or feed://), at any depth, once each, in
+    document order; folders become tags. Parsed by listparser, after the DTD check feeds get."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -32,24 +55,47 @@ def read_opml(path: Path) -> list[OpmlFeed]:
     if declares_dtd(data):
         raise OpmlError(f"{path}: declares XML entities or other DTD declarations; refused")
     try:
-        root = ElementTree.fromstring(data)
+        root = ElementTree.fromstring(data)  # listparser reads broken XML leniently: refuse it first
+        text = _decoded(data)
     except ElementTree.ParseError as exc:
         raise OpmlError(f"{path}: not valid XML: {exc}") from None
-    if root.tag != "opml":
-        raise OpmlError(f"{path}: not an OPML document (root element <{root.tag}>)")
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise OpmlError(f"{path}: undecodable text: {exc}") from None
+    # Bytes of a document that says its encoding: never a URL (listparser fetches what looks like
+    # one), and never guessed (it reads undeclared bytes as Latin-1).
+    body = _DECLARATION.sub("", text, count=1)
+    parsed = listparser.parse(('<?xml version="1.0" encoding="utf-8"?>' + body).encode("utf-8"))
+    if parsed.bozo or not parsed.version.startswith("opml"):
+        raise OpmlError(f"{path}: not an OPML document")
     feeds: dict[str, OpmlFeed] = {}
-    for outline in root.iter("outline"):
-        url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
-        if url and is_web_url(url) and url not in feeds:
-            title = collapse_space(outline.get("title") or outline.get("text")) or None
-            feeds[url] = OpmlFeed(url, title)
-    return list(feeds.values())
+    # Outlines that are neither a feed nor a folder (a web page's bookmark): listparser drops them.
+    skipped = [
+        SkippedOutline(
+            _text(outline.get("title") or outline.get("text")),
+            _text(outline.get("htmlUrl")),
+            "no feed URL (a web page only)",
+        )
+        for outline in root.iter("outline")
+        if len(outline) == 0 and not (outline.get("xmlUrl") or outline.get("xmlurl"))
+    ]
+    for item in parsed.feeds:
+        title, written = _text(item.get("title")), _text(item.get("url")) or ""
+        url = _feed_scheme_resolved(written)
+        if not is_web_url(url):
+            skipped.append(SkippedOutline(title, written, "not an http(s) or feed:// URL"))
+        elif url in feeds:
+            skipped.append(SkippedOutline(title, written, "listed twice"))
+        else:
+            folders = dict.fromkeys(name for path in item.get("categories", []) for name in path if name)
+            feeds[url] = OpmlFeed(url, title, tuple(collapse_space(name) for name in folders))
+    return OpmlList(tuple(feeds.values()), tuple(skipped))
 
 
-def add_to_config(config_path: Path, feeds: list[OpmlFeed]) -> list[OpmlFeed]:
+def add_to_config(config_path: Path, feeds: Sequence[OpmlFeed], *, dry_run: bool = False) -> list[OpmlFeed]:
     """Append the feeds the config does not list yet as [[feeds]] tables (comments and layout
-    kept); return those added. The result is validated before the file is replaced, and the new
-    file keeps the old one's permissions and owner."""
+    kept; folders as tags); return those added (with `dry_run`, those that would be). The result
+    is validated before the file is replaced, and the new file keeps the old one's permissions
+    and owner."""
     text = config_path.read_text(encoding="utf-8")
     known = {feed.fetch_url for feed in parse_config(text, config_path).feeds}
     added = [feed for feed in feeds if feed.url not in known]
@@ -60,49 +106,41 @@ def add_to_config(config_path: Path, feeds: list[OpmlFeed]) -> list[OpmlFeed]:
         block = f"\n[[feeds]]\nurl = {json.dumps(feed.url)}\n"
         if feed.title:
             block += f"name = {json.dumps(feed.title, ensure_ascii=False)}\n"
+        if feed.tags:
+            block += f"tags = {json.dumps(list(feed.tags), ensure_ascii=False)}\n"
         blocks.append(block)
     new_text = text.rstrip("\n") + "\n" + "".join(blocks)
     try:
         parse_config(new_text, config_path)
     except ConfigError as exc:
         raise OpmlError(f"the imported feeds would make the config invalid: {exc}") from None
-    _replace_keeping_mode(config_path, new_text)
+    if not dry_run:
+        replace_keeping_mode(config_path, new_text)
     return added
 
 
-def _replace_keeping_mode(path: Path, text: str) -> None:
-    """Replace the file at once (a temporary file renamed over it), with its mode and owner: a
-    config holding credentials is often 0600, and must not come back world-readable. A symlink
-    stays one: its target is replaced."""
-    path = path.resolve()
-    old = path.stat()
-    mode = old.st_mode & 0o7777
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    # Created with the old mode from the start, so it is never readable by more than the file was.
-    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode & 0o777)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            new = os.fstat(file.fileno())
-            if (new.st_uid, new.st_gid) != (old.st_uid, old.st_gid):
-                try:
-                    os.fchown(
-                        file.fileno(),
-                        -1 if new.st_uid == old.st_uid else old.st_uid,
-                        -1 if new.st_gid == old.st_gid else old.st_gid,
-                    )
-                except PermissionError:
-                    raise OpmlError(
-                        f"{path}: cannot keep its owner and group ({old.st_uid}:{old.st_gid}) in a "
-                        "rewritten copy; run import-opml as its owner, or edit it by hand"
-                    ) from None
-            os.fchmod(file.fileno(), mode)  # open() left out the bits the umask removes
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _decoded(data: bytes) -> str:
+    """The document's text, in the encoding its XML declaration names (UTF-8 by default)."""
+    declared = re.match(
+        rb"""\s*<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""", data.lstrip(b"\xef\xbb\xbf")
+    )
+    encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    return data.decode(encoding).lstrip("\ufeff")
+
+
+def _text(value: object) -> str | None:
+    return (collapse_space(str(value)) or None) if value else None
+
+
+def _feed_scheme_resolved(url: str) -> str:
+    """feed://host/path is http://host/path; feed:https://... is the URL after the prefix."""
+    if url.lower().startswith("feed:"):
+        rest = url[5:]
+        return rest if rest.lower().startswith(("http://", "https://")) else "http:" + rest
+    return url
 
 
 def to_opml(config: Config) -> str:
