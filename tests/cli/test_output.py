@@ -144,3 +144,22 @@ def test_a_failed_feed_is_reported_once(server: LoopbackServer, tmp_path: Path) 
     assert ran.returncode == 1
     assert (ran.stdout + ran.stderr).count("Gone Daily") == 1
     assert "Gone Daily\tfeed failed: HTTP 404" in ran.stdout
+
+
+def test_a_web_page_configured_as_a_feed_names_the_feeds_it_announces(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    feed = server.add(
+        "/news/rss.xml",
+        rss([{"title": "x", "link": server.url("/x")}]),
+        headers={"Content-Type": "application/rss+xml"},
+    )
+    page = server.add(
+        "/",
+        f'<html><head><link rel="alternate" type="application/rss+xml" href="{feed}"></head>'
+        "<body>Hi</body></html>",
+    )
+    config = write_config(tmp_path, [{"url": page, "name": "Homepage"}])
+    ran = subprocess.run(_feedd("run-once", "-c", str(config)), capture_output=True, text=True)
+    assert ran.returncode == 1
+    assert f"the page announces {feed}: use one as the feed (feedd add URL)" in ran.stdout

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from feedd.config import BasicCredentials, FeedConfig, redacted_url
 from feedd.errors import FeedParseError, FetchError, HTTPStatusError
-from feedd.feeds import Entry, EntryFilter, parse_feed
-from feedd.http import FEED_ACCEPT, Fetcher, Origin, RequestOptions
+from feedd.feeds import Entry, EntryFilter, announced_feeds, parse_feed
+from feedd.http import FEED_ACCEPT, Fetcher, FetchResult, Origin, RequestOptions
 from feedd.pipeline.pages import PageOutcome, PageWork
 from feedd.pipeline.report import FeedReport, PassObserver
 from feedd.state import MAX_ENTRY_ATTEMPTS, State
@@ -108,6 +108,8 @@ class FeedPoller:
         except (FetchError, FeedParseError) as exc:
             report.result = "failed"
             report.error = exc.reason if isinstance(exc, FetchError) else str(exc)
+            if isinstance(exc, FeedParseError) and (hint := _announced(response)):
+                report.error += f"; the page announces {hint}: use one as the feed (feedd add URL)"
             if isinstance(exc, HTTPStatusError) and exc.retry_after is not None:
                 report.advice["Retry-After"] = exc.retry_after
             # Said once, by whoever ran the poll: the pass's problems table, the daemon's line
@@ -146,3 +148,11 @@ class FeedPoller:
         polled.etag, polled.last_modified = response.etag, response.last_modified
         self._observer.feed_finished(report, len(polled.work))
         return polled
+
+
+def _announced(response: FetchResult) -> str:
+    """The feeds a web page configured as a feed announces, for the error that says so."""
+    if "html" not in response.headers.get("content-type", "").lower():
+        return ""
+    links = announced_feeds(response.content, response.final_url)
+    return ", ".join(redacted_url(link.url) for link in links[:3])
