@@ -221,3 +221,15 @@ def test_max_entries_is_a_per_feed_setting() -> None:
     assert FeedConfig(url="https://news.example/feed", max_entries=20).max_entries == 20
     with pytest.raises(ValidationError):
         FeedConfig(url="https://news.example/feed", max_entries=0)
+
+
+def test_a_page_announcing_a_broken_feed_link_is_read_without_it() -> None:
+    from feedd.feeds import announced_feeds
+
+    page = (
+        b'<html><head><link rel="alternate" type="application/rss+xml" href="http://[bad/feed">'
+        b'<link rel="alternate" type="application/rss+xml" href="/good.xml"></head></html>'
+    )
+    assert [link.url for link in announced_feeds(page, "https://example.org/")] == [
+        "https://example.org/good.xml"
+    ]

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from feedd.config import load_config
+from feedd.feeds import read_opml
 
 OPML = """<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">
@@ -99,3 +100,19 @@ def test_folders_become_tags_and_left_out_outlines_are_listed(tmp_path: Path) ->
     text = config.read_text()
     assert 'url = "http://www.france24.com/en/africa/rss"\nname = "F24"\ntags = ["World", "Africa"]' in text
     assert 'url = "https://rss.dw.com/world.xml"\nname = "DW"\ntags = ["World"]' in text
+
+
+def test_an_iso_dated_list_reads_and_feeds_differing_in_a_secret_are_one(tmp_path: Path) -> None:
+    opml = tmp_path / "reader.opml"
+    opml.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><opml version="2.0"><head><title>mine</title>'
+        "<dateCreated>2024-05-02T10:00:00Z</dateCreated></head><body>"
+        '<outline text="A" xmlUrl="https://example.org/rss?token=one"/>'
+        '<outline text="B" xmlUrl="https://example.org/rss?token=two"/>'
+        "</body></opml>"
+    )
+    listed = read_opml(opml)
+    assert [feed.url for feed in listed.feeds] == ["https://example.org/rss?token=one"]
+    assert [(skip.url, skip.reason) for skip in listed.skipped] == [
+        ("https://example.org/rss?token=two", "the same feed as an earlier outline")
+    ]

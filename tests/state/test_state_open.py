@@ -128,10 +128,31 @@ def test_a_state_from_before_redaction_moves_its_secret_urls_out(tmp_path: Path)
     with State(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as state:
         state.feeds.record_poll(secret, result="ok", etag='"v1"')
         state.entries.record(secret, "guid-1", "https://reader:pw@example.org/story", "failed", None, "x")
+        # A row under the masked name already (a feedd that masked before this migration): newer.
+        state.entries.record(shown, "guid-2", "https://example.org/other", "saved", "d2", None)
+        state.entries.record(secret, "guid-2", "https://example.org/other", "failed", None, "old")
+        state.documents.save(
+            NewDocument(
+                doc_id="0000000000000001",
+                canonical_url="https://example.org/story",
+                body_hash="1",
+                text="Story\n",
+                filename_date=datetime(2024, 1, 1, tzinfo=UTC),
+                feed_url=secret,
+                entry_key="guid-3",
+                entry_link=None,
+                manifest=manifest_entry(feed=secret),
+            )
+        )
         state.db.connection.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    (tmp_path / "out" / "manifest.jsonl").unlink()  # as if its line had not landed: repair re-appends it
     with State(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as state:
         assert state.db.meta("schema_version") == "7"
         assert state.feeds.state(shown).etag == '"v1"'  # its history follows the feed
         assert state.entries.failed_attempts(shown)
-    stored = b"".join(path.read_bytes() for path in tmp_path.glob("db*"))
-    assert b"s3cr3t" not in stored and b"reader:pw" not in stored
+        assert state.entries.settled_keys(shown) >= {"guid-2"}  # the newer row stayed
+        # While the state is open, the old bytes are neither in the file nor in its log.
+        stored = b"".join(path.read_bytes() for path in tmp_path.glob("db*"))
+        assert b"s3cr3t" not in stored and b"reader:pw" not in stored
+    manifest = (tmp_path / "out" / "manifest.jsonl").read_text()
+    assert "s3cr3t" not in manifest and f'"feed": "{shown}"' in manifest

@@ -102,7 +102,7 @@ def import_opml_command(
         title = f" ({feed.title})" if feed.title else ""
         out.print(printable(f"{verb} {redacted_url(feed.url)}{title}{tags}"), highlight=False, markup=False)
     for outline in listed.skipped:
-        what = outline.url or outline.title or "an outline"
+        what = redacted_url(outline.url) if outline.url else outline.title or "an outline"
         out.print(printable(f"skipped {what}: {outline.reason}"), highlight=False, markup=False)
     out.print(
         f"{len(added)} feed(s) {'would be added' if dry_run else 'added'} to {loaded.path}"

@@ -46,7 +46,10 @@ def announced_feeds(html: bytes, base_url: str) -> list[FeedLink]:
             continue
         if link.get("type", "").split(";")[0].strip().lower() not in FEED_TYPES:
             continue
-        url = urljoin(urljoin(base_url, base) if base else base_url, link.get("href", "").strip())
+        try:
+            url = urljoin(urljoin(base_url, base) if base else base_url, link.get("href", "").strip())
+        except ValueError:  # "http://[bad" and the like: not a link to follow
+            continue
         if is_web_url(url) and url not in found:
             found[url] = FeedLink(url, (link.get("title") or "").strip() or None)
     return list(found.values())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import listparser
 
-from feedd.config import Config, FeedConfig, parse_config, replace_keeping_mode
+from feedd.config import Config, FeedConfig, parse_config, redacted_url, replace_keeping_mode
 from feedd.errors import ConfigError, OpmlError
 from feedd.feeds.dtd import declares_dtd
 from feedd.feeds.records import collapse_space
@@ -65,7 +65,8 @@ def read_opml(path: Path) -> OpmlList:
     # one), and never guessed (it reads undeclared bytes as Latin-1).
     body = _DECLARATION.sub("", text, count=1)
     parsed = listparser.parse(('<?xml version="1.0" encoding="utf-8"?>' + body).encode("utf-8"))
-    if parsed.bozo or not parsed.version.startswith("opml"):
+    # Not parsed.bozo: listparser sets it for an ISO 8601 dateCreated, in a valid file.
+    if not parsed.version.startswith("opml"):
         raise OpmlError(f"{path}: not an OPML document")
     feeds: dict[str, OpmlFeed] = {}
     # Outlines that are neither a feed nor a folder (a web page's bookmark): listparser drops them.
@@ -83,11 +84,11 @@ def read_opml(path: Path) -> OpmlList:
         url = _feed_scheme_resolved(written)
         if not is_web_url(url):
             skipped.append(SkippedOutline(title, written, "not an http(s) or feed:// URL"))
-        elif url in feeds:
-            skipped.append(SkippedOutline(title, written, "listed twice"))
+        elif redacted_url(url) in feeds:  # feedd names a feed by its URL with secrets masked
+            skipped.append(SkippedOutline(title, written, "the same feed as an earlier outline"))
         else:
             folders = dict.fromkeys(name for path in item.get("categories", []) for name in path if name)
-            feeds[url] = OpmlFeed(url, title, tuple(collapse_space(name) for name in folders))
+            feeds[redacted_url(url)] = OpmlFeed(url, title, tuple(collapse_space(name) for name in folders))
     return OpmlList(tuple(feeds.values()), tuple(skipped))
 
 
@@ -97,8 +98,8 @@ def add_to_config(config_path: Path, feeds: Sequence[OpmlFeed], *, dry_run: bool
     is validated before the file is replaced, and the new file keeps the old one's permissions
     and owner."""
     text = config_path.read_text(encoding="utf-8")
-    known = {feed.fetch_url for feed in parse_config(text, config_path).feeds}
-    added = [feed for feed in feeds if feed.url not in known]
+    known = {feed.url for feed in parse_config(text, config_path).feeds}  # secrets masked
+    added = [feed for feed in feeds if redacted_url(feed.url) not in known]
     if not added:
         return []
     blocks = []

@@ -108,7 +108,7 @@ class FeedPoller:
         except (FetchError, FeedParseError) as exc:
             report.result = "failed"
             report.error = exc.reason if isinstance(exc, FetchError) else str(exc)
-            if isinstance(exc, FeedParseError) and (hint := _announced(response)):
+            if isinstance(exc, FeedParseError) and (hint := await asyncio.to_thread(_announced, response)):
                 report.error += f"; the page announces {hint}: use one as the feed (feedd add URL)"
             if isinstance(exc, HTTPStatusError) and exc.retry_after is not None:
                 report.advice["Retry-After"] = exc.retry_after

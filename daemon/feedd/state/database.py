@@ -9,6 +9,8 @@ boundary as aware `datetime`s only.
 from __future__ import annotations
 
 import fcntl
+import json
+import logging
 import os
 import sqlite3
 import uuid
@@ -20,6 +22,8 @@ from pathlib import Path
 from feedd.config import redacted_url
 from feedd.errors import StateError, StateLockedError
 from feedd.state.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
 
 
 class Database:
@@ -41,6 +45,7 @@ class Database:
             # seq-allocating commit must survive power loss too; see `transaction(durable=True)`.
             self._connection.execute("PRAGMA synchronous=NORMAL")
             self._connection.create_function("feedd_redacted", 1, _redacted, deterministic=True)
+            self._connection.create_function("feedd_redacted_json", 1, _redacted_json, deterministic=True)
             self._connection.executescript(SCHEMA)
             self._migrate()
         except sqlite3.Error as exc:
@@ -141,14 +146,17 @@ class Database:
             return
         # A migration may move secrets out of rows (7): their old bytes must not stay behind in
         # freed pages or the write-ahead log.
+        secure_delete = self.connection.execute("PRAGMA secure_delete").fetchone()[0]
         self.connection.execute("PRAGMA secure_delete=ON")
         for target in range(int(version) + 1, SCHEMA_VERSION + 1):
             with self.transaction() as db:
                 for statement in MIGRATIONS[target]:
                     db.execute(statement)
                 db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(target),))
-        self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.connection.execute("PRAGMA secure_delete=OFF")
+        busy = self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        self.connection.execute(f"PRAGMA secure_delete={int(secure_delete)}")
+        if busy:  # another reader held the log: its old pages go at the next checkpoint
+            log.warning("%s: upgraded; the write-ahead log could not be emptied yet", self.path)
 
 
 def stored_time(when: datetime) -> str:
@@ -174,3 +182,29 @@ def now_stored() -> str:
 
 def _redacted(url: str | None) -> str | None:
     return None if url is None else redacted_url(url)
+
+
+#: The keys of a manifest line (and of a waiting document's JSON) that hold URLs.
+_URL_KEYS = frozenset({"feed", "url", "canonical_url", "entry_link", "feed_url"})
+
+
+def _redacted_json(text: str | None) -> str | None:
+    """A JSON object's URL fields with their secrets masked, written as the manifest writes it."""
+    if not text:
+        return text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    return json.dumps(_mask(data), ensure_ascii=False)
+
+
+def _mask(value: object) -> object:
+    if isinstance(value, dict):
+        return {
+            key: redacted_url(item) if key in _URL_KEYS and isinstance(item, str) else _mask(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask(item) for item in value]
+    return value

@@ -125,14 +125,26 @@ MIGRATIONS: dict[int, list[str]] = {
     6: [],
     # Feeds are named by their URL with its secrets masked (feedd.config.redaction): rows kept
     # under a URL as written move to that name, so that no secret stays in the state and a
-    # feed's history follows it. feedd_redacted is registered on the connection (Database).
+    # feed's history follows it. Where a row already exists under the masked name (written by
+    # a feedd that masked before this migration), it is the newer one and stays. The functions
+    # feedd_redacted and feedd_redacted_json are registered on the connection (Database).
     7: [
+        "DELETE FROM feeds WHERE url != feedd_redacted(url)"
+        " AND EXISTS (SELECT 1 FROM feeds f WHERE f.url = feedd_redacted(feeds.url))",
         "UPDATE OR REPLACE feeds SET url = feedd_redacted(url) WHERE url != feedd_redacted(url)",
+        "DELETE FROM entries WHERE feed_url != feedd_redacted(feed_url) AND EXISTS (SELECT 1 FROM"
+        " entries e WHERE e.feed_url = feedd_redacted(entries.feed_url) AND e.entry_key = entries.entry_key)",
         "UPDATE OR REPLACE entries SET feed_url = feedd_redacted(feed_url)"
         " WHERE feed_url != feedd_redacted(feed_url)",
         "UPDATE entries SET link = feedd_redacted(link) WHERE link != feedd_redacted(link)",
         "UPDATE documents SET feed_url = feedd_redacted(feed_url) WHERE feed_url != feedd_redacted(feed_url)",
+        "UPDATE documents SET manifest_line = feedd_redacted_json(manifest_line)"
+        " WHERE manifest_line != feedd_redacted_json(manifest_line)",
+        "DELETE FROM waiting WHERE feed_url != feedd_redacted(feed_url) AND EXISTS (SELECT 1 FROM"
+        " waiting w WHERE w.feed_url = feedd_redacted(waiting.feed_url) AND w.entry_key = waiting.entry_key)",
         "UPDATE OR REPLACE waiting SET feed_url = feedd_redacted(feed_url)"
         " WHERE feed_url != feedd_redacted(feed_url)",
+        "UPDATE waiting SET document = feedd_redacted_json(document)"
+        " WHERE document != feedd_redacted_json(document)",
     ],
 }
