@@ -46,6 +46,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    # Docstrings wrap at 100 columns in the source: markdown mode joins their lines.
+    rich_markup_mode="markdown",
 )
 
 
