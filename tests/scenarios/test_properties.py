@@ -63,6 +63,7 @@ url_like = st.builds(
 @example("http://a:99999/")
 @example("//host:abc/")
 @example("http://[fe80::1]:8080/x?utm_source=y#z")
+@example("0 #")
 @given(st.text(max_size=120) | url_like)
 def test_canonical_url_never_raises_and_is_stable(url: str) -> None:
     canonical = canonical_url(url, base="https://news.example/section/")

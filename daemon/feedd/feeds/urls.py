@@ -53,7 +53,8 @@ def canonical_url(url: str, base: str | None = None) -> str:
     """Normalise `url` (resolved against `base`): lower-case scheme and host, no default port,
     no fragment, tracking parameters removed, remaining query order kept. A URL too broken to
     parse comes back stripped but otherwise as it was."""
-    url = url.strip()
+    # The fragment goes first: what is left of "story #top" is "story", not "story ".
+    url = url.split("#", 1)[0].strip()
     try:
         if base:
             url = urljoin(base, url)
