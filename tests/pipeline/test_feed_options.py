@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import zlib
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def _config(folder: Path, feeds: list[str]) -> Path:
 def _feed(server: LoopbackServer, prefix: str, titles: list[str], **route: object) -> str:
     items = []
     for n, title in enumerate(titles):
-        url = server.add(f"{prefix}/{n}", article_page(title, story(hash((prefix, n)) % 10_000)))
+        url = server.add(f"{prefix}/{n}", article_page(title, story(zlib.crc32(f"{prefix}/{n}".encode()))))
         items.append({"title": title, "link": url, "guid": f"{prefix}-{n}", "description": f"About {title}."})
     return server.add(f"{prefix}/feed", rss(items), headers=RSS, **route)
 

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,11 @@ def _serve_stories(host: LoopbackServer, prefix: str, count: int, **options: obj
     items = []
     for n in range(count):
         link = host.add(
-            f"/{prefix}/{n}", article_page(f"{prefix} story {n}", story(hash(prefix) % 1000 + n)), **options
+            # A seed per story that no other prefix shares (hash() of a str changes per process:
+            # two prefixes' seeds overlapped now and then, and their stories were duplicates).
+            f"/{prefix}/{n}",
+            article_page(f"{prefix} story {n}", story(zlib.crc32(f"{prefix}/{n}".encode()))),
+            **options,
         )
         items.append({"title": f"{prefix} {n}", "link": link, "guid": f"{prefix}-{n}"})
     return items
