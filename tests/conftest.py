@@ -314,3 +314,41 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.start()
     yield server
     server.stop()
+
+
+#: Nine levels of ten entities: a billion "dha"s when expanded, within an XML internal subset.
+_LAUGHS = b'<!ENTITY a0 "dha">' + b"".join(
+    b'<!ENTITY a%d "%s">' % (level, b"&a%d;" % (level - 1) * 10) for level in range(1, 10)
+)
+
+
+def entity_bomb(root: bytes, body: bytes, *, before_doctype: bytes = b"", in_subset: bytes = b"") -> bytes:
+    """`body` (whose text says `&a9;`) behind a billion-laughs DOCTYPE for its `root` element."""
+    return (
+        b'<?xml version="1.0"?>'
+        + before_doctype
+        + b"<!DOCTYPE "
+        + root
+        + b" ["
+        + in_subset
+        + _LAUGHS
+        + b"]>"
+        + body
+    )
+
+
+def dtd_evasions(root: bytes, body: bytes) -> dict[str, bytes]:
+    """The ways an entity bomb slipped past feedd's first guard, a pattern over the bytes."""
+    bomb = entity_bomb(root, body)
+    return {
+        # The old pattern, <!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY, stopped at the first "]".
+        "a ] in a comment of the internal subset": entity_bomb(root, body, in_subset=b"<!-- ] -->"),
+        # It looked at the first 64 KiB only.
+        "the DOCTYPE after 64 KiB of padding": entity_bomb(
+            root, body, before_doctype=b"<!--" + b" " * 70_000 + b"-->"
+        ),
+        # It looked for ASCII bytes.
+        "UTF-16": bomb.replace(b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="utf-16"?>')
+        .decode()
+        .encode("utf-16"),
+    }

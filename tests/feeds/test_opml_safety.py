@@ -11,29 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import dtd_evasions
 from feedd.errors import OpmlError
 from feedd.feeds import OpmlFeed, add_to_config, read_opml
 
-_LAUGHS = b'<!ENTITY a0 "dha">' + b"".join(
-    b'<!ENTITY a%d "%s">' % (level, b"&a%d;" % (level - 1) * 10) for level in range(1, 10)
-)
 _BODY = b'<opml version="2.0"><body><outline text="&a9;" xmlUrl="https://news.example/rss"/></body></opml>'
-
-
-def _bomb(*, before_doctype: bytes = b"", in_subset: bytes = b"") -> bytes:
-    return (
-        b'<?xml version="1.0"?>' + before_doctype + b"<!DOCTYPE opml [" + in_subset + _LAUGHS + b"]>" + _BODY
-    )
-
-
-EVASIONS = {
-    "a ] in a comment of the internal subset": _bomb(in_subset=b"<!-- ] -->"),
-    "the DOCTYPE after 64 KiB of padding": _bomb(before_doctype=b"<!--" + b" " * 70_000 + b"-->"),
-    "UTF-16": _bomb()
-    .replace(b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="utf-16"?>')
-    .decode()
-    .encode("utf-16"),
-}
+EVASIONS = dtd_evasions(b"opml", _BODY)
 
 
 @pytest.mark.parametrize("document", EVASIONS.values(), ids=EVASIONS.keys())

@@ -200,10 +200,11 @@ def status_command(
     if queues:
         show(hosts_listing(queues))
     if loaded.dedup.shared:
-        from feedd.dedup import redacted, shared_index_problem
+        from feedd.config import redacted_url
+        from feedd.dedup import shared_index_problem
 
         problem = shared_index_problem(loaded.dedup.shared)
-        where = escape(redacted(loaded.dedup.shared))
+        where = escape(redacted_url(loaded.dedup.shared))
         if problem:
             out.print(
                 f"shared dedup index {where}: [bold red]unavailable[/]: {escape(problem)}; documents wait"

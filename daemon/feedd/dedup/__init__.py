@@ -42,7 +42,7 @@ if TYPE_CHECKING:
         load_index,
         overlap,
     )
-    from feedd.dedup.shared import SharedIndex, check_reachable, redacted
+    from feedd.dedup.shared import SharedIndex, check_reachable
 
 _LAZY = {
     "LocalIndex": "feedd.dedup.local",
@@ -59,7 +59,6 @@ _LAZY = {
     "overlap": "feedd.dedup.near",
     "SharedIndex": "feedd.dedup.shared",
     "check_reachable": "feedd.dedup.shared",
-    "redacted": "feedd.dedup.shared",
 }
 
 __all__ = [
@@ -102,7 +101,6 @@ __all__ = [
     "overlap",
     "SharedIndex",
     "check_reachable",
-    "redacted",
 ]
 
 

@@ -31,7 +31,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
-from urllib.parse import urlsplit
 
 import numpy as np
 import redis
@@ -40,6 +39,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redis.typing import EncodableT
 
+from feedd.config import redacted_url
 from feedd.dedup.claim_lock import ClaimLock, FencedWrites
 from feedd.dedup.exact import ExactDetector, SavedDocuments
 from feedd.dedup.fingerprint import (
@@ -115,7 +115,7 @@ class SharedIndex:
                 prepickle=False,
             )
         except redis.RedisError as exc:
-            raise SharedIndexError(f"shared dedup index at {redacted(url)}: {exc}") from None
+            raise SharedIndexError(f"shared dedup index at {redacted_url(url)}: {exc}") from None
         #: Redis round trips made, for the benchmark.
         self.round_trips = 0
         self._params_checked = False
@@ -385,12 +385,3 @@ def check_reachable(url: str) -> str | None:
         client.close()
         client.connection_pool.disconnect()
     return None
-
-
-def redacted(url: str) -> str:
-    """The Redis URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return parts._replace(netloc=netloc).geturl()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -21,6 +22,7 @@ from feedd.errors import (
 )
 from feedd.http.decoding import (
     ACCEPT_ENCODING,
+    Decoder,
     UndecodableBodyError,
     UnsupportedEncodingError,
     decoded,
@@ -207,12 +209,7 @@ class Fetcher:
         # Raw bytes, decoded here with a bounded output (see feedd.http.decoding): a bomb stops
         # at the cap having cost no more than the cap.
         try:
-            async for chunk in response.aiter_raw():
-                for piece in decoded(decoder, chunk):
-                    body += piece
-                    if len(body) > cap:
-                        raise ResponseTooLargeError(url, f"body exceeds the {cap}-byte cap")
-            for piece in decoded(decoder, None):
+            async for piece in _decoded_body(response, decoder):
                 body += piece
                 if len(body) > cap:
                     raise ResponseTooLargeError(url, f"body exceeds the {cap}-byte cap")
@@ -220,3 +217,12 @@ class Fetcher:
             coding = response.headers.get("content-encoding")
             raise FetchError(url, f"undecodable body (Content-Encoding {coding}): {exc}") from None
         return bytes(body)
+
+
+async def _decoded_body(response: httpx.Response, decoder: Decoder) -> AsyncIterator[bytes]:
+    """The response's body, decoded piece by bounded piece, to its end."""
+    async for chunk in response.aiter_raw():
+        for piece in decoded(decoder, chunk):
+            yield piece
+    for piece in decoded(decoder, None):
+        yield piece

@@ -14,13 +14,12 @@ from feedd._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from feedd.pipeline.commit import Drained
-    from feedd.pipeline.discovery import FoundFeed, discover_feeds
+    from feedd.pipeline.discovery import discover_feeds
     from feedd.pipeline.report import EntryStatus, FeedReport, FeedResult, PassObserver, PassSummary
     from feedd.pipeline.session import Session, open_session, run_once, run_pass
 
 _EXPORTS = {
     "Drained": "feedd.pipeline.commit",
-    "FoundFeed": "feedd.pipeline.discovery",
     "discover_feeds": "feedd.pipeline.discovery",
     "EntryStatus": "feedd.pipeline.report",
     "FeedReport": "feedd.pipeline.report",
@@ -35,7 +34,6 @@ _EXPORTS = {
 
 __all__ = [
     "Drained",
-    "FoundFeed",
     "discover_feeds",
     "EntryStatus",
     "FeedReport",

@@ -4,25 +4,18 @@ parsed: only what parses as a feed is offered."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from feedd.config import Config
 from feedd.errors import FeedParseError, FetchError
-from feedd.feeds import COMMON_PATHS, announced_feeds, parse_feed
+from feedd.feeds import COMMON_PATHS, FeedLink, announced_feeds, parse_feed
 from feedd.http import FEED_ACCEPT, Fetcher, user_agent
 
 #: What a page or a feed may be answered as.
 _ACCEPT = f"{FEED_ACCEPT}, text/html;q=0.8"
 
 
-@dataclass(frozen=True, slots=True)
-class FoundFeed:
-    url: str
-    title: str | None
-
-
-async def discover_feeds(config: Config, url: str) -> list[FoundFeed]:
+async def discover_feeds(config: Config, url: str) -> list[FeedLink]:
     """The feeds at or behind `url`, best first; FetchError when `url` cannot be fetched."""
     async with Fetcher(config.fetch, user_agent(config.fetch)) as fetcher:
         page = await fetcher.get(url, accept=_ACCEPT)
@@ -31,7 +24,7 @@ async def discover_feeds(config: Config, url: str) -> list[FoundFeed]:
         except FeedParseError:
             parsed = None
         if parsed is not None and (parsed.entries or parsed.title):
-            return [FoundFeed(page.final_url, parsed.title)]
+            return [FeedLink(page.final_url, parsed.title)]
         candidates = [link.url for link in announced_feeds(page.content, page.final_url)]
         found = [feed for candidate in candidates if (feed := await _feed_at(fetcher, candidate))]
         if found:
@@ -42,10 +35,10 @@ async def discover_feeds(config: Config, url: str) -> list[FoundFeed]:
         return []
 
 
-async def _feed_at(fetcher: Fetcher, url: str) -> FoundFeed | None:
+async def _feed_at(fetcher: Fetcher, url: str) -> FeedLink | None:
     try:
         answer = await fetcher.get(url, accept=FEED_ACCEPT)
         parsed = parse_feed(answer.content, answer.headers, answer.final_url)
     except (FetchError, FeedParseError):
         return None
-    return FoundFeed(answer.final_url, parsed.title) if parsed.entries or parsed.title else None
+    return FeedLink(answer.final_url, parsed.title) if parsed.entries or parsed.title else None
