@@ -68,7 +68,7 @@ def test_the_gap_runs_between_starts_even_when_connections_are_scarce(
             await asyncio.gather(slow, *(fetcher.get(server.url(f"/p/{n}")) for n in range(4)))
 
     asyncio.run(go())
-    assert min(_gaps(server.request_times)) >= 0.19
+    assert min(_gaps(server.request_times)) >= 0.16  # 20% arrival slack, as above
 
 
 def test_the_per_host_cap_holds_across_redirect_hops(
@@ -217,7 +217,7 @@ def test_the_host_with_the_most_waiting_goes_first(server: LoopbackServer) -> No
             host.stop()
     busy_done = max(server.request_times) - started
     assert busy_done < 2.9, f"the busy host's last request started {busy_done:.1f}s in"
-    assert min(_gaps(server.request_times)) >= 0.19
+    assert min(_gaps(server.request_times)) >= 0.16  # 20% arrival slack, as above
 
 
 def test_the_gap_counts_from_when_a_request_really_starts() -> None:
