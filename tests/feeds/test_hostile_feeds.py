@@ -47,7 +47,7 @@ def _assert_refused_at_once(document: bytes, content_type: str) -> None:
     started, peak_before = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.raises(FeedParseError, match="declares XML entities or other DTD declarations"):
         parse_feed(document, {"content-type": content_type}, URL)
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 0.5  # expanding the bomb took 0.7-1 s; refusing it takes ms
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 10 * 1024  # KiB
 
 

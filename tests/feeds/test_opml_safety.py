@@ -26,7 +26,7 @@ def test_every_dtd_evasion_is_refused_at_once(document: bytes, tmp_path: Path) -
     started = time.monotonic()
     with pytest.raises(OpmlError, match=r"feeds\.opml: declares XML entities or other DTD declarations"):
         read_opml(path)
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 0.5  # expanding the bomb took 0.7-1 s; refusing it takes ms
 
 
 def test_an_opml_file_naming_an_external_dtd_is_read(tmp_path: Path) -> None:
