@@ -14,6 +14,7 @@ and for a duplicate. Needs redis-server on the PATH and ../shared/data beside th
 from __future__ import annotations
 
 import argparse
+import asyncio
 import shutil
 import socket
 import subprocess
@@ -99,19 +100,24 @@ def _claim_costs(redis_url: str) -> None:
         if hasattr(article, "blocks"):
             candidates.append(Candidate.from_article(article, index.fingerprinter))
     client = redis.Redis.from_url(redis_url)
-    for label, doc_prefix in (("new story", "a"), ("duplicate (same text again)", "b")):
-        index.round_trips = 0
-        commands = int(client.info("stats")["total_commands_processed"])
-        started = time.perf_counter()
-        for n, candidate in enumerate(candidates):
-            index.claim(candidate, f"{doc_prefix}{n}")
-        elapsed = time.perf_counter() - started
-        commands = int(client.info("stats")["total_commands_processed"]) - commands - 1
-        print(
-            f"  {label:<28} {index.round_trips / len(candidates):5.1f} round trips, "
-            f"{commands / len(candidates):5.1f} commands, "
-            f"{1000 * elapsed / len(candidates):5.2f} ms per claim ({len(candidates)} real articles)"
-        )
+
+    async def claim_all() -> None:
+        for label, doc_prefix in (("new story", "a"), ("duplicate (same text again)", "b")):
+            index.round_trips = 0
+            commands = int(client.info("stats")["total_commands_processed"])
+            started = time.perf_counter()
+            for n, candidate in enumerate(candidates):
+                await index.claim(candidate, f"{doc_prefix}{n}")
+            elapsed = time.perf_counter() - started
+            commands = int(client.info("stats")["total_commands_processed"]) - commands - 1
+            print(
+                f"  {label:<28} {index.round_trips / len(candidates):5.1f} round trips, "
+                f"{commands / len(candidates):5.1f} commands, "
+                f"{1000 * elapsed / len(candidates):5.2f} ms per claim ({len(candidates)} real articles)"
+            )
+        await index.close()
+
+    asyncio.run(claim_all())
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -167,13 +168,13 @@ def test_a_long_lived_local_index_evicts_expired_fingerprints(tmp_path: Path) ->
         assert make is not None
         saved = Candidate("https://x.example/0", "0", 500, make.fingerprint(TEXT))
         _save(store, 0, make, TEXT)
-        backend.commit(saved, f"{0:016x}", 0)
+        asyncio.run(backend.commit(saved, f"{0:016x}", 0))
         retitled = Candidate("https://y.example/copy", "other", 500, make.fingerprint("Retitled. " + TEXT))
-        match = backend.check(retitled, "copy").duplicate_of
+        match = asyncio.run(backend.check(retitled, "copy")).duplicate_of
         assert match is not None and match.reason == "near duplicate"
         store.db.connection.execute("UPDATE fingerprints SET saved_at = '2000-01-01T00:00:00+00:00'")
-        assert backend.evict(datetime.now(UTC) - timedelta(days=30)) == 1
-        assert backend.check(retitled, "copy").duplicate_of is None
+        assert asyncio.run(backend.evict(datetime.now(UTC) - timedelta(days=30))) == 1
+        assert asyncio.run(backend.check(retitled, "copy")).duplicate_of is None
         assert store.db.connection.execute("SELECT COUNT(*) FROM fingerprints").fetchone()[0] == 0
 
 

@@ -4,6 +4,7 @@ socket (`unix:///path/redis.sock?db=0`), each against a real redis-server."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
@@ -109,14 +110,19 @@ def test_claims_over_tls_with_a_username_and_over_a_unix_socket(
         original = _candidate(one, "https://a.example/1", story(1, 6))
         rewritten = story(1, 6)[:5] + ["A closing sentence the second outlet added to the wire copy."]
         copy = _candidate(two, "https://b.example/9", rewritten)
-        assert one.claim(original, "doc-a").duplicate_of is None
-        # The near duplicate is found through the LSH buckets datasketch's storage reads.
-        match = two.claim(copy, "doc-b").duplicate_of
-        assert match is not None and match.document_id == "doc-a" and match.reason == "near duplicate"
-        assert one.documents.query(_lean(one, original)) == [b"doc-a"]  # datasketch's own client
-        assert two.claim(original, "doc-x").duplicate_of == DuplicateMatch("doc-a", "same canonical URL")
-        one.close()
-        two.close()
+
+        async def go() -> None:
+            assert (await one.claim(original, "doc-a")).duplicate_of is None
+            # The near duplicate is found through the LSH buckets datasketch's storage reads.
+            match = (await two.claim(copy, "doc-b")).duplicate_of
+            assert match is not None and match.document_id == "doc-a" and match.reason == "near duplicate"
+            assert one.documents.query(_lean(one, original)) == [b"doc-a"]  # datasketch's own client
+            same_url = (await two.claim(original, "doc-x")).duplicate_of
+            assert same_url == DuplicateMatch("doc-a", "same canonical URL")
+            await one.close()
+            await two.close()
+
+        asyncio.run(go())
     finally:
         server.stop()
 

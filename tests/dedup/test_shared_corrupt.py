@@ -3,6 +3,7 @@ a clear SharedIndexError naming the key: the document waits, nothing crashes."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 import redis
 
 from conftest import LoopbackServer, RedisServer, article_page, rss, story, write_config
-from feedd.dedup import Candidate, SharedIndex, Thresholds
+from feedd.dedup import Candidate, DuplicateMatch, SharedIndex, Thresholds
 from feedd.errors import SharedIndexError
 from feedd.extract import Article, Block
 
@@ -36,7 +37,7 @@ def test_a_key_holding_bytes_that_are_not_text_is_named(redis_server: RedisServe
     }[kind]
     redis.Redis.from_url(redis_server.url).set(key, NOT_UTF8)
     with pytest.raises(SharedIndexError, match=f"corrupt entry {key}: .* is not UTF-8"):
-        index.claim(candidate, "doc-a")
+        asyncio.run(_claims(index, (candidate, "doc-a")))
 
 
 @pytest.mark.parametrize("field", ["shingles", "text"])
@@ -44,13 +45,21 @@ def test_a_near_duplicate_candidate_with_corrupt_fields_is_named(
     redis_server: RedisServer, field: str
 ) -> None:
     index = SharedIndex(redis_server.url, THRESHOLDS, owner="one", namespace="bad")
-    assert index.claim(_candidate(index, "https://a.example/1"), "doc-a").duplicate_of is None
+    assert asyncio.run(_claims(index, (_candidate(index, "https://a.example/1"), "doc-a"))) == [None]
     # Three bytes: neither whole 32-bit shingles nor zlib data.
     redis.Redis.from_url(redis_server.url).hset("bad:doc:doc-a", field, b"\x01\x02\x03")
     rewritten = story(1, 6)[:5] + ["A closing sentence the second outlet added to the wire copy."]
     copy = _candidate(index, "https://b.example/2", rewritten)  # a near copy: its LSH finds doc-a
     with pytest.raises(SharedIndexError, match="corrupt entry bad:doc:doc-a: its shingles or text"):
-        index.claim(copy, "doc-b")
+        asyncio.run(_claims(index, (copy, "doc-b")))
+
+
+async def _claims(index: SharedIndex, *claims: tuple[Candidate, str]) -> list[DuplicateMatch | None]:
+    """Each claim's duplicate_of, in one event loop (the index's connections belong to it)."""
+    try:
+        return [(await index.claim(candidate, doc)).duplicate_of for candidate, doc in claims]
+    finally:
+        await index.close()
 
 
 def test_run_once_names_the_corrupt_key_and_the_document_waits(

@@ -3,6 +3,7 @@ when Redis is down or restarts, and the feed list split between instances withou
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 from conftest import LoopbackServer, RedisServer, article_page, rss, story, write_config
 from feedd import load_config, run_once
 from feedd.config import ClusterConfig
-from feedd.dedup import Candidate, DuplicateMatch, SharedIndex, Thresholds
+from feedd.dedup import Candidate, DuplicateMatch, SharedIndex, Thresholds, Verdict
 from feedd.errors import ConfigError, SharedIndexError
 from feedd.extract import Article, Block
 
@@ -36,21 +37,28 @@ def test_claims_decide_once_across_instances(redis_server: RedisServer) -> None:
     rewritten = story(1, 6)[:5] + ["A closing sentence the second outlet added to the wire copy."]
     copy = Candidate.from_article(_article("https://b.example/9", rewritten, "Retitled"), two.fingerprinter)
     other = Candidate.from_article(_article("https://c.example/2", story(2, 6)), two.fingerprinter)
-    assert one.claim(original, "doc-a").duplicate_of is None
-    match = two.claim(copy, "doc-b").duplicate_of
-    assert match is not None and match.document_id == "doc-a" and match.reason == "near duplicate"
-    assert match.containment is not None and match.containment > 0.8
-    assert match.evidence is not None and match.evidence.copied_share > 0.8  # the text is in Redis too
-    assert two.claim(other, "doc-c").duplicate_of is None
     same_url = Candidate.from_article(_article("https://a.example/1", story(3, 6)), two.fingerprinter)
-    assert two.claim(same_url, "doc-x").duplicate_of == DuplicateMatch("doc-a", "same canonical URL")
-    # An instance that claimed and crashed before saving finds its own claim, not a duplicate;
-    # the same document id from another instance (one canonical URL in two feeds) is a duplicate.
-    assert one.claim(original, "doc-a").duplicate_of is None
-    assert two.claim(original, "doc-a").duplicate_of == DuplicateMatch("doc-a", "same canonical URL")
-    # Out of the window, forgotten: the copy is new again.
-    assert one.evict(datetime.now(UTC) + timedelta(seconds=1)) == 2
-    assert two.claim(copy, "doc-b").duplicate_of is None
+
+    async def go() -> None:
+        assert (await one.claim(original, "doc-a")).duplicate_of is None
+        match = (await two.claim(copy, "doc-b")).duplicate_of
+        assert match is not None and match.document_id == "doc-a" and match.reason == "near duplicate"
+        assert match.containment is not None and match.containment > 0.8
+        assert match.evidence is not None and match.evidence.copied_share > 0.8  # the text is in Redis too
+        assert (await two.claim(other, "doc-c")).duplicate_of is None
+        same_as_a = DuplicateMatch("doc-a", "same canonical URL")
+        assert (await two.claim(same_url, "doc-x")).duplicate_of == same_as_a
+        # An instance that claimed and crashed before saving finds its own claim, not a duplicate;
+        # the same document id from another instance (one canonical URL in two feeds) is a duplicate.
+        assert (await one.claim(original, "doc-a")).duplicate_of is None
+        assert (await two.claim(original, "doc-a")).duplicate_of == same_as_a
+        # Out of the window, forgotten: the copy is new again.
+        assert await one.evict(datetime.now(UTC) + timedelta(seconds=1)) == 2
+        assert (await two.claim(copy, "doc-b")).duplicate_of is None
+        await one.close()
+        await two.close()
+
+    asyncio.run(go())
 
 
 def test_claimed_documents_are_in_datasketch_s_own_layout(redis_server: RedisServer) -> None:
@@ -60,7 +68,7 @@ def test_claimed_documents_are_in_datasketch_s_own_layout(redis_server: RedisSer
 
     index = SharedIndex(redis_server.url, THRESHOLDS, owner="one", namespace="layout")
     candidate = Candidate.from_article(_article("https://a.example/1", story(5, 6)), index.fingerprinter)
-    assert index.claim(candidate, "doc-a").duplicate_of is None
+    assert asyncio.run(_claim_and_close(index, candidate, "doc-a")).duplicate_of is None
     assert candidate.fingerprint is not None
     params = index.params
     for lsh, values in (
@@ -73,17 +81,60 @@ def test_claimed_documents_are_in_datasketch_s_own_layout(redis_server: RedisSer
         assert lsh.query(sketch) == []
 
 
+def test_eviction_leaves_nothing_of_a_document_in_datasketch_s_layout(redis_server: RedisServer) -> None:
+    """Forgetting is MinHashLSH.remove written under the lock: a bucket two documents share
+    keeps the one still claimed, and nothing is left once both are forgotten."""
+    import redis
+
+    index = SharedIndex(redis_server.url, THRESHOLDS, owner="one", namespace="forget")
+    original = Candidate.from_article(_article("https://a.example/1", story(6, 6)), index.fingerprinter)
+    # A distinct story that opens the same way: the two share buckets of the documents index.
+    follow_up = Candidate.from_article(
+        _article("https://a.example/2", story(6, 1) + story(7, 5)), index.fingerprinter
+    )
+    client = redis.Redis.from_url(redis_server.url)
+
+    async def go() -> None:
+        assert (await index.claim(original, "doc-a")).duplicate_of is None
+        client.zadd("forget:claimed", {"doc-a": 0})  # claimed long ago
+        assert (await index.claim(follow_up, "doc-b")).duplicate_of is None
+        assert await index.evict(datetime.now(UTC) - timedelta(hours=1)) == 1
+        assert follow_up.fingerprint is not None
+        params = index.params
+        sketch = LeanMinHash(seed=params.seed, hashvalues=follow_up.fingerprint.minhash, scheme=params.scheme)
+        assert index.documents.query(sketch) == [b"doc-b"]  # datasketch's own query, after the eviction
+        lsh = index.documents
+        bands = client.lrange(lsh.keys.redis_key(b"doc-b"), 0, -1)
+        for band, table in zip(bands, lsh.hashtables, strict=True):  # the shared buckets included
+            assert client.smembers(table.redis_key(band)) == {b"doc-b"}
+            assert client.hexists(table.redis_key(b""), band)
+        assert await index.evict(datetime.now(UTC) + timedelta(seconds=1)) == 1
+        await index.close()
+
+    from datasketch import LeanMinHash
+
+    asyncio.run(go())
+    assert sorted(client.scan_iter("forget:*")) == [b"forget:params"]
+
+
 def test_instances_with_other_fingerprint_parameters_are_refused(redis_server: RedisServer) -> None:
     from feedd.dedup import NearParams
 
     first = SharedIndex(redis_server.url, THRESHOLDS, owner="one", namespace="params")
     candidate = Candidate.from_article(_article("https://a.example/1", story(1)), first.fingerprinter)
-    assert first.claim(candidate, "doc-a").duplicate_of is None
+    assert asyncio.run(_claim_and_close(first, candidate, "doc-a")).duplicate_of is None
     other = SharedIndex(
         redis_server.url, THRESHOLDS, owner="two", namespace="params", params=NearParams(num_perm=64)
     )
     with pytest.raises(SharedIndexError, match="other fingerprint parameters"):
-        other.claim(candidate, "doc-b")
+        asyncio.run(_claim_and_close(other, candidate, "doc-b"))
+
+
+async def _claim_and_close(index: SharedIndex, candidate: Candidate, document_id: str) -> Verdict:
+    try:
+        return await index.claim(candidate, document_id)
+    finally:
+        await index.close()
 
 
 def test_shards_split_the_feeds_without_overlap() -> None:

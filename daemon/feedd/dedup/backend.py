@@ -19,27 +19,28 @@ if TYPE_CHECKING:
 
 
 class DedupBackend(Protocol):
-    """Where duplicates are decided."""
+    """Where duplicates are decided. Coroutines, as the shared index waits on Redis; the local
+    index answers at once."""
 
     #: Computes the fingerprints this backend compares; None when it compares none (exact
     #: duplicates only).
     @property
     def fingerprinter(self) -> Fingerprinter | None: ...
 
-    def check(self, candidate: Candidate, document_id: str) -> Verdict:
+    async def check(self, candidate: Candidate, document_id: str) -> Verdict:
         """The verdict on `candidate`, to be saved as `document_id` if kept. Raises
         feedd.errors.DedupUnavailableError when the backend cannot answer now (the document waits)."""
         ...
 
-    def commit(self, candidate: Candidate, document_id: str, seq: int) -> None:
+    async def commit(self, candidate: Candidate, document_id: str, seq: int) -> None:
         """`candidate`, found new, was saved as `document_id` with `seq`."""
         ...
 
-    def evict(self, older_than: datetime) -> int:
+    async def evict(self, older_than: datetime) -> int:
         """Forget documents saved before `older_than`; how many were forgotten."""
         ...
 
-    def close(self) -> None: ...
+    async def close(self) -> None: ...
 
 
 def open_backend(

@@ -36,18 +36,18 @@ class LocalIndex:
     def fingerprinter(self) -> Fingerprinter | None:
         return self._index.fingerprinter if self._index is not None else None
 
-    def check(self, candidate: Candidate, document_id: str) -> Verdict:
+    async def check(self, candidate: Candidate, document_id: str) -> Verdict:
         return self._detectors.find(candidate)
 
-    def commit(self, candidate: Candidate, document_id: str, seq: int) -> None:
+    async def commit(self, candidate: Candidate, document_id: str, seq: int) -> None:
         self._detectors.remember(candidate, document_id, seq)
 
-    def evict(self, older_than: datetime) -> int:
+    async def evict(self, older_than: datetime) -> int:
         if self._index is None or self._fingerprints is None:
             return 0
         seqs = self._fingerprints.forget_before(older_than)
         self._index.remove_many(seqs)
         return len(seqs)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Nothing to release: the index lives in memory, the state is the caller's."""

@@ -7,8 +7,11 @@ recording the answer is one step under a fenced Redis lock (`claim`, feedd.dedup
 two instances given copies of one story in the same instant save exactly one of them, even when
 one of them stalls past the lock's lifetime.
 
-Redis calls block the caller (the event loop: the DedupBackend protocol is synchronous), so each
-is bounded: a socket timeout, no retries, and a bounded wait for the lock.
+Every Redis call is made with redis.asyncio, so the event loop goes on polling and fetching while
+a claim waits for Redis or for the lock; each call is still bounded (a socket timeout, no
+retries, a bounded wait for the lock), so that a stalled Redis makes documents wait, not the
+pass. datasketch's MinHashLSH objects only name the keys (its layout): its own client is never
+used, as its calls block.
 
 Keys, under the namespace (default "feedd"):
 - `{ns}:url:<canonical URL>`, `{ns}:body:<body hash>`: the document id that claimed them;
@@ -27,7 +30,6 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -35,6 +37,8 @@ from typing import cast
 import numpy as np
 import redis
 from datasketch import MinHashLSH
+from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redis.typing import EncodableT
@@ -92,12 +96,15 @@ class SharedIndex:
         self._saved_here = ExactDetector(saved) if saved is not None else None
         self._thresholds = thresholds
         self._ns = namespace
-        # One pool for this module's calls and datasketch's: built by redis-py from the whole
-        # URL, so TLS (rediss://), a username and unix sockets reach the LSH storage too.
-        self._pool = _connection_pool(url)
-        self._redis = redis.Redis(connection_pool=self._pool)
+        # Built by redis-py from the whole URL, so TLS (rediss://), a username and unix sockets
+        # work. Connections are made on first use, on the loop that uses them.
+        self._pool = _async_pool(url)
+        self._redis = aioredis.Redis(connection_pool=self._pool)
         self._lock = ClaimLock(self._redis, f"{namespace}:lock", lifetime=_LOCK_TIMEOUT, wait=_LOCK_WAIT)
-        storage = {"type": "redis", "redis": {"connection_pool": self._pool}}
+        # datasketch's storage wants a blocking client: given one on the same URL (so its own
+        # query and remove see this index, as the tests check), which feedd never calls.
+        self._datasketch_pool = _connection_pool(url)
+        storage = {"type": "redis", "redis": {"connection_pool": self._datasketch_pool}}
         p = self.params
         try:
             # Keys are document ids as bytes, stored as they are (prepickle=False), so the
@@ -124,30 +131,30 @@ class SharedIndex:
         self._down_until = 0.0
         self._down_reason = ""
 
-    def _check_params(self) -> None:
+    async def _check_params(self) -> None:
         key = f"{self._ns}:params"
         recorded = self.params.recorded()
-        self._redis.set(key, recorded, nx=True)
-        stored = cast(bytes | None, self._redis.get(key))
+        await self._redis.set(key, recorded, nx=True)
+        stored = cast(bytes | None, await self._redis.get(key))
         if stored is not None and _text(stored, key) != recorded:
             raise SharedIndexError(
                 f"the shared dedup index {key} was built with other fingerprint parameters (another "
                 f"feedd version?): upgrade every instance, and give [dedup] namespace a new name"
             )
 
-    def check(self, candidate: Candidate, document_id: str) -> Verdict:
+    async def check(self, candidate: Candidate, document_id: str) -> Verdict:
         """This instance's exact duplicates, then the claim across instances (which records the
         candidate as `document_id`'s when it is to be kept)."""
         if self._saved_here is not None:
             verdict = self._saved_here.find(candidate)
             if verdict.duplicate_of is not None:
                 return verdict
-        return self.claim(candidate, document_id)
+        return await self.claim(candidate, document_id)
 
-    def commit(self, candidate: Candidate, document_id: str, seq: int) -> None:
+    async def commit(self, candidate: Candidate, document_id: str, seq: int) -> None:
         """Nothing to do: the claim recorded the document, and the state indexes what is saved here."""
 
-    def claim(self, candidate: Candidate, document_id: str) -> Verdict:
+    async def claim(self, candidate: Candidate, document_id: str) -> Verdict:
         """The saved document `candidate` duplicates; else record it as `document_id`'s (the
         verdict then names the nearest independent write-up, if any). Atomic across instances.
         Raises SharedIndexError when Redis cannot answer."""
@@ -155,16 +162,16 @@ class SharedIndex:
             raise SharedIndexError(self._down_reason)
         try:
             if not self._params_checked:
-                self._check_params()
+                await self._check_params()
                 self._params_checked = True
             for _ in range(_CLAIM_ATTEMPTS):
-                with self._lock.held() as writes:
+                async with self._lock.held() as writes:
                     self.round_trips += 2  # taking and releasing the lock
-                    verdict = self._find(candidate, document_id)
+                    verdict = await self._find(candidate, document_id)
                     if verdict.duplicate_of is not None:
                         return verdict
-                    self._record(writes, candidate, document_id)
-                    if writes.apply():
+                    await self._record(writes, candidate, document_id)
+                    if await writes.apply():
                         return verdict
                 # The lock ran out before the claim was recorded: another instance may have
                 # claimed the story meanwhile, so nothing was written and the claim starts over.
@@ -177,16 +184,16 @@ class SharedIndex:
             self._down_until = time.monotonic() + _RETRY_AFTER
             raise SharedIndexError(self._down_reason) from None
 
-    def _find(self, candidate: Candidate, document_id: str) -> Verdict:
+    async def _find(self, candidate: Candidate, document_id: str) -> Verdict:
         url_key = self._url_key(candidate.canonical_url) if candidate.canonical_url else self._ns
         body_key = self._body_key(candidate.body_hash)
         pipe = self._redis.pipeline(transaction=False)
         pipe.get(url_key)
         pipe.get(body_key)
-        by_url, by_body = pipe.execute()
+        by_url, by_body = await pipe.execute()
         self.round_trips += 1
         own = document_id.encode()
-        mine = self._owned_by_me(own) if own in (by_url, by_body) else False
+        mine = await self._owned_by_me(own) if own in (by_url, by_body) else False
         # A claim of this instance's own under this id is a save a crash interrupted: not a duplicate.
         claims = _Claims(
             by_url=None if by_url is None or (by_url == own and mine) else _text(by_url, url_key),
@@ -198,8 +205,8 @@ class SharedIndex:
         fingerprint = candidate.fingerprint
         if fingerprint is None or len(fingerprint.shingles) == 0:
             return Verdict()
-        found = self._candidates(fingerprint)
-        if own in found and (mine or self._owned_by_me(own)):
+        found = await self._candidates(fingerprint)
+        if own in found and (mine or await self._owned_by_me(own)):
             found.discard(own)
         if not found:
             return Verdict()
@@ -207,7 +214,7 @@ class SharedIndex:
         pipe = self._redis.pipeline(transaction=False)
         for doc in ids:
             pipe.hmget(self._doc_key(doc), ["shingles", "text"])
-        rows = pipe.execute()
+        rows = await pipe.execute()
         self.round_trips += 1
         stored = [
             self._saved(doc, shingles, text)
@@ -227,11 +234,11 @@ class SharedIndex:
         except (ValueError, zlib.error) as exc:  # UnicodeDecodeError is a ValueError
             raise _corrupt(key, f"its shingles or text do not decode ({exc})") from None
 
-    def _owned_by_me(self, doc: bytes) -> bool:
+    async def _owned_by_me(self, doc: bytes) -> bool:
         self.round_trips += 1
-        return self._redis.hget(self._doc_key(doc), "owner") == self.owner.encode()
+        return cast(bytes | None, await self._redis.hget(self._doc_key(doc), "owner")) == self.owner.encode()
 
-    def _candidates(self, fingerprint: Fingerprint) -> set[bytes]:
+    async def _candidates(self, fingerprint: Fingerprint) -> set[bytes]:
         """Document ids from both LSH indexes, in one pipelined round trip."""
         queries = [(self.documents, s) for s in (fingerprint.minhash, *fingerprint.window_minhashes)]
         queries.append((self.leads, fingerprint.minhash))
@@ -242,12 +249,12 @@ class SharedIndex:
             for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True):
                 pipe.smembers(table.redis_key(band_key(sketch[start:end])))
         found: set[bytes] = set()
-        for members in pipe.execute():
+        for members in await pipe.execute():
             found.update(members)
         self.round_trips += 1
         return found
 
-    def _record(self, writes: FencedWrites, candidate: Candidate, document_id: str) -> None:
+    async def _record(self, writes: FencedWrites, candidate: Candidate, document_id: str) -> None:
         now = time.time()
         if candidate.canonical_url:
             writes.set(self._url_key(candidate.canonical_url), document_id)
@@ -265,7 +272,7 @@ class SharedIndex:
             fields["text"] = record.text
         key = document_id.encode()
         fingerprint = candidate.fingerprint
-        if fingerprint is not None and not self.documents.keys.has_key(key):
+        if fingerprint is not None and not await self._redis.hexists(_hash_name(self.documents.keys), key):
             self._index(writes, self.documents, key, fingerprint.minhash)
             self._index(writes, self.leads, key, fingerprint.lead_minhash)
         writes.hset_all(self._doc_key(key), fields)
@@ -284,41 +291,62 @@ class SharedIndex:
             writes.hset(_hash_name(table), band, table.redis_key(band))
             writes.sadd(table.redis_key(band), key)
 
-    def evict(self, older_than: datetime) -> int:
+    async def evict(self, older_than: datetime) -> int:
         """Forget documents claimed before `older_than`: the dedup window. Stops early, the rest
         left to the next eviction, if the lock runs out meanwhile."""
         try:
-            with self._lock.held() as writes:
+            async with self._lock.held() as writes:
                 expired = cast(
                     list[bytes],
-                    self._redis.zrangebyscore(f"{self._ns}:claimed", "-inf", older_than.timestamp()),
+                    await self._redis.zrangebyscore(f"{self._ns}:claimed", "-inf", older_than.timestamp()),
                 )
-                return self._forget(writes, expired)
+                forgotten = 0
+                for doc in expired:
+                    await self._forget(writes, doc)
+                    if not await writes.apply():
+                        break
+                    forgotten += 1
+                return forgotten
         except redis.RedisError as exc:
             raise SharedIndexError(f"shared dedup index unavailable: {exc}") from None
 
-    def _forget(self, writes: FencedWrites, ids: Iterable[bytes]) -> int:
-        forgotten = 0
-        for doc in ids:
-            key = self._doc_key(doc)
-            url, body = cast(list[bytes | None], self._redis.hmget(key, ["url", "body"]))
-            if url:
-                writes.delete(self._url_key(_text(url, key + b" url")))
-            if body:
-                writes.delete(self._body_key(_text(body, key + b" body")))
-            if self.documents.keys.has_key(doc):
-                self.documents.remove(doc)
-                self.leads.remove(doc)
-            writes.delete(key)
-            writes.zrem(f"{self._ns}:claimed", doc)
-            if not writes.apply():
-                break
-            forgotten += 1
-        return forgotten
+    async def _forget(self, writes: FencedWrites, doc: bytes) -> None:
+        """The writes that forget `doc`: its claims, its fingerprint, and its place in both LSH
+        indexes (what datasketch's MinHashLSH.remove does, read here and written with the claim's
+        other writes, under the lock)."""
+        key = self._doc_key(doc)
+        url, body = cast(list[bytes | None], await self._redis.hmget(key, ["url", "body"]))
+        if url:
+            writes.delete(self._url_key(_text(url, key + b" url")))
+        if body:
+            writes.delete(self._body_key(_text(body, key + b" body")))
+        for lsh in (self.documents, self.leads):
+            await self._unindex(writes, lsh, doc)
+        writes.delete(key)
+        writes.zrem(f"{self._ns}:claimed", doc)
 
-    def close(self) -> None:
-        self._redis.close()
-        self._pool.disconnect()
+    async def _unindex(self, writes: FencedWrites, lsh: MinHashLSH, doc: bytes) -> None:
+        """MinHashLSH.remove in datasketch's layout: `doc` out of each band's bucket, and a bucket
+        it leaves empty out of its table's list of buckets."""
+        bands = cast(list[bytes], await self._redis.lrange(lsh.keys.redis_key(doc), 0, -1))
+        buckets = [table.redis_key(band) for band, table in zip(bands, lsh.hashtables, strict=False)]
+        pipe = self._redis.pipeline(transaction=False)
+        for bucket in buckets:
+            pipe.smembers(bucket)
+        members = cast(list[set[bytes]], await pipe.execute())
+        for band, table, bucket, held in zip(bands, lsh.hashtables, buckets, members, strict=False):
+            if held - {doc}:
+                writes.srem(bucket, doc)
+            else:
+                writes.hdel(_hash_name(table), band)
+                writes.delete(bucket)
+        writes.hdel(_hash_name(lsh.keys), doc)
+        writes.delete(lsh.keys.redis_key(doc))
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+        await self._pool.disconnect()
+        self._datasketch_pool.disconnect()
 
     def _url_key(self, url: str) -> str:
         return f"{self._ns}:url:{url}"
@@ -366,9 +394,20 @@ def _corrupt(key: str | bytes, what: str) -> SharedIndexError:
     return SharedIndexError(f"shared dedup index: corrupt entry {shown}: {what}")
 
 
-def _connection_pool(url: str, timeout: float = _SOCKET_TIMEOUT) -> redis.ConnectionPool:
+def _async_pool(url: str) -> aioredis.ConnectionPool:
     """Connections to the Redis at `url` (redis://, rediss:// with its ssl_* parameters, unix://),
-    every call bounded by `timeout` and never retried: a claim that fails waits for a later pass."""
+    every call bounded and never retried: a claim that fails waits for a later pass."""
+    return aioredis.ConnectionPool.from_url(
+        url,
+        socket_timeout=_SOCKET_TIMEOUT,
+        socket_connect_timeout=_SOCKET_TIMEOUT,
+        retry=AsyncRetry(NoBackoff(), 0),
+    )
+
+
+def _connection_pool(url: str, timeout: float = _SOCKET_TIMEOUT) -> redis.ConnectionPool:
+    """_async_pool's blocking twin, for datasketch and for the reachability check of commands
+    that have no event loop."""
     return redis.ConnectionPool.from_url(
         url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0)
     )

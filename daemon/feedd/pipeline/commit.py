@@ -36,7 +36,7 @@ class Committer:
         self._state = state
         self._dedup = dedup
 
-    def commit(self, report: FeedReport, entry: Entry, outcome: PageOutcome) -> EntryStatus:
+    async def commit(self, report: FeedReport, entry: Entry, outcome: PageOutcome) -> EntryStatus:
         feed_url = report.feed.url
         if isinstance(outcome, AlreadySaved):
             return self._same_url(report, entry, outcome.document_id)
@@ -65,7 +65,7 @@ class Committer:
         article, candidate = outcome.article, outcome.candidate
         doc_id = document_id(article.canonical_url or f"{feed_url}#{entry.key}")
         try:
-            verdict = self._dedup.check(candidate, doc_id)
+            verdict = await self._dedup.check(candidate, doc_id)
         except DedupUnavailableError as exc:
             # No dedup decision, no save: the rendered document waits in the state, and the
             # entry is not fetched again nor does it use up its tries.
@@ -91,7 +91,7 @@ class Committer:
             )
         document = self._new_document(doc_id, report, entry, article, candidate)
         saved = self._state.documents.save(document, nearest=verdict.nearest, extends=verdict.extends)
-        self._dedup.commit(candidate, saved.doc_id, saved.seq)
+        await self._dedup.commit(candidate, saved.doc_id, saved.seq)
         report.saved += 1
         return "saved"
 
@@ -123,7 +123,7 @@ class Committer:
             clear_validators=not settled,
         )
 
-    def drain_waiting(self) -> Drained:
+    async def drain_waiting(self) -> Drained:
         """Decide on the documents that waited for the dedup backend. Stops at the first one it
         cannot answer for; the rest wait on."""
         saved = dropped = 0
@@ -135,7 +135,7 @@ class Committer:
                 fingerprint = fingerprinter.fingerprint(document.fingerprint.plain_text())
             candidate = Candidate(document.canonical_url, document.body_hash, waiting.body_words, fingerprint)
             try:
-                verdict = self._dedup.check(candidate, document.doc_id)
+                verdict = await self._dedup.check(candidate, document.doc_id)
             except DedupUnavailableError as exc:
                 log.warning("%d document(s) still wait: %s", self._state.waiting.count(), exc)
                 break
@@ -153,7 +153,7 @@ class Committer:
                 saved_document = self._state.documents.save(
                     document, nearest=verdict.nearest, extends=verdict.extends
                 )
-                self._dedup.commit(candidate, saved_document.doc_id, saved_document.seq)
+                await self._dedup.commit(candidate, saved_document.doc_id, saved_document.seq)
                 saved += 1
             self._state.waiting.remove(document.feed_url, document.entry_key)
         if saved or dropped:

@@ -41,7 +41,7 @@ async def run_pass(config: Config, observer: PassObserver | None = None) -> Pass
     """run_once for callers that already have an event loop."""
     started = datetime.now(UTC)
     async with open_session(config, observer) as session:
-        drained = session.drain_waiting()
+        drained = await session.drain_waiting()
         reports = await session.run_all()
     return PassSummary(reports, started, datetime.now(UTC), drained.saved, drained.dropped)
 
@@ -63,14 +63,14 @@ async def open_session(config: Config, observer: PassObserver | None = None) -> 
         dedup = open_backend(
             config.dedup, state.documents, state.fingerprints, instance_id=state.instance_id()
         )
-        opened.callback(dedup.close)
+        opened.push_async_callback(dedup.close)
         fetcher = await opened.enter_async_context(Fetcher(config.fetch, user_agent(config.fetch)))
         session = Session(config, state, fetcher, extractor, observer or QuietObserver(), dedup)
         opened.push_async_callback(session.cancel_pending)
         snapshots = asyncio.create_task(session.snapshot_hosts())
         opened.push_async_callback(_stop_snapshots, session, snapshots)
         try:
-            session.evict_expired()
+            await session.evict_expired()
         except DedupUnavailableError as exc:
             log.error("%s: documents wait until it answers", exc)
         yield session
@@ -131,13 +131,13 @@ class Session:
         self.state.feeds.record_poll(feed.url, result="failed", error=report.error)
         return report
 
-    def drain_waiting(self) -> Drained:
+    async def drain_waiting(self) -> Drained:
         """Decide on the documents that waited for the dedup backend."""
-        return self._committer.drain_waiting()
+        return await self._committer.drain_waiting()
 
-    def evict_expired(self) -> int:
+    async def evict_expired(self) -> int:
         """Forget fingerprints older than the dedup window (a long-lived index grows otherwise)."""
-        return self._dedup.evict(datetime.now(UTC) - timedelta(seconds=self._config.dedup.window))
+        return await self._dedup.evict(datetime.now(UTC) - timedelta(seconds=self._config.dedup.window))
 
     async def cancel_pending(self) -> None:
         """Stop work that was started but will not be committed."""
@@ -169,7 +169,7 @@ class Session:
     async def _settle(self, polled: PolledFeed) -> FeedReport:
         report = polled.report
         for pending in polled.work:
-            status = self._committer.commit(report, pending.entry, await pending.outcome)
+            status = await self._committer.commit(report, pending.entry, await pending.outcome)
             self._observer.entry_finished(report, status)
             self._pages.forget(pending.entry)
         self._committer.finish(polled)

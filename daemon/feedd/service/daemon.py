@@ -317,10 +317,10 @@ class Daemon:
     # SQLite connection; a plain function would run in a worker thread.
     async def _drain(self) -> None:
         if self._session is not None:
-            self._session.drain_waiting()
+            await self._session.drain_waiting()
 
     async def _evict(self) -> None:
-        if self._session is not None and (count := self._session.evict_expired()):
+        if self._session is not None and (count := await self._session.evict_expired()):
             log.info("forgot %d fingerprint(s) older than the dedup window", count)
 
     def _status(self) -> None:
