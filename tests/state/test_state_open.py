@@ -105,7 +105,7 @@ def test_schema_1_state_is_upgraded(tmp_path: Path) -> None:
         db.execute("DROP TABLE hosts")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with _state(tmp_path) as state:
-        assert state.db.meta("schema_version") == "7"
+        assert state.db.meta("schema_version") == str(SCHEMA_VERSION)
         assert state.hosts.current() == []
         match = DuplicateMatch(
             "0000000000000001", "near duplicate", jaccard=0.9, containment=1.0, evidence=EVIDENCE
@@ -147,7 +147,7 @@ def test_a_state_from_before_redaction_moves_its_secret_urls_out(tmp_path: Path)
         state.db.connection.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
     (tmp_path / "out" / "manifest.jsonl").unlink()  # as if its line had not landed: repair re-appends it
     with State(tmp_path / "db", tmp_path / "out", "{seq}_{id}.txt") as state:
-        assert state.db.meta("schema_version") == "7"
+        assert state.db.meta("schema_version") == str(SCHEMA_VERSION)
         assert state.feeds.state(shown).etag == '"v1"'  # its history follows the feed
         assert state.entries.failed_attempts(shown)
         assert state.entries.settled_keys(shown) >= {"guid-2"}  # the newer row stayed

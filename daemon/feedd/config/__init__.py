@@ -16,9 +16,9 @@ if TYPE_CHECKING:
     from feedd.config.checks import config_schema, effective_toml, path_problems
     from feedd.config.edit import add_feed, remove_feed, replace_keeping_mode
     from feedd.config.filename import MANIFEST, check_filename_template, render_filename
+    from feedd.config.listen import is_loopback
     from feedd.config.load import load_config, parse_config
     from feedd.config.model import (
-        BasicAuthConfig,
         ClusterConfig,
         DedupConfig,
         Duration,
@@ -31,9 +31,11 @@ if TYPE_CHECKING:
         parse_duration,
     )
     from feedd.config.redaction import redacted_url
-    from feedd.config.resolved import BasicCredentials, Config
+    from feedd.config.resolved import BasicCredentials, Config, WebSecret
     from feedd.config.search import config_search_path, find_config, starter_path, write_starter
+    from feedd.config.section import BasicAuthConfig, SecretSource
     from feedd.config.site_rules import SiteRules, load_site_rules, parse_site_rules
+    from feedd.config.web import DEFAULT_WEB_LISTEN, WebConfig
 
 _LAZY = {
     "MANIFEST": "feedd.config.filename",
@@ -48,7 +50,12 @@ _LAZY = {
     "replace_keeping_mode": "feedd.config.edit",
     "effective_toml": "feedd.config.checks",
     "path_problems": "feedd.config.checks",
-    "BasicAuthConfig": "feedd.config.model",
+    "BasicAuthConfig": "feedd.config.section",
+    "SecretSource": "feedd.config.section",
+    "WebConfig": "feedd.config.web",
+    "WebSecret": "feedd.config.resolved",
+    "DEFAULT_WEB_LISTEN": "feedd.config.web",
+    "is_loopback": "feedd.config.listen",
     "BasicCredentials": "feedd.config.resolved",
     "ClusterConfig": "feedd.config.model",
     "Config": "feedd.config.resolved",
@@ -71,6 +78,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "DEFAULT_WEB_LISTEN",
     "MANIFEST",
     "BasicAuthConfig",
     "BasicCredentials",
@@ -83,10 +91,14 @@ __all__ = [
     "FetchConfig",
     "MetricsConfig",
     "ScheduleConfig",
+    "SecretSource",
     "SiteRule",
     "SiteRules",
     "StorageConfig",
+    "WebConfig",
+    "WebSecret",
     "check_filename_template",
+    "is_loopback",
     "load_config",
     "load_site_rules",
     "parse_config",

@@ -45,7 +45,7 @@ def effective_toml(config: Config) -> str:
     """The config as feedd reads it, every default written out. Secrets are masked (feed URLs'
     credentials, header values, the proxy's and Redis's passwords): to read, not to load back."""
     data: dict[str, Any] = {}
-    for section in ("storage", "fetch", "extract", "dedup", "schedule", "metrics", "cluster"):
+    for section in ("storage", "fetch", "extract", "dedup", "schedule", "metrics", "cluster", "web"):
         data[section] = _plain(getattr(config, section).model_dump(mode="json", exclude_none=True))
     if proxy := data["fetch"].get("proxy"):
         data["fetch"]["proxy"] = redacted_url(proxy)

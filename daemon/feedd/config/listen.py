@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 
 #: ":9464" listens on loopback only, never on every interface.
 DEFAULT_HOST = "127.0.0.1"
@@ -63,3 +63,13 @@ def _host_name(host: str) -> str:
     if len(host) > 253 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
         raise ValueError(f"{host!r} is neither an IP address nor a host name, e.g. {_EXAMPLE}")
     return host
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (as ListenAddress holds it) can only be reached from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False  # another host name: it may resolve to any interface

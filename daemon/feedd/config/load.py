@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from feedd.config.model import ConfigDocument, FeedConfig
-from feedd.config.resolved import BasicCredentials, Config
+from feedd.config.resolved import BasicCredentials, Config, WebSecret
+from feedd.config.section import BasicAuthConfig, SecretSource
 from feedd.config.site_rules import load_site_rules
 from feedd.config.toml_lines import line_of, validate_toml
 from feedd.errors import ConfigError
@@ -44,12 +46,14 @@ def parse_config(text: str, path: Path) -> Config:
         feeds=tuple(document.feeds),
         cluster=document.cluster,
         state_directory=_state_directory(),
+        web=document.web,
     )
     rules_file = config.extract.site_rules
     return replace(
         config,
         site_rules=load_site_rules(config.resolve_path(rules_file) if rules_file else None),
         credentials=_read_credentials(config, text, path),
+        web_secret=_read_web_secret(config, text, path),
     )
 
 
@@ -63,31 +67,66 @@ def _read_credentials(config: Config, text: str, path: Path) -> dict[str, BasicC
     """Each feed's basic-auth credentials from its environment variable or file."""
     found = {}
     for index, feed in enumerate(config.feeds):
-        source = feed.basic_auth
-        if source is None:
-            continue
-        if source.env is not None:
-            key, value = "env", os.environ.get(source.env)
-            problem = f"environment variable {source.env} is not set" if value is None else ""
-        else:
-            assert source.file is not None
-            key, file = "file", _credential_file(config, source.file)
-            try:
-                value, problem = file.read_text(encoding="utf-8").splitlines()[0], ""
-            except (OSError, UnicodeDecodeError, IndexError) as exc:
-                value, problem = (
-                    None,
-                    f"cannot read {file}: {exc if not isinstance(exc, IndexError) else 'empty'}",
-                )
-        username, colon, password = (value or "").partition(":")
-        if not problem and not colon:
-            problem = 'expected "user:password"'  # the value itself is never repeated
-        if problem:
-            line = line_of(text, ("feeds", index, "basic_auth", key))
-            where = f"{path}:{line}" if line else str(path)
-            raise ConfigError(f"{where}: feeds[{index}].basic_auth.{key}: {problem}")
-        found[feed.url] = BasicCredentials(username, password)
+        if feed.basic_auth is not None:
+            where = ("feeds", index, "basic_auth")
+            username, password = _user_and_password(config, feed.basic_auth, text, path, where)
+            found[feed.url] = BasicCredentials(username, password)
     return found
+
+
+def _read_web_secret(config: Config, text: str, path: Path) -> WebSecret | None:
+    """The web view's bearer token or basic-auth credentials, read as a feed's are."""
+    web = config.web
+    if web.basic_auth is not None:
+        where = ("web", "basic_auth")
+        username, password = _user_and_password(config, web.basic_auth, text, path, where)
+        return WebSecret("basic", username, password)
+    if web.token is not None:
+        token = _secret_line(config, web.token, text, path, ("web", "token"))
+        if not token.strip():
+            _refuse(text, path, ("web", "token", "env" if web.token.env else "file"), "the token is empty")
+        return WebSecret("bearer", None, token.strip())
+    return None
+
+
+def _user_and_password(
+    config: Config, source: BasicAuthConfig, text: str, path: Path, where: tuple[str | int, ...]
+) -> tuple[str, str]:
+    value = _secret_line(config, source, text, path, where)
+    username, colon, password = value.partition(":")
+    if not colon:  # the value itself is never repeated
+        _refuse(text, path, (*where, "env" if source.env is not None else "file"), 'expected "user:password"')
+    return username, password
+
+
+def _secret_line(
+    config: Config,
+    source: BasicAuthConfig | SecretSource,
+    text: str,
+    path: Path,
+    where: tuple[str | int, ...],
+) -> str:
+    """The secret in `source`'s environment variable, or the first line of its file;
+    ConfigError naming the config's line when it cannot be read."""
+    if source.env is not None:
+        value = os.environ.get(source.env)
+        if value is None:
+            _refuse(text, path, (*where, "env"), f"environment variable {source.env} is not set")
+        return value
+    assert source.file is not None
+    file = _credential_file(config, source.file)
+    try:
+        return file.read_text(encoding="utf-8").splitlines()[0]
+    except (OSError, UnicodeDecodeError, IndexError) as exc:
+        problem = f"cannot read {file}: {exc if not isinstance(exc, IndexError) else 'empty'}"
+        _refuse(text, path, (*where, "file"), problem)
+
+
+def _refuse(text: str, path: Path, key: tuple[str | int, ...], problem: str) -> NoReturn:
+    line = line_of(text, key)
+    where = f"{path}:{line}" if line else str(path)
+    name = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in key).lstrip(".")
+    raise ConfigError(f"{where}: {name}: {problem}")
 
 
 def _credential_file(config: Config, name: str) -> Path:

@@ -10,9 +10,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     field_validator,
@@ -22,6 +20,8 @@ from pydantic import (
 from feedd.config.filename import check_filename_template
 from feedd.config.listen import ListenAddress, parse_listen
 from feedd.config.redaction import redacted_url
+from feedd.config.section import BasicAuthConfig, Section
+from feedd.config.web import WebConfig
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -65,11 +65,7 @@ def _parse_networks(value: Any) -> tuple[IPv4Network | IPv6Network, ...]:
 Networks = Annotated[tuple[IPv4Network | IPv6Network, ...], BeforeValidator(_parse_networks)]
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class StorageConfig(_Section):
+class StorageConfig(Section):
     """Where documents and state live. Relative paths resolve against the config's folder."""
 
     output_dir: str = "articles"
@@ -83,7 +79,7 @@ class StorageConfig(_Section):
         return template
 
 
-class FetchConfig(_Section):
+class FetchConfig(Section):
     """HTTP behaviour shared by feed and page requests."""
 
     allow_private_networks: bool = False
@@ -124,7 +120,7 @@ class FetchConfig(_Section):
         return proxy
 
 
-class ExtractConfig(_Section):
+class ExtractConfig(Section):
     """Article extraction: CPU-bound, so it runs in worker processes."""
 
     # 0 extracts in the main process; unset means one worker per CPU.
@@ -135,7 +131,7 @@ class ExtractConfig(_Section):
     site_rules: str | None = None
 
 
-class DedupConfig(_Section):
+class DedupConfig(Section):
     """Duplicate detection. The defaults are chosen by measurement (docs/dedup.md)."""
 
     #: Near-duplicate detection (MinHash LSH) on top of the exact checks.
@@ -181,7 +177,7 @@ class DedupConfig(_Section):
         return None if self.backend == "local" else self.backend
 
 
-class ClusterConfig(_Section):
+class ClusterConfig(Section):
     """Several instances splitting one feed list (with a shared [dedup] backend)."""
 
     #: "K/N": this instance polls the K-th of N disjoint shares of the feeds (by a hash of each
@@ -207,7 +203,7 @@ class ClusterConfig(_Section):
         return int.from_bytes(digest[:8], "big") % total == part - 1
 
 
-class ScheduleConfig(_Section):
+class ScheduleConfig(Section):
     """How often `feedd run` polls each feed."""
 
     #: The starting interval; each feed's own rhythm and its server's hints adapt it.
@@ -222,7 +218,7 @@ class ScheduleConfig(_Section):
     poll_timeout: Duration = 10 * 60.0
 
 
-class MetricsConfig(_Section):
+class MetricsConfig(Section):
     """Prometheus metrics of `feedd run`."""
 
     #: "host:port" to serve /metrics on (an IPv6 host in brackets: "[::1]:9464"); unset serves nothing.
@@ -241,22 +237,7 @@ class MetricsConfig(_Section):
         return parse_listen(self.listen) if self.listen is not None else None
 
 
-class BasicAuthConfig(_Section):
-    """Where a feed's basic-auth credentials ("user:password") are kept: never in the config."""
-
-    #: An environment variable holding "user:password".
-    env: str | None = None
-    #: A file whose first line is "user:password" (relative paths resolve against the config).
-    file: str | None = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> BasicAuthConfig:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("give exactly one of env or file")
-        return self
-
-
-class FeedConfig(_Section):
+class FeedConfig(Section):
     """One subscribed feed."""
 
     #: Its URL with any secret in it (userinfo, a token parameter) masked: see fetch_url.
@@ -340,7 +321,7 @@ class FeedConfig(_Section):
         return self.name or self.url
 
 
-class ConfigDocument(_Section):
+class ConfigDocument(Section):
     """The config file as written; parse_config turns it into a Config."""
 
     storage: StorageConfig = StorageConfig()
@@ -350,4 +331,5 @@ class ConfigDocument(_Section):
     schedule: ScheduleConfig = ScheduleConfig()
     metrics: MetricsConfig = MetricsConfig()
     cluster: ClusterConfig = ClusterConfig()
+    web: WebConfig = WebConfig()
     feeds: list[FeedConfig] = Field(min_length=1)

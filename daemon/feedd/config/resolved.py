@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from feedd.config.model import (
     ClusterConfig,
@@ -17,6 +18,7 @@ from feedd.config.model import (
     StorageConfig,
 )
 from feedd.config.site_rules import SiteRules
+from feedd.config.web import WebConfig
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,16 @@ class BasicCredentials:
 
     username: str
     password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class WebSecret:
+    """What a request to the web view must carry: a bearer token, or basic-auth credentials."""
+
+    scheme: Literal["bearer", "basic"]
+    #: The basic-auth user (None for a token).
+    username: str | None
+    secret: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,9 @@ class Config:
     #: Where relative [storage] paths go: systemd's $STATE_DIRECTORY when it set one (the
     #: config's folder, /etc/feedd, is read-only there), else the config's folder.
     state_directory: Path | None = None
+    web: WebConfig = WebConfig()
+    #: The web view's token or basic-auth credentials, read from where [web] points; None: open.
+    web_secret: WebSecret | None = field(default=None, repr=False)
 
     @property
     def active_feeds(self) -> tuple[FeedConfig, ...]:

@@ -140,13 +140,13 @@ class Entries:
             (feed_url, entry_key, link, status, document_id, reason, attempt, now, now, attempt),
         )
 
-    def recent_duplicates(self, limit: int) -> list[DroppedEntry]:
-        """The latest entries dropped as duplicates, newest first."""
+    def recent_duplicates(self, limit: int, offset: int = 0) -> list[DroppedEntry]:
+        """The latest entries dropped as duplicates, newest first (after the `offset` newest)."""
         rows = self._database.connection.execute(
             "SELECT e.*, d.path AS kept_path FROM entries e"
             " LEFT JOIN documents d ON d.id = e.document_id"
-            " WHERE e.status = 'duplicate' ORDER BY e.last_seen DESC, e.rowid DESC LIMIT ?",
-            (limit,),
+            " WHERE e.status = 'duplicate' ORDER BY e.last_seen DESC, e.rowid DESC LIMIT ? OFFSET ?",
+            (limit, offset),
         )
         return [DroppedEntry(entry_record(row), row["kept_path"]) for row in rows]
 

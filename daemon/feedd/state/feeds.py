@@ -52,6 +52,10 @@ class Feeds:
             """,
             (url, etag, last_modified, now_stored(), result, error, int(failed), failed),
         )
+        if failed:  # the first error of a run starts it; later ones keep its start
+            db.execute("INSERT OR IGNORE INTO feed_failures VALUES (?, ?)", (url, now_stored()))
+        else:
+            db.execute("DELETE FROM feed_failures WHERE url = ?", (url,))
 
     def record_schedule(self, url: str, *, next_poll: datetime, interval: float, reason: str) -> None:
         self._database.connection.execute(
@@ -93,8 +97,10 @@ class Feeds:
             SELECT f.*,
                    COALESCE(c.saved, 0) AS saved,
                    COALESCE(c.dropped, 0) AS dropped,
-                   COALESCE(c.failed, 0) AS failed
+                   COALESCE(c.failed, 0) AS failed,
+                   ff.since AS failing_since
             FROM feeds f LEFT JOIN counts c ON c.feed_url = f.url
+            LEFT JOIN feed_failures ff ON ff.url = f.url
             ORDER BY f.url
             """
         )
@@ -116,4 +122,5 @@ def _feed_record(row: sqlite3.Row) -> FeedRecord:
         saved=row["saved"],
         dropped=row["dropped"],
         failed=row["failed"],
+        failing_since=read_optional_time(row["failing_since"]),
     )

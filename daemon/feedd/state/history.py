@@ -102,6 +102,8 @@ class FeedStatus:
     saved: int
     dropped: int
     failed: int
+    #: When its current run of failed polls began, where known.
+    failing_since: datetime | None = None
 
 
 def feed_statuses(config: Config) -> list[FeedStatus]:
@@ -125,6 +127,7 @@ def feed_statuses(config: Config) -> list[FeedStatus]:
                 saved=record.saved,
                 dropped=record.dropped,
                 failed=record.failed,
+                failing_since=record.failing_since,
             )
         )
     return statuses
@@ -154,13 +157,13 @@ def _never_polled(url: str) -> FeedRecord:
     )
 
 
-def recent_drops(config: Config, limit: int = 20) -> list[Drop]:
-    """The most recent duplicates dropped, newest first."""
+def recent_drops(config: Config, limit: int = 20, offset: int = 0) -> list[Drop]:
+    """The most recent duplicates dropped, newest first (skipping the `offset` newest)."""
     with _state(config) as state:
         names = _feed_names(config)
         return [
             _drop(dropped.entry, dropped.kept_file, names)
-            for dropped in state.entries.recent_duplicates(limit)
+            for dropped in state.entries.recent_duplicates(limit, offset)
         ]
 
 

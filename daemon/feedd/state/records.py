@@ -39,6 +39,9 @@ class FeedRecord:
     saved: int
     dropped: int
     failed: int
+    #: When its current run of failed polls began (None while its last poll succeeded, or when
+    #: the run began before feedd kept this).
+    failing_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ migration that raises SCHEMA_VERSION.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -91,6 +91,10 @@ CREATE TABLE IF NOT EXISTS extensions (
     PRIMARY KEY (document_id, extends_id)
 );
 CREATE INDEX IF NOT EXISTS extensions_extends ON extensions (extends_id);
+CREATE TABLE IF NOT EXISTS feed_failures (
+    url TEXT PRIMARY KEY,
+    since TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS hosts (
     host TEXT PRIMARY KEY,
     queued INTEGER NOT NULL,
@@ -147,4 +151,8 @@ MIGRATIONS: dict[int, list[str]] = {
         "UPDATE waiting SET document = feedd_redacted_json(document)"
         " WHERE document != feedd_redacted_json(document)",
     ],
+    # The feed_failures table (when each failing feed's current run of errors began, for the
+    # web view's "failing since") is new in 8; SCHEMA created it. A feed failing at the upgrade
+    # gets its start at its next failed poll.
+    8: [],
 }

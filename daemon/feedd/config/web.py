@@ -1,0 +1,54 @@
+"""[web]: the read-only web view of the corpus: where it listens, who may read it, and how a
+reverse proxy in front of it is trusted."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator, model_validator
+
+from feedd.config.listen import ListenAddress, is_loopback, parse_listen
+from feedd.config.section import BasicAuthConfig, SecretSource, Section
+
+#: Where `feedd web` listens when [web] listen is unset.
+DEFAULT_WEB_LISTEN = "127.0.0.1:8080"
+
+
+class WebConfig(Section):
+    """The read-only web view of the corpus (`feedd run` with `listen` set, or `feedd web`)."""
+
+    #: "host:port" to serve it on; unset: no web server in `feedd run` (`feedd web` then serves
+    #: on 127.0.0.1:8080). ":8080" listens on loopback only.
+    listen: str | None = None
+    #: A bearer token ("Authorization: Bearer ...") every request must carry ...
+    token: SecretSource | None = None
+    #: ... or HTTP basic auth, "user:password" from an environment variable or a file.
+    basic_auth: BasicAuthConfig | None = None
+    #: The path prefix a reverse proxy serves it under ("/feedd"); empty at the root.
+    root_path: str = Field(default="", pattern=r"^(/[A-Za-z0-9._~\-]+)*$")
+    #: Addresses whose X-Forwarded-For / X-Forwarded-Proto headers are believed (the reverse
+    #: proxy's); "*" trusts any, which is only safe when nothing else can reach the port.
+    forwarded_allow_ips: list[str] = ["127.0.0.1", "::1"]
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, listen: str | None) -> str | None:
+        if listen is not None:
+            parse_listen(listen)
+        return listen
+
+    @model_validator(mode="after")
+    def _guarded_beyond_loopback(self) -> WebConfig:
+        if self.token is not None and self.basic_auth is not None:
+            raise ValueError("give token or basic_auth, not both")
+        if self.listen is not None and self.token is None and self.basic_auth is None:
+            if not is_loopback(parse_listen(self.listen).host):
+                raise ValueError(
+                    f"listen = {self.listen!r} is reachable beyond this machine: set token or "
+                    "basic_auth, or listen on a loopback address (127.0.0.1, [::1], localhost) "
+                    "behind a reverse proxy that authenticates"
+                )
+        return self
+
+    @property
+    def address(self) -> ListenAddress | None:
+        """`listen` as the server binds it; None when unset."""
+        return parse_listen(self.listen) if self.listen is not None else None
