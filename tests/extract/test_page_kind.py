@@ -1,4 +1,5 @@
-"""Pages that are not the article: index and section pages, video pages, consent walls."""
+"""Pages that are not the article: index and section pages, live blogs, galleries, video pages,
+consent walls."""
 
 from __future__ import annotations
 
@@ -67,12 +68,58 @@ def test_a_video_page_with_little_text_is_not_the_article() -> None:
     metadata = PageMetadata(kinds=frozenset({"videoobject", "newsarticle"}), declares_article=True)
     url = "https://news.example/video/harbour"
     assert (
-        not_an_article(metadata, "Watch: the harbour vote.", url) == "page is a video page with little text"
+        not_an_article(metadata, "Watch: the harbour vote.", url)
+        == "page is a video page with little text (VideoObject, 24 characters)"
     )
-    assert not_an_article(metadata, "x" * 499, url) == "page is a video page with little text"
+    assert not_an_article(metadata, "x" * 499, url) == (
+        "page is a video page with little text (VideoObject, 499 characters)"
+    )
     # A video page with a written story under the player is kept.
     assert not_an_article(metadata, "x" * 500, url) is None
-    assert not_an_article(PageMetadata(kinds=frozenset({"video.other"})), "short", url) is not None
+    assert not_an_article(PageMetadata(kinds=frozenset({"video.other"})), "short", url) == (
+        "page is a video page with little text (video.other, 5 characters)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kinds", "evidence"),
+    [
+        ({"liveblogposting", "article"}, "LiveBlogPosting"),
+        # og:type values some publishers use for their live pages.
+        ({"article:liveblog"}, "article:liveblog"),
+    ],
+)
+def test_a_page_declared_a_live_blog_is_a_live_blog_however_long(kinds: set[str], evidence: str) -> None:
+    metadata = PageMetadata(kinds=frozenset(kinds), declares_article=True, published=date(2024, 3, 5))
+    reason = not_an_article(metadata, STORY * 20, "https://news.example/2024/03/05/harbour-vote-live")
+    assert reason == f"page is a live blog ({evidence})"
+
+
+def test_a_page_marked_up_with_live_updates_is_a_live_blog() -> None:
+    url = "https://news.example/2024/03/05/harbour-vote-live"
+    assert not_an_article(PageMetadata(declares_article=True, live_updates=3), STORY, url) == (
+        "page is a live blog (3 live updates in its markup)"
+    )
+    # Two entries may be a box of another live blog's latest posts beside an article.
+    assert not_an_article(PageMetadata(declares_article=True, live_updates=2), STORY, url) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "evidence"),
+    [("imagegallery", "ImageGallery"), ("mediagallery", "MediaGallery"), ("gallery", "gallery")],
+)
+def test_a_gallery_with_little_text_is_not_the_article(kind: str, evidence: str) -> None:
+    metadata = PageMetadata(kinds=frozenset({kind, "article"}), declares_article=True)
+    captions = "The harbour at dawn. The new tram depot. " * 24
+    assert len(captions) == 984
+    reason = not_an_article(metadata, captions, "https://news.example/galleries/harbour")
+    assert reason == f"page is a gallery with little text ({evidence}, 984 characters)"
+
+
+def test_an_article_that_also_holds_a_gallery_is_kept() -> None:
+    metadata = PageMetadata(kinds=frozenset({"newsarticle", "imagegallery"}), declares_article=True)
+    assert len(STORY * 4) >= 1000
+    assert not_an_article(metadata, STORY * 4, "https://news.example/2024/03/05/harbour-budget") is None
 
 
 def test_a_short_text_full_of_consent_phrases_is_a_consent_wall() -> None:

@@ -56,6 +56,16 @@ _DATE_META = (
     "original-publish-date",
 )
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+#: Microdata types (itemtype) that say what the whole page is; other itemtypes mark parts of it.
+_MICRODATA_PAGE_KINDS = frozenset({"liveblogposting", "imagegallery", "mediagallery"})
+#: Class names of one update in a live blog ("live-blog-post", "live-events__entry", BBC's
+#: "lx-stream-post"): the class of the entry itself, not of the parts inside it. Not "live-item" or
+#: "live-ticker__item": menus and score boxes use those beside articles.
+_LIVE_UPDATE_CLASS = re.compile(
+    r"live-?(?:blog|events?|updates?|story)[-_]+(?:entry|post|update|item|event)s?"
+    r"|live[-_]+(?:entry|post|update)s?|lx-stream-post",
+    re.I,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +81,8 @@ class PageMetadata:
     declares_article: bool = False
     #: The article's JSON-LD says isAccessibleForFree: false (the page shows a paywall teaser).
     paywalled: bool = False
+    #: Elements whose class marks them as updates of a live blog.
+    live_updates: int = 0
 
 
 def read_metadata(tree: etree._Element) -> PageMetadata:
@@ -109,7 +121,7 @@ def read_metadata(tree: etree._Element) -> PageMetadata:
         _string(publisher.get("name")) if isinstance(publisher, dict) else None
     )
     language = (tree.get("lang") or meta.get("og:locale") or "").replace("_", "-").split("-")[0].lower()
-    kinds = set(_json_ld_types(tree))
+    kinds = set(_json_ld_types(tree)) | _microdata_page_kinds(tree)
     if og_type := meta.get("og:type", "").lower():
         kinds.add(og_type)
     free = article.get("isAccessibleForFree")
@@ -117,6 +129,7 @@ def read_metadata(tree: etree._Element) -> PageMetadata:
         kinds=frozenset(kinds),
         declares_article=bool(article) or og_type == "article",
         paywalled=free is False or (isinstance(free, str) and free.strip().lower() == "false"),
+        live_updates=_live_updates(tree),
         title=title or None,
         published=published,
         description=description or None,
@@ -153,6 +166,21 @@ def _json_ld_types(tree: etree._Element) -> Iterator[str]:
                 for kind in kinds if isinstance(kinds, list) else [kinds]:
                     if isinstance(kind, str):
                         yield kind.lower()
+
+
+def _microdata_page_kinds(tree: etree._Element) -> set[str]:
+    urls = (url for value in tree.xpath("//@itemtype") for url in str(value).split())
+    types = (url.rstrip("/").rsplit("/", 1)[-1].lower() for url in urls)
+    return {kind for kind in types if kind in _MICRODATA_PAGE_KINDS}
+
+
+def _live_updates(tree: etree._Element) -> int:
+    candidates = tree.xpath("//*[contains(@class, 'live') or contains(@class, 'stream-post')]")
+    return sum(
+        1
+        for element in candidates
+        if any(_LIVE_UPDATE_CLASS.fullmatch(name) for name in element.get("class", "").split())
+    )
 
 
 def _articles_in(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:

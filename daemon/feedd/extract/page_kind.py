@@ -1,5 +1,6 @@
-"""Is a fetched page the article at all? Index pages, video pages and consent walls are not, and
-a paywall teaser is not the whole article: for those, the feed's own text is the better copy."""
+"""Is a fetched page the article at all? Index pages, live blogs, galleries and video pages with
+little text, and consent walls are not, and a paywall teaser is not the whole article: for those,
+the feed's own text is the better copy. The reason names the evidence, for the operator."""
 
 from __future__ import annotations
 
@@ -10,6 +11,13 @@ from feedd.extract.metadata import PageMetadata
 
 #: JSON-LD types of pages that list other pages.
 _LISTING_KINDS = frozenset({"collectionpage", "itemlist", "searchresultspage", "profilepage"})
+#: How the schema.org types read in a reason (kinds are kept lower-case).
+_TYPE_NAMES = {
+    "liveblogposting": "LiveBlogPosting",
+    "imagegallery": "ImageGallery",
+    "mediagallery": "MediaGallery",
+    "videoobject": "VideoObject",
+}
 #: Phrases of cookie and consent dialogs; a short "article" full of them is the dialog.
 _CONSENT = re.compile(
     r"cookies?|consent|privacy (?:policy|settings)|(?:accept|reject) all|manage (?:options|preferences)|"
@@ -19,6 +27,11 @@ _CONSENT = re.compile(
 _CONSENT_MAX_CHARS = 2000
 _CONSENT_MIN_PHRASES = 3
 _VIDEO_MAX_CHARS = 500
+#: A gallery (ImageGallery, MediaGallery, og:type "gallery") has captions for text; an article
+#: that also declares a gallery has more than this.
+_GALLERY_MAX_CHARS = 1000
+#: Fewer update entries than this may be a box of another live blog's latest posts.
+_MIN_LIVE_UPDATES = 3
 
 
 def not_an_article(metadata: PageMetadata, body: str, page_url: str) -> str | None:
@@ -29,8 +42,22 @@ def not_an_article(metadata: PageMetadata, body: str, page_url: str) -> str | No
         depth = len([part for part in urlsplit(page_url).path.split("/") if part])
         if "website" in metadata.kinds and metadata.published is None and depth <= 1:
             return "page is a front or section page, not an article"
-    if any(kind.startswith("video") for kind in metadata.kinds) and len(body) < _VIDEO_MAX_CHARS:
-        return "page is a video page with little text"
+    # A live blog is long, and changes after the feed announced it: the page holds a snapshot
+    # of many short posts rather than the story the entry names.
+    if live := sorted(kind for kind in metadata.kinds if "liveblog" in kind):
+        return f"page is a live blog ({_name(live[0])})"
+    if metadata.live_updates >= _MIN_LIVE_UPDATES:
+        return f"page is a live blog ({metadata.live_updates} live updates in its markup)"
+    if (gallery := sorted(k for k in metadata.kinds if k.endswith("gallery"))) and len(
+        body
+    ) < _GALLERY_MAX_CHARS:
+        return f"page is a gallery with little text ({_name(gallery[0])}, {len(body)} characters)"
+    if (video := sorted(k for k in metadata.kinds if k.startswith("video"))) and len(body) < _VIDEO_MAX_CHARS:
+        return f"page is a video page with little text ({_name(video[0])}, {len(body)} characters)"
     if len(body) < _CONSENT_MAX_CHARS and len(_CONSENT.findall(body)) >= _CONSENT_MIN_PHRASES:
         return "page shows a cookie consent wall"
     return None
+
+
+def _name(kind: str) -> str:
+    return _TYPE_NAMES.get(kind, kind)
