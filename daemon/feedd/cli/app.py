@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 
 import feedd
-from feedd.cli import feed_commands
+from feedd.cli import feed_commands, web_command
 from feedd.cli.exits import CommandGroup, ExitCode
 from feedd.cli.logs import configure as configure_logging
 from feedd.cli.options import ConfigOption, load
@@ -238,6 +238,7 @@ app.command("add")(feed_commands.add_command)
 app.command("remove")(feed_commands.remove_command)
 app.command("import-opml")(feed_commands.import_opml_command)
 app.command("export-opml")(feed_commands.export_opml_command)
+app.command("web")(web_command.web_command)
 
 
 @app.command("dups")

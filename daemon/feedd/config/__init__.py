@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from feedd.config.checks import config_schema, effective_toml, path_problems
     from feedd.config.edit import add_feed, remove_feed, replace_keeping_mode
     from feedd.config.filename import MANIFEST, check_filename_template, render_filename
-    from feedd.config.listen import is_loopback
+    from feedd.config.listen import ListenAddress, is_loopback, parse_listen
     from feedd.config.load import load_config, parse_config
     from feedd.config.model import (
         ClusterConfig,
@@ -56,6 +56,8 @@ _LAZY = {
     "WebSecret": "feedd.config.resolved",
     "DEFAULT_WEB_LISTEN": "feedd.config.web",
     "is_loopback": "feedd.config.listen",
+    "ListenAddress": "feedd.config.listen",
+    "parse_listen": "feedd.config.listen",
     "BasicCredentials": "feedd.config.resolved",
     "ClusterConfig": "feedd.config.model",
     "Config": "feedd.config.resolved",
@@ -89,6 +91,7 @@ __all__ = [
     "ExtractConfig",
     "FeedConfig",
     "FetchConfig",
+    "ListenAddress",
     "MetricsConfig",
     "ScheduleConfig",
     "SecretSource",
@@ -99,6 +102,7 @@ __all__ = [
     "WebSecret",
     "check_filename_template",
     "is_loopback",
+    "parse_listen",
     "load_config",
     "load_site_rules",
     "parse_config",

@@ -10,6 +10,7 @@ import signal
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,6 +23,9 @@ from feedd.service.liveness import Liveness, stall_limit
 from feedd.service.metrics import Metrics
 from feedd.service.notify import notify, watchdog_interval
 from feedd.service.plan import plan_next
+
+if TYPE_CHECKING:
+    from feedd.web import WebServer
 
 log = logging.getLogger("feedd")
 
@@ -53,6 +57,8 @@ class Daemon:
         self._liveness = Liveness(stall_limit(config.schedule.poll_timeout), time.monotonic())
         self._stalled = False
         self._metrics: Metrics | None = None
+        #: The web view ([web] listen), served from this loop; None when not configured.
+        self.web: WebServer | None = None
         self._started = datetime.now(UTC)
         self._last_success: datetime | None = None
         self._last_status = ""
@@ -74,6 +80,15 @@ class Daemon:
             log.info("metrics on http://%s/metrics, health on /healthz", listen)
         async with open_session(self.config) as session:
             self._session = session
+            # Started once the session has opened (and, the first time, created) the state that
+            # the view reads; it reads through a read-only connection of its own.
+            if (address := self.config.web.address) is not None:
+                from feedd.web import WebServer  # starlette and uvicorn only where they serve
+
+                # The view follows reloads: it reads the daemon's config as it is now.
+                self.web = WebServer(self.config, address, current=lambda: self.config)
+                await self.web.start()
+                log.info("web view on http://%s%s/", address, self.config.web.root_path)
             self._failing = session.state.feeds.failing()
             # No misfire grace: a job late by any amount (clock step, suspend, a long stall) runs
             # late rather than never, since a dropped date job would end its feed's chain.
@@ -105,6 +120,8 @@ class Daemon:
                 for task in self._polls:
                     task.cancel()
                 await asyncio.gather(*self._polls, return_exceptions=True)
+                if self.web is not None:
+                    await self.web.stop()
         if self._metrics is not None:
             self._metrics.close()
         log.info("stopped")
@@ -129,7 +146,7 @@ class Daemon:
             notify("STATUS=reload refused: invalid config (see the log)")
             self._last_status = ""
             return
-        unchanged = ("storage", "fetch", "extract", "dedup", "metrics")
+        unchanged = ("storage", "fetch", "extract", "dedup", "metrics", "web")
         changed = [name for name in unchanged if getattr(config, name) != getattr(self.config, name)]
         if changed:
             log.warning("reload: [%s] changes take effect at the next restart", "], [".join(changed))

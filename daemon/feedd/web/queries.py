@@ -1,0 +1,237 @@
+"""What the web view reads from the state that `feedd status`, `dups` and `explain` do not: the
+saved documents page by page and by search, one saved file, a dedup text, and the counts per hour.
+Each call opens the state read-only (no lock, nothing written) and closes it again, so that it
+runs in any thread and beside a running daemon."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from feedd.config import Config
+from feedd.errors import StateError
+from feedd.state import State
+
+#: Rows per page of every list.
+PAGE_SIZE = 50
+#: LIKE's wildcards and its escape character, escaped.
+_LIKE_ESCAPES = str.maketrans({"%": "\\%", "_": "\\_", "\\": "\\\\"})
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRow:
+    """A saved document as the documents list shows it: its manifest line's main fields."""
+
+    seq: int
+    doc_id: str
+    file: str
+    title: str
+    feed: str
+    feed_name: str | None
+    tags: tuple[str, ...]
+    saved_at: datetime
+    published: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSearch:
+    """A documents query; empty fields do not filter."""
+
+    #: Words the title contains (case-insensitive for ASCII letters, as SQLite's LIKE).
+    title: str = ""
+    #: A feed's URL, as the state names it.
+    feed: str = ""
+    tag: str = ""
+    #: Saved on or after this day, and on or before that one (UTC).
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFile:
+    """One saved document: its file exactly as written, and its manifest line."""
+
+    seq: int
+    doc_id: str
+    file: str
+    saved_at: datetime
+    manifest_line: str
+    #: The file's text (None when the file is gone from the output folder).
+    text: str | None
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class HourCounts:
+    """What happened in one hour (UTC): documents saved, entries dropped and entries failed."""
+
+    hour: datetime
+    saved: int
+    dropped: int
+    failed: int
+
+
+def state_of(config: Config) -> State:
+    """The state, to be opened read-only: no lock, no write, no recovery."""
+    return State(config.database, config.output_dir, config.storage.filename, read_only=True)
+
+
+@contextmanager
+def _reading(config: Config) -> Iterator[sqlite3.Connection]:
+    with state_of(config) as state:
+        try:
+            yield state.db.connection
+        except sqlite3.Error as exc:
+            raise StateError(f"state database {config.database}: {exc}") from None
+
+
+def search_documents(
+    config: Config, search: DocumentSearch, *, offset: int = 0, limit: int = PAGE_SIZE
+) -> list[DocumentRow]:
+    """Saved documents matching `search`, newest first."""
+    clauses, parameters = ["state = 'saved'"], []
+    if search.title:
+        # A plain LIKE over the stored line first (no JSON parsed for rows that cannot match),
+        # then the title itself.
+        pattern = f"%{_json_text(search.title).translate(_LIKE_ESCAPES)}%"
+        clauses.append("manifest_line LIKE ? ESCAPE '\\'")
+        clauses.append("json_extract(manifest_line, '$.title') LIKE ? ESCAPE '\\'")
+        parameters += [pattern, f"%{search.title.translate(_LIKE_ESCAPES)}%"]
+    if search.tag:
+        clauses.append("manifest_line LIKE ? ESCAPE '\\'")
+        clauses.append("EXISTS (SELECT 1 FROM json_each(manifest_line, '$.tags') WHERE value = ?)")
+        parameters += [f'%"{_json_text(search.tag).translate(_LIKE_ESCAPES)}"%', search.tag]
+    if search.feed:
+        clauses.append("feed_url = ?")
+        parameters.append(search.feed)
+    if search.since:
+        clauses.append("saved_at >= ?")
+        parameters.append(search.since.isoformat())
+    if search.until:
+        clauses.append("saved_at < ?")
+        parameters.append((search.until + timedelta(days=1)).isoformat())
+    query = (
+        "SELECT seq, id, path, feed_url, saved_at, manifest_line FROM documents"
+        f" WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ? OFFSET ?"
+    )
+    with _reading(config) as db:
+        rows = db.execute(query, [*parameters, limit, offset]).fetchall()
+    return [_document_row(row) for row in rows]
+
+
+def document_file(config: Config, doc_id: str) -> DocumentFile | None:
+    """The saved document `doc_id`: its file as written and its manifest line."""
+    with _reading(config) as db:
+        row = db.execute(
+            "SELECT seq, id, path, saved_at, manifest_line FROM documents WHERE id = ? AND state = 'saved'",
+            (doc_id,),
+        ).fetchone()
+    if row is None:
+        return None
+    return DocumentFile(
+        seq=row["seq"],
+        doc_id=row["id"],
+        file=row["path"],
+        saved_at=_time(row["saved_at"]),
+        manifest_line=row["manifest_line"],
+        text=_read_saved(config.output_dir, row["path"]),
+        title=str(_manifest(row["manifest_line"]).get("title") or ""),
+    )
+
+
+def dedup_text(config: Config, doc_id: str) -> str | None:
+    """The text duplicate detection compared for a saved document (title, lead, body: the word
+    offsets of shared runs count in it), while its fingerprint is kept (the dedup window)."""
+    with state_of(config) as state:
+        found = state.documents.find(doc_id)
+        if found is None:
+            return None
+        stored = next(state.fingerprints.of_documents([found.seq]), None)
+    return stored.record.plain_text() if stored else None
+
+
+def hourly_counts(config: Config, hours: int, now: datetime) -> list[HourCounts]:
+    """Saved, dropped and failed per hour over the last `hours`, oldest first, every hour there."""
+    end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    start = end - timedelta(hours=hours)
+    since = start.isoformat(timespec="seconds")
+    counts: dict[str, list[int]] = {}
+    with _reading(config) as db:
+        queries = (
+            "SELECT substr(saved_at, 1, 13), COUNT(*) FROM documents WHERE saved_at >= ? GROUP BY 1",
+            "SELECT substr(last_seen, 1, 13), COUNT(*) FROM entries"
+            " WHERE status = 'duplicate' AND last_seen >= ? GROUP BY 1",
+            "SELECT substr(last_seen, 1, 13), COUNT(*) FROM entries"
+            " WHERE status = 'failed' AND last_seen >= ? GROUP BY 1",
+        )
+        for column, query in enumerate(queries):
+            for hour, count in db.execute(query, (since,)):
+                counts.setdefault(hour, [0, 0, 0])[column] = count
+    found = []
+    for index in range(hours):
+        hour = start + timedelta(hours=index)
+        saved, dropped, failed = counts.get(hour.isoformat()[:13], [0, 0, 0])
+        found.append(HourCounts(hour, saved, dropped, failed))
+    return found
+
+
+def saved_count(config: Config) -> int:
+    with _reading(config) as db:
+        return int(db.execute("SELECT MAX(seq) + 1 FROM documents").fetchone()[0] or 0)
+
+
+def _document_row(row: sqlite3.Row) -> DocumentRow:
+    manifest = _manifest(row["manifest_line"])
+    return DocumentRow(
+        seq=row["seq"],
+        doc_id=row["id"],
+        file=row["path"],
+        title=str(manifest.get("title") or ""),
+        feed=row["feed_url"],
+        feed_name=_text(manifest.get("feed_name")),
+        tags=tuple(str(tag) for tag in tags) if isinstance(tags := manifest.get("tags"), list) else (),
+        saved_at=_time(row["saved_at"]),
+        published=_text(manifest.get("published")),
+        url=_text(manifest.get("url")),
+    )
+
+
+def _manifest(line: str) -> dict[str, object]:
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _read_saved(output_dir: Path, relative: str) -> str | None:
+    """A saved file's text; None when it is gone, or when the stored path would lead out of the
+    output folder."""
+    root = output_dir.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        return None
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _json_text(text: str) -> str:
+    """`text` as it appears inside a JSON string the manifest wrote (ensure_ascii off)."""
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def _time(text: str) -> datetime:
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
