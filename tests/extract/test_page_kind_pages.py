@@ -135,7 +135,8 @@ def test_metadata_reads_page_kinds_from_microdata_and_counts_live_updates() -> N
         "<html><body><div itemscope itemtype='http://schema.org/CreativeWork https://schema.org/LiveBlogPosting/'>"
         "<div itemscope itemtype='https://schema.org/Person'></div>"
         "<div class='live-events__entry'><p class='live-events__entry-text'>One</p></div>"
-        "<div class='x lx-stream-post'>Two</div><div class='liveblog'>Not an entry</div>"
+        "<div class='x live-update'>Two</div><div class='live-ticker__item'>Score</div>"
+        "<div class='liveblog'>Not an entry</div>"
         "</div></body></html>"
     )
     metadata = read_metadata(lxml.html.fromstring(html))
