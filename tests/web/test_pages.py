@@ -141,7 +141,16 @@ def test_the_json_endpoints_shapes(view: ServedView, corpus: Corpus) -> None:
 
     one = _get(view, f"/api/documents/{corpus.original_id}").json()
     assert set(one) == {"document", "explanation"}
-    assert set(one["document"]) == {"seq", "doc_id", "file", "saved_at", "manifest_line", "text", "title"}
+    assert set(one["document"]) == {
+        "seq",
+        "doc_id",
+        "file",
+        "saved_at",
+        "manifest_line",
+        "text",
+        "title",
+        "url",
+    }
 
     drops = _get(view, "/api/duplicates").json()
     assert set(drops) == {"drops", "page", "has_next"} and len(drops["drops"]) == 1

@@ -65,6 +65,8 @@ class DocumentFile:
     #: The file's text (None when the file is gone from the output folder).
     text: str | None
     title: str
+    #: The article's link, as its manifest line gives it.
+    url: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,7 @@ def document_file(config: Config, doc_id: str) -> DocumentFile | None:
         ).fetchone()
     if row is None:
         return None
+    manifest = _manifest(row["manifest_line"])
     return DocumentFile(
         seq=row["seq"],
         doc_id=row["id"],
@@ -141,7 +144,8 @@ def document_file(config: Config, doc_id: str) -> DocumentFile | None:
         saved_at=_time(row["saved_at"]),
         manifest_line=row["manifest_line"],
         text=_read_saved(config.output_dir, row["path"]),
-        title=str(_manifest(row["manifest_line"]).get("title") or ""),
+        title=str(manifest.get("title") or ""),
+        url=_text(manifest.get("url")),
     )
 
 
