@@ -1,7 +1,8 @@
 """What the shipped systemd units promise (no link-local or metadata addresses, bounded memory, the
-real time, private files, basic-auth files handed over as credentials, exposure <= 2.0) and what
+real time, private files, basic-auth files handed over as credentials, exposure <= 2.0), what
 pyproject.toml declares (every library feedd imports; no major release that would break it; no
-lxml_html_clean with a known advisory)."""
+lxml_html_clean with a known advisory), and that the wheel carries the web view's templates and
+static files."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -150,7 +152,10 @@ def test_every_library_feedd_imports_is_declared() -> None:
     assert missing == {}
 
 
-@pytest.mark.parametrize("name", ["typer", "rich", "redis", "charset-normalizer", "numpy", "lxml"])
+@pytest.mark.parametrize(
+    "name",
+    ["typer", "rich", "redis", "charset-normalizer", "numpy", "lxml", "starlette", "jinja2", "uvicorn"],
+)
 def test_the_next_major_release_is_not_allowed(name: str) -> None:
     from importlib.metadata import version
 
@@ -165,3 +170,27 @@ def test_lxml_html_clean_without_a_known_advisory() -> None:
     # CVE-2026-28348 and CVE-2026-28350 fixed in 0.4.4, the xlink:href XSS in 0.4.5.
     assert not any(specifier.contains(Version(old)) for old in ("0.4.0", "0.4.3", "0.4.4"))
     assert specifier.contains(Version("0.4.5"))
+
+
+def test_the_wheel_carries_the_web_views_templates_and_static_files(tmp_path: Path) -> None:
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path)]
+        + [str(ROOT)],
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("feedd-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    web = ROOT / "daemon" / "feedd" / "web"
+    shipped = {
+        f"feedd/web/{path.relative_to(web).as_posix()}"
+        for folder in ("templates", "static")
+        for path in (web / folder).iterdir()
+    }
+    assert {
+        "feedd/web/templates/pair.html",
+        "feedd/web/static/style.css",
+        "feedd/web/static/feedd.js",
+    } <= shipped
+    assert shipped <= names
