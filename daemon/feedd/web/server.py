@@ -58,6 +58,10 @@ class WebServer:
             raise ConfigError(
                 f"web.listen: cannot serve the web view on {self.address}: {exc.strerror or exc}"
             ) from None
+        # asyncio turns Nagle's algorithm off only on sockets whose protocol number says TCP, and
+        # create_server leaves it 0: a keep-alive client's next request then waited 40 ms for
+        # the delayed ACK of uvicorn's first write. Accepted sockets inherit the listener's.
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         web = self._config.web
         settings = uvicorn.Config(
             create_app(self._config, current=self._current),
