@@ -18,7 +18,6 @@ median, 95th percentile and worst, in milliseconds (target: every page under 200
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import signal
