@@ -13,7 +13,14 @@ from trafilatura.utils import load_html
 
 from feedd.config import SiteRule
 from feedd.errors import NoTextError
-from feedd.extract.blocks import hide_nbsp, html_to_blocks, normalise_space, restore_nbsp, text_length
+from feedd.extract.blocks import (
+    hide_nbsp,
+    html_to_blocks,
+    mark_quoted,
+    normalise_space,
+    restore_nbsp,
+    text_length,
+)
 from feedd.extract.boilerplate import drop_boilerplate, link_texts
 from feedd.extract.credit import split_credit
 from feedd.extract.main_text import main_text, rest_of_split_body
@@ -91,6 +98,7 @@ def _from_page(
     )
     title = title or entry.title or title_from(blocks)
     blocks = drop_boilerplate(blocks, link_texts(tree), title)
+    blocks = mark_quoted(blocks, tree)
     # The page's headline often opens the extracted text, as a heading or a short paragraph, in
     # the words of the title or of another version of it; the title block already says it.
     headlines = [title, entry.title, *printed_headlines]

@@ -23,6 +23,10 @@ class Block:
     text: str = ""
     items: tuple[str, ...] = ()
     ordered: bool = False
+    #: Material the outlet quotes rather than writes: an embedded post, a pull quote, a list or
+    #: table of names and results. Rendered like any block; duplicate detection weighs it like
+    #: words inside quotation marks (feedd.dedup.verify).
+    quoted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
