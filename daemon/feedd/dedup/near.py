@@ -243,7 +243,11 @@ class Verifier:
         if coverage.own_words >= rules.min_new_words:
             return None
         same_text = max(group, key=lambda member: member.overlap.jaccard)
-        if same_text.overlap.jaccard >= rules.jaccard:
+        # Read as text, the same shingles are the same text only if the weighted words agree:
+        # shingles count a shared quotation or listing as fully as shared prose.
+        if same_text.overlap.jaccard >= rules.jaccard and (
+            same_text.evidence is None or coverage.share >= rules.copied_share
+        ):
             return same_text
         if len(self._fingerprint.shingles) < rules.min_shingles:
             return None

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from feedd.dedup.text import normalise_text
-from feedd.extract import Article
+from feedd.dedup.verify import QUOTED_LINE
+from feedd.extract import Article, Block
 
 if TYPE_CHECKING:
     from feedd.dedup.fingerprint import Fingerprint, Fingerprinter
@@ -36,13 +37,27 @@ class Candidate:
     @classmethod
     def from_article(cls, article: Article, fingerprinter: Fingerprinter | None = None) -> Candidate:
         body = normalise_text(article.body_text)
-        text = "\n".join(part for part in (article.title, article.lead or "", article.body_text) if part)
         return cls(
             canonical_url=article.canonical_url,
             body_hash=hashlib.sha256(body.encode("utf-8")).hexdigest(),
             body_words=body.count(" ") + 1 if body else 0,
-            fingerprint=fingerprinter.fingerprint(text) if fingerprinter else None,
+            fingerprint=fingerprinter.fingerprint(dedup_text(article)) if fingerprinter else None,
         )
+
+
+def dedup_text(article: Article) -> str:
+    """Title, lead and body as near-duplicate detection reads them (and the state keeps them): one
+    line per paragraph, list item or table row, each line of quoted material (Block.quoted)
+    opened by QUOTED_LINE, which verification weighs like words inside quotation marks. The mark
+    is punctuation: shingles, sketches and the body hash are those of the text without it."""
+    lines = [article.title, article.lead or ""]
+    lines += (line for block in article.blocks for line in _block_lines(block))
+    return "\n".join(line for line in lines if line)
+
+
+def _block_lines(block: Block) -> list[str]:
+    lines = [block.text] if block.text else list(block.items)
+    return [QUOTED_LINE + line for line in lines] if block.quoted else lines
 
 
 @dataclass(frozen=True, slots=True)

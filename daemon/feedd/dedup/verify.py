@@ -5,8 +5,9 @@ overlap figure. A copy (a trimmed or rewritten wire story, a brief of a saved st
 of its own prose with the original; an independent write-up of the same event shares quoted
 speech, names and numbers, a sentence of background. The evidence is measured on the new
 document: its words inside runs of at least `run_words` words found in the saved one, where words
-inside quotation marks weigh `quote_weight` (a shared quote is weak evidence), both in the shared
-words and in the total. The same runs also say how much of the saved document the new one
+inside quotation marks, and lines of quoted material (QUOTED_LINE: an embedded post, a pull quote,
+a listing), weigh `quote_weight` (a shared quote is weak evidence), both in the shared words and
+in the total. The same runs also say how much of the saved document the new one
 contains (`saved_share`): a new document that holds a saved one and adds text of its own extends
 it. How the defaults were measured: docs/dedup.md.
 """
@@ -24,6 +25,9 @@ from feedd.dedup.text import fold_quotes_and_dashes
 
 #: A word, or a double quotation mark (every style folded to '"' first).
 _TOKEN = re.compile(r'[^\W_]+|"')
+#: Opens each line of quoted material in a dedup text (feedd.dedup.records.dedup_text): every
+#: word of the line is quoted. Punctuation, so shingles and hashes do not see it.
+QUOTED_LINE = "> "
 #: Evidence keeps this many runs (the longest) for `feedd explain`.
 MAX_RUNS_KEPT = 8
 #: Places in the other text a run is followed at, at most (see compare).
@@ -50,11 +54,17 @@ class Words:
     @classmethod
     def of(cls, text: str) -> Words:
         """Quotes open and close per paragraph: news style opens every paragraph of a long quote
-        and closes only the last, and a stray mark must not turn the rest of the text into a quote."""
+        and closes only the last, and a stray mark must not turn the rest of the text into a quote.
+        A line of quoted material is quoted whole, whatever marks it holds."""
         text = fold_quotes_and_dashes(unicodedata.normalize("NFKC", text).casefold())
         words: list[str] = []
         quoted: list[bool] = []
         for paragraph in text.split("\n"):
+            if paragraph.startswith(QUOTED_LINE):
+                line = [token for token in _TOKEN.findall(paragraph) if token != '"']
+                words += line
+                quoted += [True] * len(line)
+                continue
             inside = False
             for token in _TOKEN.findall(paragraph):
                 if token == '"':
