@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-import numpy as np
 import redis
 from datasketch import MinHashLSH
 from redis import asyncio as aioredis
@@ -55,6 +54,7 @@ from feedd.dedup.fingerprint import (
     text_from_record,
 )
 from feedd.dedup.lsh import band_key, fingerprinter
+from feedd.dedup.lsh_layout import hash_name, index, unindex
 from feedd.dedup.near import SavedFingerprint, Thresholds, decide
 from feedd.dedup.records import MIN_WORDS_FOR_BODY_MATCH, Candidate, Verdict
 from feedd.errors import SharedIndexError
@@ -272,24 +272,12 @@ class SharedIndex:
             fields["text"] = record.text
         key = document_id.encode()
         fingerprint = candidate.fingerprint
-        if fingerprint is not None and not await self._redis.hexists(_hash_name(self.documents.keys), key):
-            self._index(writes, self.documents, key, fingerprint.minhash)
-            self._index(writes, self.leads, key, fingerprint.lead_minhash)
+        if fingerprint is not None and not await self._redis.hexists(hash_name(self.documents.keys), key):
+            index(writes, self.documents, key, fingerprint.minhash)
+            index(writes, self.leads, key, fingerprint.lead_minhash)
         writes.hset_all(self._doc_key(key), fields)
         writes.zadd(f"{self._ns}:claimed", document_id, now)
         self.round_trips += 2
-
-    @staticmethod
-    def _index(writes: FencedWrites, lsh: MinHashLSH, key: bytes, hashvalues: np.ndarray) -> None:
-        """MinHashLSH.insert, written with the claim in datasketch's own Redis layout (so its query
-        and remove work on it). datasketch's insertion session would open a client per bucket
-        table on every flush: 60 ms per document. tests/dedup/test_shared_index.py checks the layout."""
-        bands = [band_key(hashvalues[start:end]) for start, end in lsh.hashranges]
-        writes.hset(_hash_name(lsh.keys), key, lsh.keys.redis_key(key))
-        writes.rpush(lsh.keys.redis_key(key), *bands)
-        for band, table in zip(bands, lsh.hashtables, strict=True):
-            writes.hset(_hash_name(table), band, table.redis_key(band))
-            writes.sadd(table.redis_key(band), key)
 
     async def evict(self, older_than: datetime) -> int:
         """Forget documents claimed before `older_than`: the dedup window. Stops early, the rest
@@ -321,27 +309,9 @@ class SharedIndex:
         if body:
             writes.delete(self._body_key(_text(body, key + b" body")))
         for lsh in (self.documents, self.leads):
-            await self._unindex(writes, lsh, doc)
+            await unindex(self._redis, writes, lsh, doc)
         writes.delete(key)
         writes.zrem(f"{self._ns}:claimed", doc)
-
-    async def _unindex(self, writes: FencedWrites, lsh: MinHashLSH, doc: bytes) -> None:
-        """MinHashLSH.remove in datasketch's layout: `doc` out of each band's bucket, and a bucket
-        it leaves empty out of its table's list of buckets."""
-        bands = cast(list[bytes], await self._redis.lrange(lsh.keys.redis_key(doc), 0, -1))
-        buckets = [table.redis_key(band) for band, table in zip(bands, lsh.hashtables, strict=False)]
-        pipe = self._redis.pipeline(transaction=False)
-        for bucket in buckets:
-            pipe.smembers(bucket)
-        members = cast(list[set[bytes]], await pipe.execute())
-        for band, table, bucket, held in zip(bands, lsh.hashtables, buckets, members, strict=False):
-            if held - {doc}:
-                writes.srem(bucket, doc)
-            else:
-                writes.hdel(_hash_name(table), band)
-                writes.delete(bucket)
-        writes.hdel(_hash_name(lsh.keys), doc)
-        writes.delete(lsh.keys.redis_key(doc))
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -371,14 +341,6 @@ class _Claims:
 
     def document_id_by_body_hash(self, body_hash: str) -> str | None:
         return self.by_body
-
-
-def _hash_name(storage: object) -> bytes:
-    """The name of the Redis hash a datasketch Redis storage keeps its keys in: its redis_key of
-    the empty key. This leans on datasketch's layout (a key is stored under the hash name followed
-    by the key), as _index does; tests/dedup/test_shared_index.py checks the layout against
-    datasketch's own query and remove, so a datasketch that changes it fails there."""
-    return storage.redis_key(b"")  # type: ignore[attr-defined, no-any-return]
 
 
 def _text(value: bytes, key: str | bytes) -> str:
