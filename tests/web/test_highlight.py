@@ -44,7 +44,9 @@ def test_a_run_is_marked_in_both_texts_and_its_quoted_words_apart() -> None:
             ("quoted", "close the old bridge for good"),
             ("shared", "after the storm"),
         ]
-    pieces = run_segments(saved, run, 1)
+    spans = word_spans(saved)
+    assert spans is not None
+    pieces = run_segments(saved, spans, run, 1)
     assert pieces is not None and "".join(p.text for p in pieces) == (
         'The council voted on Tuesday to "close the old bridge for good" after the storm'
     )

@@ -79,11 +79,19 @@ class Documents:
         file (as `feedd dups` shows it, or its path under the output folder)."""
         path = self._relative(ident)
         seq = int(ident) if ident.isdigit() else None
+        # One indexed lookup per way of naming it (an OR across the join scanned every document);
+        # the lowest seq that matches, as before.
         row = self._database.connection.execute(
             "SELECT d.*, e.link AS entry_link FROM documents d"
             " LEFT JOIN entries e ON e.feed_url = d.feed_url AND e.entry_key = d.entry_key"
-            " WHERE d.id = ? OR d.canonical_url = ? OR e.link = ? OR d.path = ? OR d.seq = ? LIMIT 1",
-            (ident, ident, ident, path, seq),
+            " WHERE d.seq IN ("
+            "SELECT seq FROM documents WHERE id = ?"
+            " UNION ALL SELECT seq FROM documents WHERE canonical_url = ?"
+            " UNION ALL SELECT seq FROM documents WHERE path = ? UNION ALL SELECT ?"
+            " UNION ALL SELECT l.seq FROM entries le JOIN documents l ON l.id = le.document_id"
+            " AND l.feed_url = le.feed_url AND l.entry_key = le.entry_key WHERE le.link = ?"
+            ") ORDER BY d.seq LIMIT 1",
+            (ident, ident, path, seq, ident),
         ).fetchone()
         return _stored_document(row) if row else None
 

@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE INDEX IF NOT EXISTS documents_body_hash ON documents (body_hash);
 CREATE INDEX IF NOT EXISTS documents_pending ON documents (state) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS documents_path ON documents (path);
+CREATE INDEX IF NOT EXISTS documents_saved_at ON documents (saved_at);
 CREATE TABLE IF NOT EXISTS entries (
     feed_url TEXT NOT NULL,
     entry_key TEXT NOT NULL,
@@ -56,6 +58,8 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (feed_url, entry_key)
 );
 CREATE INDEX IF NOT EXISTS entries_status_seen ON entries (status, last_seen);
+CREATE INDEX IF NOT EXISTS entries_feed_status ON entries (feed_url, status);
+CREATE INDEX IF NOT EXISTS entries_link ON entries (link);
 CREATE TABLE IF NOT EXISTS fingerprints (
     seq INTEGER PRIMARY KEY,
     saved_at TEXT NOT NULL,
@@ -152,7 +156,11 @@ MIGRATIONS: dict[int, list[str]] = {
         " WHERE document != feedd_redacted_json(document)",
     ],
     # The feed_failures table (when each failing feed's current run of errors began, for the
-    # web view's "failing since") is new in 8; SCHEMA created it. A feed failing at the upgrade
-    # gets its start at its next failed poll.
+    # web view's "failing since") is new in 8; SCHEMA created it, and the indexes that keep
+    # `feedd status`, `explain` and the web view fast on 100,000 documents: entries counted per
+    # feed without reading the rows (feed_url, status), a document found by its file or its
+    # entry's link without a scan (documents.path, entries.link), the documents saved in the
+    # last hours (documents.saved_at). A feed failing at the upgrade gets its start at its next
+    # failed poll.
     8: [],
 }

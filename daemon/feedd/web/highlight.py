@@ -69,11 +69,10 @@ def marked(text: str, runs: Sequence[SharedRun], *, saved_side: bool) -> list[Se
     return _segments(text, spans, owner)
 
 
-def run_segments(text: str, run: SharedRun, rank: int) -> list[Segment] | None:
+def run_segments(text: str, spans: list[Span], run: SharedRun, rank: int) -> list[Segment] | None:
     """A run's own words as the saved text writes them (punctuation between them included),
-    quoted words marked apart: how the dropped entry's side shows it."""
-    spans = word_spans(text)
-    if spans is None or run.other_start + run.length > len(spans):
+    quoted words marked apart: how the dropped entry's side shows it. `spans`: word_spans(text)."""
+    if run.other_start + run.length > len(spans):
         return None
     inside = spans[run.other_start : run.other_start + run.length]
     base = inside[0].start

@@ -13,7 +13,7 @@ from datetime import datetime
 from feedd.config import Config
 from feedd.dedup import Evidence, SharedRun
 from feedd.state import Drop, RelatedStory
-from feedd.web.highlight import Segment, marked, run_segments
+from feedd.web.highlight import Segment, marked, run_segments, word_spans
 from feedd.web.pages import explanation, related_by_id
 from feedd.web.queries import dedup_text, document_file
 
@@ -170,13 +170,16 @@ def _dropped_side(drop: Drop, kept_text: str | None, role: str) -> PairSide:
         note = "dropped on its URL or body hash: no shared runs were measured"
     else:
         ranks = {id(run): rank for rank, run in enumerate(evidence.runs, start=1)}
+        spans = word_spans(kept_text) if kept_text is not None else None
         position = 0
         for run in sorted(evidence.runs, key=lambda run: run.start):
             if run.start > position:
                 segments.append(_gap(run.start - position))
             elif segments:  # two runs that touch: copied from two places of the kept text
                 segments.append(Segment(" "))
-            shown = run_segments(kept_text, run, ranks[id(run)]) if kept_text is not None else None
+            shown = None
+            if kept_text is not None and spans is not None:
+                shown = run_segments(kept_text, spans, run, ranks[id(run)])
             segments += shown or [Segment(run.excerpt, "shared", ranks[id(run)])]
             position = run.start + run.length
         if evidence.words > position:
