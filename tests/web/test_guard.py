@@ -186,3 +186,18 @@ def test_hostile_feed_text_stays_text(tmp_path: Path) -> None:
 )
 def test_only_http_links_are_links(url: str, linked: bool) -> None:
     assert (http_link(url) == url) is linked
+
+
+def test_behind_a_proxy_that_strips_the_root_path(tmp_path: Path) -> None:
+    doc_id = _hostile_state(tmp_path)
+    served = ServedView(load_config(_config(tmp_path, 'root_path = "/feedd"'))).start()
+    try:
+        # The proxy passes /feedd/documents on as /documents; the links the page writes keep the prefix.
+        page = httpx.get(served.url("/documents"))
+        assert page.status_code == 200
+        assert f'href="/feedd/documents/{doc_id}"' in page.text
+        assert 'href="/feedd/static/style.css"' in page.text
+        assert httpx.get(served.url("/static/style.css")).status_code == 200
+        assert httpx.get(served.url(f"/api/documents/{doc_id}")).json()["document"]["doc_id"] == doc_id
+    finally:
+        served.stop()
