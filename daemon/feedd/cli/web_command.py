@@ -6,7 +6,6 @@ import logging
 from typing import Annotated, Optional
 
 import typer
-from pydantic import ValidationError
 
 from feedd.cli.options import ConfigOption, load
 from feedd.errors import ConfigError
@@ -26,6 +25,8 @@ def web_command(
 ) -> None:
     """Serve the read-only web view of the corpus (feeds, documents, duplicates side by side, an
     overview; JSON under /api/) until SIGTERM, whether or not `feedd run` is running."""
+    from pydantic import ValidationError
+
     from feedd.config import DEFAULT_WEB_LISTEN, WebConfig
 
     loaded = load(config)
