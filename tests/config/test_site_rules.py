@@ -17,7 +17,7 @@ from conftest import LoopbackServer, rss, shared_data, write_config
 from feedd import load_config, run_once
 from feedd.config import load_site_rules, parse_site_rules
 from feedd.errors import ConfigError
-from feedd.extract import Article, PageInput, try_extract
+from feedd.extract import Article, ExtractionFailure, PageInput, try_extract
 from feedd.feeds import Entry
 
 
@@ -140,10 +140,14 @@ def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-def _extract(html: bytes, url: str, with_rule: bool) -> Article:
+def _extract(html: bytes, url: str, with_rule: bool) -> Article | None:
+    """The page's article; None for a page that is not one (a live blog: a title rule for its site
+    does not make it one, and the entry here has no text to fall back on)."""
     entry = Entry("k", None, url, None, "", None, "", "", None)
     rule = load_site_rules().for_url(url) if with_rule else None
     article = try_extract(PageInput(entry, html, "text/html; charset=utf-8", url, site_rule=rule))
+    if isinstance(article, ExtractionFailure) and article.reason.startswith("page is a live blog"):
+        return None
     assert isinstance(article, Article), article
     return article
 
@@ -162,6 +166,9 @@ def test_every_shipped_rule_fixes_real_pages_and_breaks_none() -> None:
             expected = expected[pair["version"]]
             html = gzip.decompress((data / pair["html"]).read_bytes())
             ruled, generic = _extract(html, pair["url"], True), _extract(html, pair["url"], False)
+            if ruled is None or generic is None:
+                assert ruled is generic, pair["html"]  # a rule never turns a live blog into an article
+                continue
             if rule.title:
                 assert _norm(ruled.title) == _norm(expected["title"]), (pair["html"], ruled.title)
                 fixed += _norm(generic.title) != _norm(expected["title"])
