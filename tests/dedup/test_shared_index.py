@@ -354,3 +354,26 @@ def test_backend_and_shard_are_validated(tmp_path: Path) -> None:
         config.write_text(config.read_text().replace("[extract]\n", f"[{section}]\n{line}\n[extract]\n"))
         with pytest.raises(ConfigError, match=message):
             load_config(config)
+
+
+def test_feeds_settled_at_once_in_one_instance_keep_each_story_once(
+    server: LoopbackServer, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    # The daemon settles its feeds' polls concurrently, and a claim waits on Redis: the second
+    # feed's copy of a story must be checked after the first copy is saved, not beside it.
+    from feedd.pipeline import open_session
+
+    stories = 6
+    feeds = _racing_world(server, stories)
+    config = load_config(_instance_config(tmp_path / "one", feeds, redis_server.url, "1/1"))
+
+    async def go() -> list[str]:
+        async with open_session(config) as session:
+            reports = await asyncio.gather(*(session.run_feed(feed) for feed in config.active_feeds))
+        return [f"{r.result} saved {r.saved} duplicate {r.duplicate}" for r in reports]
+
+    outcomes = asyncio.run(go())
+    assert sorted(outcomes) == sorted(
+        [f"ok saved {stories} duplicate 0"] + [f"ok saved 0 duplicate {stories}"] * 2
+    ), outcomes
+    assert len(list((tmp_path / "one" / "out").glob("*.txt"))) == stories

@@ -4,6 +4,7 @@ decided once the backend answers again."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,8 +36,16 @@ class Committer:
     def __init__(self, state: State, dedup: DedupBackend) -> None:
         self._state = state
         self._dedup = dedup
+        # One entry from verdict to save at a time: the shared index's check waits on Redis, and
+        # a second feed's copy of the same story must not be checked before the first is saved
+        # (both would be found new). The daemon settles several feeds' polls at once.
+        self._one_at_a_time = asyncio.Lock()
 
     async def commit(self, report: FeedReport, entry: Entry, outcome: PageOutcome) -> EntryStatus:
+        async with self._one_at_a_time:
+            return await self._commit(report, entry, outcome)
+
+    async def _commit(self, report: FeedReport, entry: Entry, outcome: PageOutcome) -> EntryStatus:
         feed_url = report.feed.url
         if isinstance(outcome, AlreadySaved):
             return self._same_url(report, entry, outcome.document_id)
@@ -126,6 +135,10 @@ class Committer:
     async def drain_waiting(self) -> Drained:
         """Decide on the documents that waited for the dedup backend. Stops at the first one it
         cannot answer for; the rest wait on."""
+        async with self._one_at_a_time:
+            return await self._drain_waiting()
+
+    async def _drain_waiting(self) -> Drained:
         saved = dropped = 0
         fingerprinter = self._dedup.fingerprinter
         for waiting in self._state.waiting.documents():
