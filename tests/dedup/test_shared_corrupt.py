@@ -50,8 +50,9 @@ def test_a_near_duplicate_candidate_with_corrupt_fields_is_named(
     redis.Redis.from_url(redis_server.url).hset("bad:doc:doc-a", field, b"\x01\x02\x03")
     rewritten = story(1, 6)[:5] + ["A closing sentence the second outlet added to the wire copy."]
     copy = _candidate(index, "https://b.example/2", rewritten)  # a near copy: its LSH finds doc-a
+    later = SharedIndex(redis_server.url, THRESHOLDS, owner="one", namespace="bad")  # a new event loop
     with pytest.raises(SharedIndexError, match="corrupt entry bad:doc:doc-a: its shingles or text"):
-        asyncio.run(_claims(index, (copy, "doc-b")))
+        asyncio.run(_claims(later, (copy, "doc-b")))
 
 
 async def _claims(index: SharedIndex, *claims: tuple[Candidate, str]) -> list[DuplicateMatch | None]:

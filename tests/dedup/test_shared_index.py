@@ -98,6 +98,13 @@ def test_eviction_leaves_nothing_of_a_document_in_datasketch_s_layout(redis_serv
         assert (await index.claim(original, "doc-a")).duplicate_of is None
         client.zadd("forget:claimed", {"doc-a": 0})  # claimed long ago
         assert (await index.claim(follow_up, "doc-b")).duplicate_of is None
+        shared = [
+            bucket
+            for table in index.documents.hashtables
+            for bucket in client.hkeys(table.redis_key(b""))
+            if client.scard(table.redis_key(bucket)) == 2
+        ]
+        assert shared, "the two stories must share a bucket for this test to mean anything"
         assert await index.evict(datetime.now(UTC) - timedelta(hours=1)) == 1
         assert follow_up.fingerprint is not None
         params = index.params
