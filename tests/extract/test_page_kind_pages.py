@@ -79,11 +79,11 @@ def test_a_live_blog_declared_in_json_ld_is_saved_from_the_feed() -> None:
 
 def test_a_live_blog_known_only_by_its_markup_is_saved_from_the_feed() -> None:
     head = '<meta property="og:type" content="article">'
-    page = _page(head, f"<article><h1>Harbour vote: live</h1>{_updates(4, 'live-blog-post card')}</article>")
+    page = _page(head, f"<article><h1>Harbour vote: live</h1>{_updates(9, 'live-blog-post card')}</article>")
     article = _extract(page)
     assert (article.source, article.fallback_reason) == (
         "feed",
-        "page is a live blog (4 live updates in its markup)",
+        "page is a live blog (9 live updates in its markup)",
     )
 
 
@@ -122,8 +122,11 @@ def test_an_article_with_a_video_a_gallery_and_a_box_of_live_posts_is_the_articl
         "<article><h1>Harbour vote</h1><div itemscope itemtype='https://schema.org/VideoObject'></div>"
         + "".join(f"<p>{p}</p>" for p in STORY)
         + "</article><aside><h2>Elections: live</h2>"
-        + _updates(2, "live-blog-post")
-        + "</aside>"
+        + "<div itemscope itemtype='https://schema.org/LiveBlogPosting'><a href='/live'>Live</a></div>"
+        + _updates(5, "Live-Blog-Post")
+        + "</aside><div class='sidebar'><h2>Latest</h2>"
+        + _updates(4, "live-update")
+        + "</div>"
     )
     article = _extract(_page(head, body))
     assert article.source == "page" and article.fallback_reason is None

@@ -30,8 +30,10 @@ _VIDEO_MAX_CHARS = 500
 #: A gallery (ImageGallery, MediaGallery, og:type "gallery") has captions for text; an article
 #: that also declares a gallery has more than this.
 _GALLERY_MAX_CHARS = 1000
-#: Fewer update entries than this may be a box of another live blog's latest posts.
+#: Fewer update entries than this may be a box of another live blog's latest posts; on a page
+#: that declares itself an article, such a box may show a handful.
 _MIN_LIVE_UPDATES = 3
+_MIN_LIVE_UPDATES_IN_AN_ARTICLE = 8
 
 
 def not_an_article(metadata: PageMetadata, body: str, page_url: str) -> str | None:
@@ -46,7 +48,8 @@ def not_an_article(metadata: PageMetadata, body: str, page_url: str) -> str | No
     # of many short posts rather than the story the entry names.
     if live := sorted(kind for kind in metadata.kinds if "liveblog" in kind):
         return f"page is a live blog ({_name(live[0])})"
-    if metadata.live_updates >= _MIN_LIVE_UPDATES:
+    least = _MIN_LIVE_UPDATES_IN_AN_ARTICLE if metadata.declares_article else _MIN_LIVE_UPDATES
+    if metadata.live_updates >= least:
         return f"page is a live blog ({metadata.live_updates} live updates in its markup)"
     if (gallery := sorted(k for k in metadata.kinds if k.endswith("gallery"))) and len(
         body
