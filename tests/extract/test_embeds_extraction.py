@@ -90,6 +90,17 @@ def test_pull_quotes_are_quoted_and_an_inline_q_is_not() -> None:
         assert len(article.blocks) == 4
 
 
+def test_a_pull_quote_repeating_a_line_of_the_story_leaves_the_line_the_storys() -> None:
+    line = "Nobody on the council had read the harbour plan before the vote was taken."
+    for first, second in (
+        (f"<p>{line}</p>", f"<aside class='pullquote'><p>{line}</p></aside>"),
+        (f"<blockquote class='pull-quote'><p>{line}</p></blockquote>", f"<p>{line}</p>"),
+    ):
+        article = _extract(f"<p>{OWN[0]}</p>{first}<p>{OWN[1]}</p>{second}<p>{OWN[2]}</p>")
+        # One copy of the words counts as the story's, whichever comes first.
+        assert [block.quoted for block in article.blocks if block.text == line][:1] == [False]
+
+
 def test_a_pull_quote_class_on_the_whole_story_does_not_quote_the_story() -> None:
     article = _extract(
         f"<div class='body has-pullquotes'><p>{OWN[0]}</p><p>{OWN[1]}</p><p>{OWN[2]}</p></div>"
@@ -125,12 +136,25 @@ RESULTS = "".join(
 def test_lists_of_names_and_tables_of_results_are_quoted_and_lists_of_sentences_are_not() -> None:
     winners = "".join(f"<li>{w}</li>" for w in WINNERS)
     points = "".join(f"<li>{s}</li>" for s in story(403, paragraphs=3, words=20))
+    # Short sentences are prose too: no figure, few capitals.
+    bullets = "".join(
+        f"<li>{s}</li>"
+        for s in (
+            "Search engines will drive people to your information",
+            "Investing in adequate infrastructure;",
+            "the council will vote again in March",
+        )
+    )
     article = _extract(
-        f"<p>{OWN[0]}</p><ul>{winners}</ul><p>{OWN[1]}</p><ol>{points}</ol><p>{OWN[2]}</p>"
+        f"<p>{OWN[0]}</p><ul>{winners}</ul><p>{OWN[1]}</p><ol>{points}</ol><p>{OWN[2]}</p><ul>{bullets}</ul>"
         f"<table><tr><th>Place</th><th>Rider</th><th>Team</th><th>Time</th></tr>{RESULTS}</table>"
     )
     lists = [block for block in article.blocks if block.kind == "list"]
-    assert [(block.ordered, block.quoted) for block in lists] == [(False, True), (True, False)]
+    assert [(block.ordered, block.quoted) for block in lists] == [
+        (False, True),
+        (True, False),
+        (False, False),
+    ]
     assert lists[0].items == tuple(WINNERS)
     table = next(block for block in article.blocks if block.kind == "table")
     assert table.quoted and table.items[1] == "1 | Max Kowal | Harbour CC | 3:12:04"

@@ -5,6 +5,7 @@ blocks are quoted material rather than the outlet's own prose (mark_quoted)."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -167,10 +168,13 @@ _CLASS_HINT = re.compile(r"uote|UOTE|tweet|media|embed|post")
 #: a short line of the story may also occur in a post ("Meth. We're on it.").
 _MIN_EMBED_WORDS = 10
 #: A list or table is a listing (names, results, figures) when it has this many entries (items,
-#: or table cells) of at most _LISTING_MAX_WORDS words on average; a list of sentences (key
-#: points, steps) is the outlet's prose.
+#: or table cells) of at most _LISTING_MAX_WORDS words on average. A list must also read like
+#: one: most of its items hold a figure, or are mostly capitalised words (names, titles); a list
+#: of short sentences (key points, steps) is the outlet's prose.
 _LISTING_MIN_ENTRIES = 3
 _LISTING_MAX_WORDS = 10
+_LISTING_ITEM_SHARE = 2 / 3
+_NAME_WORD_SHARE = 0.6
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
 
@@ -178,35 +182,54 @@ def mark_quoted(blocks: Sequence[Block], root: etree._Element) -> list[Block]:
     """The blocks, those that are quoted material marked `quoted`: the text of an embedded social
     post or of a pull quote in `root` (the page the blocks were extracted from, whose markup
     extraction may have dropped), and listings."""
-    embeds = _quoted_element_texts(root)
+    posts, pull_quotes, repeated = _quoted_element_texts(root)
+    # A pull quote that repeats a line of the story is quoted only where a block says it again
+    # (extraction often drops the pull quote itself, leaving the line the story's).
+    copies = Counter(_squashed(block.text or " ".join(block.items)) for block in blocks)
+    seen: set[str] = set()
     marked: list[Block] = []
-    previous: str | None = None  # the embed the block before belongs to
+    previous: str | None = None  # the post the block before belongs to
     for block in blocks:
-        embed = _embed_holding(block, embeds, previous)
-        quoted = block.quoted or embed is not None or _is_listing(block)
+        post = _embed_holding(block, posts, previous)
+        pull_quote = _embed_holding(block, pull_quotes, None)
+        squashed = _squashed(block.text or " ".join(block.items))
+        pulled = pull_quote is not None and (
+            pull_quote not in repeated or (copies[squashed] > 1 and squashed in seen)
+        )
+        seen.add(squashed)
+        quoted = block.quoted or post is not None or pulled or _is_listing(block)
         marked.append(replace(block, quoted=True) if quoted and not block.quoted else block)
-        previous = embed
+        previous = post
     return marked
 
 
-def _quoted_element_texts(root: etree._Element) -> list[str]:
-    """The squashed texts of the embedded posts and pull quotes under `root`."""
-    texts = []
+def _quoted_element_texts(root: etree._Element) -> tuple[list[str], list[str], set[str]]:
+    """The squashed texts of the embedded posts and of the pull quotes under `root`, and which of
+    the pull quotes repeat a paragraph of the page."""
+    posts: list[str] = []
+    pull_quotes: list[str] = []
+    pull_quote_elements = []
     for element in root.iter(_QUOTED_TAGS):
         names = element.get("class")
         if not names or not _CLASS_HINT.search(names):
             continue
         if _POST_EMBED_CLASSES.intersection(names.split()):
-            text = "".join(element.itertext())
+            found = posts
         elif _PULL_QUOTE_CLASS.search(names):
-            text = "".join(element.itertext())
-            if len(normalise_space(text)) > _PULL_QUOTE_MAX_CHARS:
+            if len(normalise_space("".join(element.itertext()))) > _PULL_QUOTE_MAX_CHARS:
                 continue
+            found = pull_quotes
+            pull_quote_elements.append(element)
         else:
             continue
-        if squashed := _squashed(text):
-            texts.append(squashed)
-    return texts
+        if squashed := _squashed("".join(element.itertext())):
+            found.append(squashed)
+    if not pull_quotes:
+        return posts, pull_quotes, set()
+    inside = {p for element in pull_quote_elements for p in element.iter("p")}
+    paragraphs = [_squashed("".join(p.itertext())) for p in root.iter("p") if p not in inside]
+    repeated = {quote for quote in pull_quotes if any(quote in paragraph for paragraph in paragraphs)}
+    return posts, pull_quotes, repeated
 
 
 def _embed_holding(block: Block, embeds: list[str], previous: str | None) -> str | None:
@@ -235,7 +258,19 @@ def _is_listing(block: Block) -> bool:
     else:
         return False
     words = sum(len(entry.split()) for entry in entries)
-    return len(entries) >= _LISTING_MIN_ENTRIES and words <= _LISTING_MAX_WORDS * len(entries)
+    if len(entries) < _LISTING_MIN_ENTRIES or words > _LISTING_MAX_WORDS * len(entries):
+        return False
+    if block.kind == "table":
+        return True
+    return sum(map(_reads_like_an_entry, entries)) >= _LISTING_ITEM_SHARE * len(entries)
+
+
+def _reads_like_an_entry(item: str) -> bool:
+    """A result or a name ("England (Group A): 10th appearance", "Ann Lee, Harbour Trust"), not a
+    short sentence ("Search engines will drive people to your information")."""
+    words = [word for word in item.split() if any(c.isalnum() for c in word)]
+    capitalised = sum(1 for word in words if word[0].isupper() or not word[0].isalpha())
+    return any(c.isdigit() for c in item) or (bool(words) and capitalised >= _NAME_WORD_SHARE * len(words))
 
 
 def _squashed(text: str) -> str:
