@@ -232,13 +232,13 @@ def choose_by_grouped_kfold(
     held_out: list[PageResult] = []
     picks = []
     for group in publisher_folds(pages, folds):
-        inside = [i for i, page in enumerate(pages) if page.publisher not in group]
-        outside = [i for i, page in enumerate(pages) if page.publisher in group]
-        if not outside:
+        training = [i for i, page in enumerate(pages) if page.publisher not in group]
+        held_out_pages = [i for i, page in enumerate(pages) if page.publisher in group]
+        if not held_out_pages:
             continue
-        pick = max(settings, key=lambda s: figure([results[s.name][i] for i in inside]))
+        pick = max(settings, key=lambda s: figure([results[s.name][i] for i in training]))
         picks.append(pick.name)
-        held_out += [results[pick.name][i] for i in outside]
+        held_out += [results[pick.name][i] for i in held_out_pages]
     in_sample = {name: figure(found) for name, found in results.items()}
     return KFoldReport(in_sample, figure(held_out), tuple(picks))
 

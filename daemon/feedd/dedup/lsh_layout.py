@@ -29,6 +29,7 @@ def index(writes: FencedWrites, lsh: MinHashLSH, key: bytes, hashvalues: np.ndar
 async def unindex(client: Redis, writes: FencedWrites, lsh: MinHashLSH, doc: bytes) -> None:
     """MinHashLSH.remove as writes: `doc` out of each band's bucket, and a bucket it leaves empty
     out of its table's list of buckets. The buckets are read now, under the same lock."""
+    # A document claimed without a fingerprint has no bands: nothing to zip, hence strict=False.
     bands = cast(list[bytes], await client.lrange(lsh.keys.redis_key(doc), 0, -1))
     buckets = [table.redis_key(band) for band, table in zip(bands, lsh.hashtables, strict=False)]
     pipe = client.pipeline(transaction=False)
