@@ -384,3 +384,38 @@ def test_feeds_settled_at_once_in_one_instance_keep_each_story_once(
         [f"ok saved {stories} duplicate 0"] + [f"ok saved 0 duplicate {stories}"] * 2
     ), outcomes
     assert len(list((tmp_path / "one" / "out").glob("*.txt"))) == stories
+
+
+def test_eviction_takes_the_lock_a_batch_at_a_time_and_forgets_everything(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedd.dedup import shared as shared_module
+
+    monkeypatch.setattr(shared_module, "_EVICT_BATCH", 2)
+    index = SharedIndex(redis_server.url, THRESHOLDS, owner="one", namespace="batches")
+    stories = [
+        Candidate.from_article(_article(f"https://a.example/{n}", story(20 + n, 6)), index.fingerprinter)
+        for n in range(5)
+    ]
+    held: list[int] = []
+    take = shared_module.ClaimLock.held
+
+    def counted(lock: object) -> object:
+        held.append(1)
+        return take(lock)  # type: ignore[arg-type]
+
+    async def go() -> int:
+        for n, candidate in enumerate(stories):
+            assert (await index.claim(candidate, f"doc-{n}")).duplicate_of is None
+        held.clear()
+        monkeypatch.setattr(shared_module.ClaimLock, "held", counted)
+        try:
+            return await index.evict(datetime.now(UTC) + timedelta(seconds=1))
+        finally:
+            await index.close()
+
+    assert asyncio.run(go()) == 5
+    assert len(held) == 3  # 2 + 2 + 1
+    import redis
+
+    assert sorted(redis.Redis.from_url(redis_server.url).scan_iter("batches:*")) == [b"batches:params"]

@@ -68,6 +68,8 @@ _LOCK_WAIT = 10.0
 _CLAIM_ATTEMPTS = 3
 #: How long one Redis call, or connecting, may take.
 _SOCKET_TIMEOUT = 5.0
+#: How many documents one hold of the lock forgets (about 3 ms each on a local Redis).
+_EVICT_BATCH = 200
 #: After Redis fails to answer, how long claims fail at once before it is asked again.
 _RETRY_AFTER = 10.0
 
@@ -280,21 +282,26 @@ class SharedIndex:
         self.round_trips += 2
 
     async def evict(self, older_than: datetime) -> int:
-        """Forget documents claimed before `older_than`: the dedup window. Stops early, the rest
-        left to the next eviction, if the lock runs out meanwhile."""
+        """Forget documents claimed before `older_than`: the dedup window. The lock is taken for
+        a batch at a time, so that claims (of every instance) wait for one batch, not the whole
+        eviction; stops early, the rest left to the next eviction, if the lock runs out."""
+        forgotten = 0
         try:
-            async with self._lock.held() as writes:
-                expired = cast(
-                    list[bytes],
-                    await self._redis.zrangebyscore(f"{self._ns}:claimed", "-inf", older_than.timestamp()),
-                )
-                forgotten = 0
-                for doc in expired:
-                    await self._forget(writes, doc)
-                    if not await writes.apply():
-                        break
-                    forgotten += 1
-                return forgotten
+            while True:
+                async with self._lock.held() as writes:
+                    expired = cast(
+                        list[bytes],
+                        await self._redis.zrangebyscore(
+                            f"{self._ns}:claimed", "-inf", older_than.timestamp(), start=0, num=_EVICT_BATCH
+                        ),
+                    )
+                    for doc in expired:
+                        await self._forget(writes, doc)
+                        if not await writes.apply():
+                            return forgotten
+                        forgotten += 1
+                if len(expired) < _EVICT_BATCH:
+                    return forgotten
         except redis.RedisError as exc:
             raise SharedIndexError(f"shared dedup index unavailable: {exc}") from None
 
