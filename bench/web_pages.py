@@ -242,6 +242,9 @@ def main() -> None:
         "/documents",
         "/documents?page=1000",
         "/documents?title=harbour+bridge",
+        # Searches that match nothing read every row: the worst case.
+        "/documents?title=no+such+words",
+        "/documents?tag=nosuchtag",
         "/documents?tag=science",
         f"/documents?feed={feed_url(7)}",
         "/documents?since=" + (datetime.now(UTC) - timedelta(days=3)).date().isoformat(),
