@@ -1,5 +1,6 @@
 """The house rules, checked rather than commented: the import contracts in pyproject.toml
-(lint-imports), extraction workers that stay light when actually imported, modules small enough to
+(lint-imports: the layers, the web view among them beside the pipeline), extraction workers that
+stay light when actually imported, a web view that only reads the state, modules small enough to
 read in one sitting, and stages that meet only at each other's front door (`from feedd.state import
 State`, never `from feedd.state.database import Database`). Each check is also shown failing on
 code that breaks it."""
@@ -156,6 +157,36 @@ def _run(code: str) -> str:
         check=True,
     )
     return result.stdout.strip()
+
+
+def state_opened_for_writing(source: str) -> list[int]:
+    """The lines of `source` that make a State without read_only=True."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) == "State"
+        ):
+            read_only = next((k.value for k in node.keywords if k.arg == "read_only"), None)
+            if not (isinstance(read_only, ast.Constant) and read_only.value is True):
+                found.append(node.lineno)
+    return found
+
+
+def test_the_web_view_only_opens_the_state_read_only() -> None:
+    """The web view runs beside the daemon that writes the state: it never takes the lock or
+    writes (`State(..., read_only=True)`: SQLite mode=ro, no lock, no recovery)."""
+    found = {
+        name: lines
+        for name, path in modules().items()
+        if name.startswith("feedd.web")
+        and (lines := state_opened_for_writing(path.read_text(encoding="utf-8")))
+    }
+    assert not found
+    assert any(name.startswith("feedd.web.") for name in modules())
+    # The check sees a writer where there is one.
+    assert state_opened_for_writing("State(a, b, c)\nState(a, b, c, read_only=False)\n") == [1, 2]
+    assert state_opened_for_writing("state.State(a, b, c, read_only=True)\n") == []
 
 
 def test_no_module_is_over_400_lines() -> None:

@@ -138,3 +138,25 @@ def test_feedd_web_says_when_its_port_is_taken(tmp_path: Path) -> None:
         f"web.listen: cannot serve the web view on 127.0.0.1:{port}: Address already in use"
         in finished.stderr
     )
+
+
+def test_feedd_run_ends_with_a_config_error_when_the_view_cannot_listen(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        config = write_config(
+            tmp_path, [{"url": "http://127.0.0.1:9/feed.xml"}], extra=f'[web]\nlisten = "127.0.0.1:{port}"\n'
+        )
+        finished = subprocess.run(
+            [sys.executable, "-m", "feedd", "run", "-c", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert finished.returncode == 2, finished.stderr
+    assert (
+        f"web.listen: cannot serve the web view on 127.0.0.1:{port}: Address already in use"
+        in finished.stderr
+    )
+    assert "Traceback" not in finished.stderr

@@ -26,8 +26,7 @@ from feedd.web.disk import DiskFigure
 from feedd.web.queries import PAGE_SIZE, HourCounts, hourly_counts, saved_count
 
 Health = Literal["ok", "failing", "never polled", "disabled"]
-#: The feeds table's columns that sort, and the value each sorts by.
-FEED_SORTS: dict[str, Callable[[FeedRow], object]] = {}
+#: What the feeds page filters on (`?state=`).
 FEED_STATES = ("ok", "failing", "backing-off", "never-polled", "disabled")
 
 
@@ -41,6 +40,20 @@ class FeedRow:
     health: Health
     #: Its polls are spaced out because they keep failing (the plan's reason says so).
     backing_off: bool
+
+
+#: The feeds table's columns that sort (`?sort=`), and the value each sorts by.
+FEED_SORTS: dict[str, Callable[[FeedRow], object]] = {
+    "feed": lambda row: (row.status.name or row.status.url).casefold(),
+    "health": lambda row: (row.health, -row.status.consecutive_errors),
+    "last_polled": lambda row: row.status.last_polled,
+    "next_poll": lambda row: row.status.next_poll,
+    "interval": lambda row: row.status.interval,
+    "saved": lambda row: row.status.saved,
+    "dropped": lambda row: row.status.dropped,
+    "failed": lambda row: row.status.failed,
+    "errors": lambda row: row.status.consecutive_errors,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,18 +196,3 @@ def _in_state(row: FeedRow, state: str) -> bool:
     if state == "backing-off":
         return row.backing_off
     return row.health == state.replace("-", " ")
-
-
-FEED_SORTS.update(
-    {
-        "feed": lambda row: (row.status.name or row.status.url).casefold(),
-        "health": lambda row: (row.health, -row.status.consecutive_errors),
-        "last_polled": lambda row: row.status.last_polled,
-        "next_poll": lambda row: row.status.next_poll,
-        "interval": lambda row: row.status.interval,
-        "saved": lambda row: row.status.saved,
-        "dropped": lambda row: row.status.dropped,
-        "failed": lambda row: row.status.failed,
-        "errors": lambda row: row.status.consecutive_errors,
-    }
-)
