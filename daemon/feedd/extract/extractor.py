@@ -23,7 +23,7 @@ from feedd.extract.blocks import (
 )
 from feedd.extract.boilerplate import drop_boilerplate, link_texts
 from feedd.extract.credit import split_credit
-from feedd.extract.main_text import main_text, rest_of_split_body
+from feedd.extract.main_text import declared_share, main_text, rest_of_split_body
 from feedd.extract.metadata import read_metadata
 from feedd.extract.page_header import displayed_headlines, find_standfirst, same_words
 from feedd.extract.page_kind import not_an_article
@@ -36,6 +36,10 @@ from feedd.feeds import Entry, canonical_url, decode_html, is_web_url, registrab
 _THIN_PAGE_CHARS = 200
 _WHOLE_PAGE_CHARS = 2000
 _MAX_HEADLINE_CHARS = 200
+#: Below this share of the body the page declares, the text is retried with trafilatura's
+#: fallbacks, and the retry kept when it holds this much more of it.
+_DECLARED_HELD = 0.6
+_DECLARED_BETTER_BY = 0.2
 
 
 def try_extract(page: PageInput) -> Article | ExtractionFailure:
@@ -90,6 +94,12 @@ def _from_page(
         if thin or (len(blocks) == 1 and len(blocks[0].text) > _WHOLE_PAGE_CHARS):
             retried = main_text(tree, page_url, fast=False)
             if thin or _THIN_PAGE_CHARS <= text_length(retried):
+                blocks = retried
+        elif (held := declared_share(blocks, metadata.declared_body)) is not None and held < _DECLARED_HELD:
+            # The text disagrees with the body the page declares: trafilatura's fallbacks vote,
+            # and the declared body decides between the two.
+            retried = main_text(tree, page_url, fast=False)
+            if (declared_share(retried, metadata.declared_body) or 0.0) >= held + _DECLARED_BETTER_BY:
                 blocks = retried
         blocks += rest_of_split_body(tree, blocks)
     printed_headlines = [restore_nbsp(h) for h in displayed_headlines(tree)]

@@ -1,8 +1,10 @@
-"""A page's main text by trafilatura, and the chunks of a split body that it misses."""
+"""A page's main text by trafilatura, the chunks of a split body that it misses, and how much of
+the body the page declares in its JSON-LD a text holds."""
 
 from __future__ import annotations
 
 import copy
+import re
 
 import lxml.html
 from trafilatura import bare_extraction
@@ -13,11 +15,13 @@ from feedd.extract.blocks import (
     drop_keeping_tail,
     element_blocks,
     element_text,
+    html_to_blocks,
     restored,
 )
 from feedd.extract.records import Block
 
 _CHUNK_MAX_LINK_SHARE = 0.3
+_WORD = re.compile(r"\w+")
 
 
 def main_text(tree: lxml.html.HtmlElement, page_url: str, *, fast: bool) -> list[Block]:
@@ -94,3 +98,20 @@ def _link_share(element: lxml.html.HtmlElement) -> float:
     total = len(element_text(element))
     linked = sum(len(element_text(a)) for a in element.iter("a"))
     return linked / total if total else 1.0
+
+
+def declared_share(blocks: list[Block], declared: str | None) -> float | None:
+    """How much of the body the page declares (JSON-LD articleBody, HTML or plain text) `blocks`
+    hold: the share of its word 4-grams found in them; None when the page declares none."""
+    if declared is None:
+        return None
+    text = " ".join(b.text for b in html_to_blocks(declared)) if "<" in declared else declared
+    wanted = _shingles(text)
+    if len(wanted) < 20:  # a teaser or a stub: says nothing about the page's extraction
+        return None
+    return len(wanted & _shingles(" ".join(b.text or " ".join(b.items) for b in blocks))) / len(wanted)
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i : i + 4]) for i in range(len(words) - 3)}

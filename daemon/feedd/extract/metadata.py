@@ -89,6 +89,8 @@ class PageMetadata:
     declares_article: bool = False
     #: The article's JSON-LD says isAccessibleForFree: false (the page shows a paywall teaser).
     paywalled: bool = False
+    #: The article's text as its JSON-LD declares it (articleBody): HTML or plain text.
+    declared_body: str | None = None
     #: Elements whose class marks them as updates of a live blog.
     live_updates: int = 0
 
@@ -138,6 +140,7 @@ def read_metadata(tree: etree._Element) -> PageMetadata:
         kinds=frozenset(kinds),
         declares_article=bool(article) or og_type == "article",
         paywalled=free is False or (isinstance(free, str) and free.strip().lower() == "false"),
+        declared_body=body if isinstance(body := article.get("articleBody"), str) and body.strip() else None,
         live_updates=live_updates,
         title=title or None,
         published=published,
