@@ -71,8 +71,7 @@ _LIVE_UPDATE_CLASS = re.compile(
 #: an author); types and update entries in an <aside> or <nav> are a box about another page.
 _MARKUP = etree.XPath(
     "//*[@itemtype][not(ancestor::*[@itemscope] or ancestor::aside or ancestor::nav)]/@itemtype"
-    " | //*[contains(translate(@class, 'LIVE', 'live'), 'live')]"
-    "[not(ancestor::aside or ancestor::nav)]/@class"
+    " | //@class[contains(., 'live') or contains(., 'Live') or contains(., 'LIVE')]"
 )
 
 
@@ -188,7 +187,10 @@ def _markup(tree: etree._Element) -> tuple[set[str], int]:
         if value.attrname == "itemtype":
             types = (url.rstrip("/").rsplit("/", 1)[-1].lower() for url in value.split())
             kinds.update(kind for kind in types if kind in _MICRODATA_PAGE_KINDS)
-        elif any(_LIVE_UPDATE_CLASS.fullmatch(name) for name in value.split()):
+        elif (
+            any(_LIVE_UPDATE_CLASS.fullmatch(name) for name in value.split())
+            and next(value.getparent().iterancestors("aside", "nav"), None) is None
+        ):
             live_updates += 1
     return kinds, live_updates
 
