@@ -185,18 +185,19 @@ def mark_quoted(blocks: Sequence[Block], root: etree._Element) -> list[Block]:
     posts, pull_quotes, repeated = _quoted_element_texts(root)
     # A pull quote that repeats a line of the story is quoted only where a block says it again
     # (extraction often drops the pull quote itself, leaving the line the story's).
-    copies = Counter(_squashed(block.text or " ".join(block.items)) for block in blocks)
+    squashed = [_squashed(block.text or " ".join(block.items)) for block in blocks] if pull_quotes else []
+    copies = Counter(squashed)
     seen: set[str] = set()
     marked: list[Block] = []
     previous: str | None = None  # the post the block before belongs to
-    for block in blocks:
+    for index, block in enumerate(blocks):
         post = _embed_holding(block, posts, previous)
-        pull_quote = _embed_holding(block, pull_quotes, None)
-        squashed = _squashed(block.text or " ".join(block.items))
-        pulled = pull_quote is not None and (
-            pull_quote not in repeated or (copies[squashed] > 1 and squashed in seen)
-        )
-        seen.add(squashed)
+        pulled = False
+        if pull_quote := _embed_holding(block, pull_quotes, None):
+            text = squashed[index]
+            pulled = pull_quote not in repeated or (copies[text] > 1 and text in seen)
+        if squashed:
+            seen.add(squashed[index])
         quoted = block.quoted or post is not None or pulled or _is_listing(block)
         marked.append(replace(block, quoted=True) if quoted and not block.quoted else block)
         previous = post
