@@ -241,20 +241,17 @@ class SharedIndex:
         return cast(bytes | None, await self._redis.hget(self._doc_key(doc), "owner")) == self.owner.encode()
 
     async def _candidates(self, fingerprint: Fingerprint) -> set[bytes]:
-        """Document ids from both LSH indexes, in one pipelined round trip."""
+        """Document ids from both LSH indexes, in one command: the union of every band's bucket
+        of every sketch (datasketch's own query asks Redis once per band)."""
         queries = [(self.documents, s) for s in (fingerprint.minhash, *fingerprint.window_minhashes)]
         queries.append((self.leads, fingerprint.minhash))
-        pipe = self._redis.pipeline(transaction=False)
-        for lsh, sketch in queries:
-            # datasketch's own query asks Redis once per band; its band keys and storage names
-            # are used here to ask for every band of every sketch at once.
-            for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True):
-                pipe.smembers(table.redis_key(band_key(sketch[start:end])))
-        found: set[bytes] = set()
-        for members in await pipe.execute():
-            found.update(members)
+        buckets = {
+            table.redis_key(band_key(sketch[start:end]))
+            for lsh, sketch in queries
+            for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True)
+        }
         self.round_trips += 1
-        return found
+        return cast(set[bytes], await self._redis.sunion(list(buckets)))
 
     async def _record(self, writes: FencedWrites, candidate: Candidate, document_id: str) -> None:
         now = time.time()
