@@ -27,6 +27,13 @@ class WebConfig(Section):
     #: Addresses whose X-Forwarded-For / X-Forwarded-Proto headers are believed (the reverse
     #: proxy's); "*" trusts any, which is only safe when nothing else can reach the port.
     forwarded_allow_ips: list[str] = ["127.0.0.1", "::1"]
+    #: Without token or basic_auth, the view answers only requests whose Host header names this
+    #: machine ("127.0.0.1", "localhost", "[::1]", or the listen host), so that no other site
+    #: can reach it through a name it points at 127.0.0.1 (DNS rebinding). A reverse proxy that
+    #: passes the browser's Host on (nginx's `proxy_set_header Host $host`) lists its names here
+    #: ("news.example"; an IPv6 address in brackets; never a port). With a secret, any Host is
+    #: answered: the secret is the guard.
+    allowed_hosts: list[str] = []
 
     @field_validator("listen")
     @classmethod
@@ -34,6 +41,21 @@ class WebConfig(Section):
         if listen is not None:
             parse_listen(listen)
         return listen
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, hosts: list[str]) -> list[str]:
+        for host in hosts:
+            try:
+                address = parse_listen(f"{host}:1")
+            except ValueError:
+                address = None
+            if address is None or ":" in host.strip("[]") and not host.startswith("["):
+                raise ValueError(
+                    f"{host!r}: expected a host name or an IP address without a port, e.g. "
+                    '"news.example", "192.0.2.7" or "[2001:db8::7]"'
+                )
+        return [host.lower() for host in hosts]
 
     @model_validator(mode="after")
     def _guarded_beyond_loopback(self) -> WebConfig:

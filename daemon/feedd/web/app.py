@@ -18,10 +18,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from feedd.config import Config
 from feedd.errors import StateError
-from feedd.web.auth import RequireSecret, SecurityHeaders
+from feedd.web.auth import LOOPBACK_HOSTS, RequireHost, RequireSecret, SecurityHeaders
 from feedd.web.disk import DiskUsage
 from feedd.web.pages import FEED_SORTS, FEED_STATES, drops_page, explanation, feeds_page, overview
 from feedd.web.pair import PairView, drop_pair, related_pair
@@ -32,6 +33,8 @@ HERE = Path(__file__).parent
 #: The overview's chart spans this many days unless asked for another (1 to MAX_DAYS).
 DEFAULT_DAYS = 3
 MAX_DAYS = 14
+#: The highest page number asked for (pages past the last are empty).
+MAX_PAGE = 999_999_999
 
 
 class NotFound(Exception):
@@ -43,11 +46,16 @@ class BadRequest(Exception):
 
 
 def create_app(
-    config: Config, disk: DiskUsage | None = None, *, current: Callable[[], Config] | None = None
-) -> Starlette:
-    """The web view over `config`'s state, guarded by its [web] token or basic auth. `current`
-    gives the config as it is now (feed names and tags after a reload); the state, the secret
-    and the root path stay `config`'s."""
+    config: Config,
+    disk: DiskUsage | None = None,
+    *,
+    current: Callable[[], Config] | None = None,
+    listen_host: str | None = None,
+) -> ASGIApp:
+    """The web view over `config`'s state, guarded by its [web] token or basic auth; without
+    either, by the Host header (a loopback name, `listen_host`, or one of [web] allowed_hosts).
+    `current` gives the config as it is now (feed names and tags after a reload); the state, the
+    secret and the root path stay `config`'s."""
     disk = disk or DiskUsage(config.output_dir, config.database)
     views = _Views(current or (lambda: config), disk)
     routes: list[BaseRoute] = [
@@ -68,11 +76,17 @@ def create_app(
         Route("/api/duplicates/pair", views.pair),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    return Starlette(
+    app: ASGIApp = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders), Middleware(RequireSecret, secret=config.web_secret)],
+        middleware=[Middleware(RequireSecret, secret=config.web_secret)],
         exception_handlers={NotFound: _not_found, StateError: _no_state, BadRequest: _bad_request},
     )
+    if config.web_secret is None:
+        # With a secret, the secret is the guard: a page elsewhere cannot send it.
+        listen = [f"[{listen_host}]" if ":" in listen_host else listen_host] if listen_host else []
+        app = RequireHost(app, [*LOOPBACK_HOSTS, *listen, *config.web.allowed_hosts])
+    # Outside Starlette's own error middleware, so that its 500s carry the headers too.
+    return SecurityHeaders(app)
 
 
 class _Views:
@@ -204,12 +218,14 @@ def _plain(value: object) -> Any:
     return value
 
 
-def _number(request: Request, name: str, default: int, most: int | None = None) -> int:
+def _number(request: Request, name: str, default: int, most: int = MAX_PAGE) -> int:
+    """A whole number from 1 to `most` (a page number: at most 9 digits, so that an offset
+    always fits SQLite's integers and no huge number is ever parsed)."""
     text = request.query_params.get(name, "")
     if not text:
         return default
-    if not text.isascii() or not text.isdigit() or int(text) < 1 or (most and int(text) > most):
-        raise BadRequest(f"{name} must be a whole number from 1" + (f" to {most}" if most else ""))
+    if not text.isascii() or not text.isdigit() or len(text) > 9 or not 1 <= int(text) <= most:
+        raise BadRequest(f"{name} must be a whole number from 1 to {most}")
     return int(text)
 
 
@@ -217,9 +233,12 @@ def _day(text: str | None) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise BadRequest(f"expected a day as YYYY-MM-DD, not {text!r}") from None
+    if day == date.max:  # the search reads up to the next day's start
+        raise BadRequest(f"expected a day before {date.max.isoformat()}")
+    return day
 
 
 def _error(status: int, title: str) -> Callable[[Request, Exception], Response]:

@@ -1,15 +1,20 @@
 """Who may read the web view, and what every answer carries: ASGI middleware around the app.
 
 With [web] token or basic_auth set, a request without the secret gets 401 (static files too);
-the comparison takes the same time whatever the guess. Every answer forbids inline script and
-framing (Content-Security-Policy) and content sniffing, so that feed text that reaches a page
-as markup stays text."""
+the SHA-256 digests of the guess and the secret are compared, in a time that depends on neither
+(nor on the secret's length). Without a secret, only requests that name this machine (or a
+[web] allowed_hosts name) in their Host header are answered: a page elsewhere that points a name
+of its own at 127.0.0.1 (DNS rebinding) gets 400. Every answer forbids inline script and framing
+(Content-Security-Policy) and content sniffing, so that feed text that reaches a page as markup
+stays text."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
+from collections.abc import Iterable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import PlainTextResponse
@@ -34,7 +39,7 @@ def authorised(header: str, secret: WebSecret) -> bool:
     scheme, _, value = header.strip().partition(" ")
     value = value.strip()
     if secret.scheme == "bearer":
-        return scheme.lower() == "bearer" and hmac.compare_digest(value.encode(), secret.secret.encode())
+        return scheme.lower() == "bearer" and _same(value, secret.secret)
     if scheme.lower() != "basic":
         return False
     try:
@@ -43,9 +48,45 @@ def authorised(header: str, secret: WebSecret) -> bool:
         return False
     username, colon, password = decoded.partition(":")
     # Both compared, always: no early exit that would tell a right user name from a wrong one.
-    user_ok = hmac.compare_digest(username.encode(), (secret.username or "").encode())
-    password_ok = hmac.compare_digest(password.encode(), secret.secret.encode())
+    user_ok = _same(username, secret.username or "")
+    password_ok = _same(password, secret.secret)
     return bool(colon) and user_ok and password_ok
+
+
+def _same(guess: str, secret: str) -> bool:
+    """Whether `guess` is `secret`: their digests compared, so that neither the time taken nor an
+    early exit on a length mismatch tells anything of the secret."""
+    digest = hashlib.sha256
+    return hmac.compare_digest(digest(guess.encode()).digest(), digest(secret.encode()).digest())
+
+
+#: The names of this machine a browser on it uses.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
+
+
+def host_name(header: str) -> str:
+    """The host a Host header names, without its port, in lower case ("[::1]" keeps its brackets)."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[: header.find("]") + 1] if "]" in header else header
+    return header.rpartition(":")[0] if ":" in header else header
+
+
+class RequireHost:
+    """400 for a request whose Host header names none of `allowed` (its port does not count)."""
+
+    def __init__(self, app: ASGIApp, allowed: Iterable[str]) -> None:
+        self.app = app
+        self.allowed = frozenset(host_name(name).removesuffix(".") for name in allowed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = host_name(Headers(scope=scope).get("host", "")).removesuffix(".")
+            if host not in self.allowed:
+                refused = PlainTextResponse("this view is not served under that host name\n", status_code=400)
+                await refused(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class RequireSecret:

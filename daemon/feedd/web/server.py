@@ -64,7 +64,7 @@ class WebServer:
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         web = self._config.web
         settings = uvicorn.Config(
-            create_app(self._config, current=self._current),
+            create_app(self._config, current=self._current, listen_host=self.address.host),
             lifespan="off",
             log_config=None,
             access_log=False,
