@@ -248,6 +248,11 @@ def main() -> None:
         "/documents?tag=science",
         f"/documents?feed={feed_url(7)}",
         "/documents?since=" + (datetime.now(UTC) - timedelta(days=3)).date().isoformat(),
+        # A range of many days: every document in it, read in seq order up to the page's end.
+        "/documents?since=2020-01-01&until=2026-12-31",
+        "/documents?tag=a&title=b",
+        "/documents?tag=science&title=harbour+bridge",
+        "/documents?title=e&page=1999",
         f"/documents/{ids['middle']}",
         f"/documents/{ids['kept']}",
         "/duplicates",

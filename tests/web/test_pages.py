@@ -247,6 +247,8 @@ def test_documents_search_by_title_feed_tag_and_date(view: ServedView, corpus: C
 
     assert set(ids(title="bridge")) == {corpus.original_id, corpus.extended_id, ids(title="reporter")[0]}
     assert ids(title="FULL STORY") == [corpus.extended_id]
+    assert ids(title="story  full") == [corpus.extended_id]  # every word, in any order
+    assert ids(title="storm full") == [corpus.extended_id] and ids(title="storm nowhere") == []
     assert ids(title="%") == [] and ids(title="_") == []  # LIKE's wildcards are searched as text
     assert ids(tag="agency") == [corpus.original_id]
     assert ids(feed=corpus.copy_feed) and corpus.original_id not in ids(feed=corpus.copy_feed)
