@@ -126,6 +126,26 @@ def test_web_section_errors_name_the_key(tmp_path: Path, web: str, message: str)
         load_config(_config(tmp_path, web))
 
 
+@pytest.mark.parametrize(
+    ("credentials", "message"),
+    [
+        (":", "the user name is empty"),
+        ("reader:", "the password is empty"),
+        (":pass", "the user name is empty"),
+    ],
+)
+def test_empty_basic_auth_credentials_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, credentials: str, message: str
+) -> None:
+    monkeypatch.setenv("FEEDD_TEST_WEB_AUTH", credentials)
+    web = 'listen = "0.0.0.0:8080"\nbasic_auth = { env = "FEEDD_TEST_WEB_AUTH" }'
+    with pytest.raises(ConfigError, match=rf":\d+: web\.basic_auth\.env: {message}"):
+        load_config(_config(tmp_path, web))
+    (tmp_path / "web.auth").write_text(credentials + "\n")
+    with pytest.raises(ConfigError, match=rf":\d+: web\.basic_auth\.file: {message}"):
+        load_config(_config(tmp_path, 'basic_auth = { file = "web.auth" }'))
+
+
 def test_loopback_and_guarded_listens_are_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for listen in ("127.0.0.1:8080", "[::1]:8080", "localhost:8080", ":8080"):
         assert load_config(_config(tmp_path, f'listen = "{listen}"')).web_secret is None

@@ -80,6 +80,9 @@ def _read_web_secret(config: Config, text: str, path: Path) -> WebSecret | None:
     if web.basic_auth is not None:
         where = ("web", "basic_auth")
         username, password = _user_and_password(config, web.basic_auth, text, path, where)
+        if not username or not password:  # as an empty token is: no guard at all
+            key = (*where, "env" if web.basic_auth.env is not None else "file")
+            _refuse(text, path, key, f"the {'user name' if not username else 'password'} is empty")
         return WebSecret("basic", username, password)
     if web.token is not None:
         token = _secret_line(config, web.token, text, path, ("web", "token"))
