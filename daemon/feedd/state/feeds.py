@@ -33,29 +33,37 @@ class Feeds:
     ) -> None:
         """Remember a poll's outcome. Validators are kept from earlier polls unless replaced, or
         cleared so that the next poll fetches the whole feed."""
-        db = self._database.connection
         failed = error is not None
-        if clear_validators:
-            db.execute("UPDATE feeds SET etag = NULL, last_modified = NULL WHERE url = ?", (url,))
-        db.execute(
-            """
-            INSERT INTO feeds (url, etag, last_modified, last_polled, last_result, last_error,
-                               consecutive_errors)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (url) DO UPDATE SET
-                etag = COALESCE(excluded.etag, feeds.etag),
-                last_modified = COALESCE(excluded.last_modified, feeds.last_modified),
-                last_polled = excluded.last_polled,
-                last_result = excluded.last_result,
-                last_error = excluded.last_error,
-                consecutive_errors = CASE WHEN ? THEN feeds.consecutive_errors + 1 ELSE 0 END
-            """,
-            (url, etag, last_modified, now_stored(), result, error, int(failed), failed),
-        )
-        if failed:  # the first error of a run starts it; later ones keep its start
-            db.execute("INSERT OR IGNORE INTO feed_failures VALUES (?, ?)", (url, now_stored()))
-        else:
-            db.execute("DELETE FROM feed_failures WHERE url = ?", (url,))
+        now = now_stored()
+        with self._database.transaction() as db:
+            if clear_validators:
+                db.execute("UPDATE feeds SET etag = NULL, last_modified = NULL WHERE url = ?", (url,))
+            db.execute(
+                """
+                INSERT INTO feeds (url, etag, last_modified, last_polled, last_result, last_error,
+                                   consecutive_errors)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (url) DO UPDATE SET
+                    etag = COALESCE(excluded.etag, feeds.etag),
+                    last_modified = COALESCE(excluded.last_modified, feeds.last_modified),
+                    last_polled = excluded.last_polled,
+                    last_result = excluded.last_result,
+                    last_error = excluded.last_error,
+                    consecutive_errors = CASE WHEN ? THEN feeds.consecutive_errors + 1 ELSE 0 END
+                """,
+                (url, etag, last_modified, now, result, error, int(failed), failed),
+            )
+            if failed:
+                # Only the first error of a run starts it. A feed already failing when its state
+                # was upgraded to schema 8 has no row and gets none until a poll succeeds and a
+                # new run begins: its start is unknown, not this poll's time.
+                db.execute(
+                    "INSERT OR IGNORE INTO feed_failures"
+                    " SELECT url, ? FROM feeds WHERE url = ? AND consecutive_errors = 1",
+                    (now, url),
+                )
+            else:
+                db.execute("DELETE FROM feed_failures WHERE url = ?", (url,))
 
     def record_schedule(self, url: str, *, next_poll: datetime, interval: float, reason: str) -> None:
         self._database.connection.execute(

@@ -39,8 +39,9 @@ class FeedRecord:
     saved: int
     dropped: int
     failed: int
-    #: When its current run of failed polls began (None while its last poll succeeded, or when
-    #: the run began before feedd kept this).
+    #: When its current run of failed polls began: the time of the run's first error. None
+    #: while its last poll succeeded, and for a run already under way when the state was
+    #: upgraded to schema 8 (its start is unknown) until a poll succeeds and a new run begins.
     failing_since: datetime | None = None
 
 

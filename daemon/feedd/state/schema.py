@@ -160,7 +160,7 @@ MIGRATIONS: dict[int, list[str]] = {
     # `feedd status`, `explain` and the web view fast on 100,000 documents: entries counted per
     # feed without reading the rows (feed_url, status), a document found by its file or its
     # entry's link without a scan (documents.path, entries.link), the documents saved in the
-    # last hours (documents.saved_at). A feed failing at the upgrade gets its start at its next
-    # failed poll.
+    # last hours (documents.saved_at). A run's start is written at its first error only: a feed
+    # failing at the upgrade has none ("failing since" unknown) until a poll succeeds.
     8: [],
 }
