@@ -5,6 +5,9 @@ refused while no secret guards the view."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,3 +124,24 @@ def test_with_a_secret_any_host_is_answered(tmp_path: Path, monkeypatch: pytest.
 def test_allowed_hosts_must_be_names(tmp_path: Path, host: str) -> None:
     with pytest.raises(ConfigError, match=r"web\.allowed_hosts.*without a port"):
         load_config(_config_path(tmp_path, f'allowed_hosts = ["{host}"]'))
+
+
+def test_a_stop_that_cuts_a_request_off_logs_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def slow(*args: object, **kwargs: object) -> None:
+        time.sleep(4)  # longer than the stop's grace period (2 s)
+        raise RuntimeError("too late")
+
+    monkeypatch.setattr("feedd.web.app.feeds_page", slow)
+    served = ServedView(load_config(_config_path(tmp_path))).start()
+    asked = threading.Thread(target=lambda: httpx.get(served.url("/feeds"), timeout=10), daemon=True)
+    with caplog.at_level(logging.INFO):
+        try:
+            asked.start()
+            time.sleep(0.5)
+        finally:
+            served.stop()
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert not errors, [record.getMessage() for record in errors]
+    assert "web view stopped: 1 request(s) still running were cut off" in caplog.messages

@@ -4,6 +4,7 @@ holds the state's lock."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from webcorpus import polled_corpus
 
 from conftest import LoopbackServer, article_page, rss, story, write_config
@@ -160,3 +162,31 @@ def test_feedd_run_ends_with_a_config_error_when_the_view_cannot_listen(tmp_path
         in finished.stderr
     )
     assert "Traceback" not in finished.stderr
+
+
+def test_the_view_stops_when_the_daemon_fails_to_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure between the view's start and the daemon's main loop (here the scheduler's) still
+    stops the view: its port is closed when `run` gives up."""
+    from feedd.config import load_config
+    from feedd.service.daemon import Daemon
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("no scheduler")
+
+    monkeypatch.setattr("feedd.service.daemon.AsyncIOScheduler", broken)
+    port = _free_port()
+    config = write_config(
+        tmp_path, [{"url": "http://127.0.0.1:9/feed.xml"}], extra=f'[web]\nlisten = "127.0.0.1:{port}"\n'
+    )
+
+    async def main() -> None:
+        daemon = Daemon(config, load_config(config))
+        with pytest.raises(RuntimeError, match="no scheduler"):
+            await daemon.run()
+        assert daemon.web is not None
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+    asyncio.run(main())

@@ -80,46 +80,49 @@ class Daemon:
             log.info("metrics on http://%s/metrics, health on /healthz", listen)
         async with open_session(self.config) as session:
             self._session = session
-            # Started once the session has opened (and, the first time, created) the state that
-            # the view reads; it reads through a read-only connection of its own.
-            if (address := self.config.web.address) is not None:
-                from feedd.web import WebServer  # starlette and uvicorn only where they serve
-
-                # The view follows reloads: it reads the daemon's config as it is now.
-                self.web = WebServer(self.config, address, current=lambda: self.config)
-                await self.web.start()
-                log.info("web view on http://%s%s/", address, self.config.web.root_path)
-            self._failing = session.state.feeds.failing()
-            # No misfire grace: a job late by any amount (clock step, suspend, a long stall) runs
-            # late rather than never, since a dropped date job would end its feed's chain.
-            self.scheduler = AsyncIOScheduler(
-                timezone=UTC,
-                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-            )
-            self.scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
-            self.scheduler.start()
-            self.scheduler.add_job(self._evict, "interval", hours=1, id="evict-expired-fingerprints")
-            # Documents that waited for the dedup backend are decided once it answers again,
-            # whatever their feeds' schedules: tried as often as a feed may be polled.
-            every = self.config.schedule.min_interval
-            self.scheduler.add_job(self._drain, "interval", seconds=every, id="drain-waiting")
-            sweep_every = min(SWEEP_EVERY, every)
-            self.scheduler.add_job(self.sweep, "interval", seconds=sweep_every, id="sweep-unplanned")
-            self._apply_feeds(self.config.active_feeds, starting=True)
-            notify("READY=1")
-            self._status()
-            log.info("feedd running: %d feed(s)", len(self._feeds))
-            watchdog = asyncio.create_task(self._watchdog())
+            # The view is stopped whatever stops the daemon, a failure while it starts included.
             try:
-                await self._stop.wait()
+                # Started once the session has opened (and, the first time, created) the state that
+                # the view reads; it reads through a read-only connection of its own.
+                if (address := self.config.web.address) is not None:
+                    from feedd.web import WebServer  # starlette and uvicorn only where they serve
+
+                    # The view follows reloads: it reads the daemon's config as it is now.
+                    self.web = WebServer(self.config, address, current=lambda: self.config)
+                    await self.web.start()
+                    log.info("web view on http://%s%s/", address, self.config.web.root_path)
+                self._failing = session.state.feeds.failing()
+                # No misfire grace: a job late by any amount (clock step, suspend, a long stall) runs
+                # late rather than never, since a dropped date job would end its feed's chain.
+                self.scheduler = AsyncIOScheduler(
+                    timezone=UTC,
+                    job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+                )
+                self.scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
+                self.scheduler.start()
+                self.scheduler.add_job(self._evict, "interval", hours=1, id="evict-expired-fingerprints")
+                # Documents that waited for the dedup backend are decided once it answers again,
+                # whatever their feeds' schedules: tried as often as a feed may be polled.
+                every = self.config.schedule.min_interval
+                self.scheduler.add_job(self._drain, "interval", seconds=every, id="drain-waiting")
+                sweep_every = min(SWEEP_EVERY, every)
+                self.scheduler.add_job(self.sweep, "interval", seconds=sweep_every, id="sweep-unplanned")
+                self._apply_feeds(self.config.active_feeds, starting=True)
+                notify("READY=1")
+                self._status()
+                log.info("feedd running: %d feed(s)", len(self._feeds))
+                watchdog = asyncio.create_task(self._watchdog())
+                try:
+                    await self._stop.wait()
+                finally:
+                    notify("STOPPING=1")
+                    log.info("stopping: finishing in-flight work")
+                    watchdog.cancel()
+                    self.scheduler.shutdown(wait=False)
+                    for task in self._polls:
+                        task.cancel()
+                    await asyncio.gather(*self._polls, return_exceptions=True)
             finally:
-                notify("STOPPING=1")
-                log.info("stopping: finishing in-flight work")
-                watchdog.cancel()
-                self.scheduler.shutdown(wait=False)
-                for task in self._polls:
-                    task.cancel()
-                await asyncio.gather(*self._polls, return_exceptions=True)
                 if self.web is not None:
                     await self.web.stop()
         if self._metrics is not None:

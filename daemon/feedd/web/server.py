@@ -21,6 +21,26 @@ from feedd.web.app import create_app
 log = logging.getLogger("feedd")
 
 
+class _QuietStop(logging.Filter):
+    """uvicorn's word on the requests a stop cut off (still running after its grace period): one
+    INFO line with their count, rather than an ERROR and a CancelledError traceback for each.
+    Other errors pass as they are."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "Cancel %s running task(s), timeout graceful shutdown exceeded":
+            record.msg = "web view stopped: %s request(s) still running were cut off"
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            return True
+        cancelled = record.exc_info is not None and isinstance(record.exc_info[1], asyncio.CancelledError)
+        return not (cancelled and str(record.msg).startswith("Exception in ASGI application"))
+
+
+def _quiet_stops() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(known, _QuietStop) for known in logger.filters):
+        logger.addFilter(_QuietStop())
+
+
 class _Server(uvicorn.Server):
     """uvicorn.Server without its signal handling: whoever runs the loop owns the signals."""
 
@@ -75,6 +95,7 @@ class WebServer:
             # Connections left open by browsers must not hold up a stop for long.
             timeout_graceful_shutdown=2,
         )
+        _quiet_stops()
         self._server = _Server(settings)
         self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]))
         while not self._server.started and not self._task.done():
