@@ -137,7 +137,6 @@ class _Views:
         listed = found[:PAGE_SIZE]
         if _api(request):
             return _json({"documents": listed, "page": page, "has_next": len(found) > PAGE_SIZE})
-        feeds = [(feed.url, feed.label) for feed in self.config.feeds]
         tags = sorted({tag for feed in self.config.feeds for tag in feed.tags})
         return _page(
             request,
@@ -146,7 +145,7 @@ class _Views:
             search=search,
             page=page,
             has_next=len(found) > PAGE_SIZE,
-            feeds=feeds,
+            feeds=self.config.feeds,
             tags=tags,
         )
 

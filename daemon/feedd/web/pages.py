@@ -26,6 +26,10 @@ from feedd.web.disk import DiskFigure
 from feedd.web.queries import PAGE_SIZE, HourCounts, hourly_counts, saved_count
 
 Health = Literal["ok", "failing", "never polled", "disabled"]
+#: How two documents side by side relate: a drop and the document it copies, or a kept
+#: document and one it extends, one that extends it, or its nearest independent write-up.
+Relation = Literal["duplicate", "extends", "extended_by", "nearest"]
+
 #: What the feeds page filters on (`?state=`).
 FEED_STATES = ("ok", "failing", "backing-off", "never-polled", "disabled")
 
@@ -162,16 +166,18 @@ def explanation(config: Config, doc_id: str) -> Explanation:
     return explain(config, doc_id)
 
 
-def related_by_id(found: Explanation, other: str) -> tuple[str, RelatedStory] | None:
+def related_by_id(found: Explanation, other: str) -> tuple[Relation, RelatedStory] | None:
     """The saved document `other` as the kept one's explanation relates to it, with how:
     "extends" (the kept one holds most of it), "extended_by", or "nearest"."""
     kept = found.kept
     if kept is None:
         return None
-    for relation, stories in (("extends", kept.extends), ("extended_by", kept.extended_by)):
-        for story in stories:
-            if story.doc_id == other:
-                return relation, story
+    for story in kept.extends:
+        if story.doc_id == other:
+            return "extends", story
+    for story in kept.extended_by:
+        if story.doc_id == other:
+            return "extended_by", story
     if kept.nearest is not None and kept.nearest.doc_id == other:
         return "nearest", kept.nearest
     return None

@@ -14,11 +14,11 @@ from feedd.config import Config
 from feedd.dedup import Evidence, SharedRun
 from feedd.state import Drop, RelatedStory
 from feedd.web.highlight import Segment, marked, run_segments, word_spans
-from feedd.web.pages import explanation, related_by_id
+from feedd.web.pages import Relation, explanation, related_by_id
 from feedd.web.queries import dedup_text, document_file
 
 #: How each relation names the two sides: the measured (new) one, then the saved one.
-_ROLES = {
+_ROLES: dict[Relation, tuple[str, str]] = {
     "duplicate": ("dropped entry", "kept document"),
     "extends": ("this document", "the document it extends"),
     "nearest": ("this document", "its nearest independent write-up"),
@@ -44,8 +44,7 @@ class PairSide:
 
 @dataclass(frozen=True, slots=True)
 class PairView:
-    #: "duplicate", "extends", "extended_by" or "nearest".
-    relation: str
+    relation: Relation
     reason: str
     new: PairSide
     saved: PairSide
@@ -204,7 +203,7 @@ def _gap(words: int) -> Segment:
     return Segment(f" [{words} word{'s' if words != 1 else ''} not shared] ", "gap")
 
 
-def _reason(relation: str, story: RelatedStory) -> str:
+def _reason(relation: Relation, story: RelatedStory) -> str:
     if relation == "nearest":
         return "independent write-up"
     return "extends" if relation == "extends" else "extended by"

@@ -176,28 +176,37 @@ def dedup_text(config: Config, doc_id: str) -> str | None:
     return stored.record.plain_text() if stored else None
 
 
+@dataclass(slots=True)
+class _Tally:
+    saved: int = 0
+    dropped: int = 0
+    failed: int = 0
+
+
 def hourly_counts(config: Config, hours: int, now: datetime) -> list[HourCounts]:
-    """Saved, dropped and failed per hour over the last `hours`, oldest first, every hour there."""
+    """Per hour over the last `hours`, oldest first, every hour there: the documents saved in it
+    (by their save time, pending ones included), and the entries dropped and failed, each entry
+    counted once, by its current status, at the hour it was last seen."""
     end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     start = end - timedelta(hours=hours)
     since = start.isoformat(timespec="seconds")
-    counts: dict[str, list[int]] = {}
+    counts: dict[str, _Tally] = {}
+    queries = {
+        "saved": "SELECT substr(saved_at, 1, 13), COUNT(*) FROM documents WHERE saved_at >= ? GROUP BY 1",
+        "dropped": "SELECT substr(last_seen, 1, 13), COUNT(*) FROM entries"
+        " WHERE status = 'duplicate' AND last_seen >= ? GROUP BY 1",
+        "failed": "SELECT substr(last_seen, 1, 13), COUNT(*) FROM entries"
+        " WHERE status = 'failed' AND last_seen >= ? GROUP BY 1",
+    }
     with _reading(config) as db:
-        queries = (
-            "SELECT substr(saved_at, 1, 13), COUNT(*) FROM documents WHERE saved_at >= ? GROUP BY 1",
-            "SELECT substr(last_seen, 1, 13), COUNT(*) FROM entries"
-            " WHERE status = 'duplicate' AND last_seen >= ? GROUP BY 1",
-            "SELECT substr(last_seen, 1, 13), COUNT(*) FROM entries"
-            " WHERE status = 'failed' AND last_seen >= ? GROUP BY 1",
-        )
-        for column, query in enumerate(queries):
+        for kind, query in queries.items():
             for hour, count in db.execute(query, (since,)):
-                counts.setdefault(hour, [0, 0, 0])[column] = count
+                setattr(counts.setdefault(hour, _Tally()), kind, count)
     found = []
     for index in range(hours):
         hour = start + timedelta(hours=index)
-        saved, dropped, failed = counts.get(hour.isoformat()[:13], [0, 0, 0])
-        found.append(HourCounts(hour, saved, dropped, failed))
+        tally = counts.get(hour.isoformat()[:13], _Tally())
+        found.append(HourCounts(hour, tally.saved, tally.dropped, tally.failed))
     return found
 
 
