@@ -20,6 +20,7 @@ from feedd.config import load_config
 from feedd.errors import ConfigError
 from feedd.state import State
 from feedd.web import SECURITY_HEADERS, create_app
+from feedd.web.app import THREADS, NotFound
 
 FEED = "https://news.example/feed.xml"
 
@@ -145,3 +146,32 @@ def test_a_stop_that_cuts_a_request_off_logs_no_error(
     errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
     assert not errors, [record.getMessage() for record in errors]
     assert "web view stopped: 1 request(s) still running were cut off" in caplog.messages
+
+
+def test_at_most_a_few_requests_run_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    running, most, lock = 0, 0, threading.Lock()
+
+    def counted(*args: object, **kwargs: object) -> None:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.3)
+        with lock:
+            running -= 1
+        raise NotFound("counted")
+
+    monkeypatch.setattr("feedd.web.app.feeds_page", counted)
+    served = ServedView(load_config(_config_path(tmp_path))).start()
+    try:
+        askers = [
+            threading.Thread(target=lambda: httpx.get(served.url("/api/feeds"), timeout=20))
+            for _ in range(12)
+        ]
+        for asker in askers:
+            asker.start()
+        for asker in askers:
+            asker.join()
+    finally:
+        served.stop()
+    assert most == THREADS

@@ -1,17 +1,19 @@
 """The web view's ASGI app: the pages, and the same records as JSON under /api/.
 
 Every route answers GET (and HEAD) only, reads the state read-only and never writes. Endpoints
-are plain functions: Starlette runs them in its thread pool, so that SQLite reads never hold up
+are plain functions run in threads, THREADS at most at once, so that SQLite reads never hold up
 the daemon's event loop."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -33,6 +35,9 @@ HERE = Path(__file__).parent
 #: The overview's chart spans this many days unless asked for another (1 to MAX_DAYS).
 DEFAULT_DAYS = 3
 MAX_DAYS = 14
+#: Requests answered at once, each in a thread of its own (the rest wait their turn): more only
+#: contend for SQLite and the GIL, and slow the daemon's event loop beside them.
+THREADS = 4
 #: The highest page number asked for (pages past the last are empty).
 MAX_PAGE = 999_999_999
 
@@ -59,21 +64,21 @@ def create_app(
     disk = disk or DiskUsage(config.output_dir, config.database)
     views = _Views(current or (lambda: config), disk)
     routes: list[BaseRoute] = [
-        Route("/", views.overview),
-        Route("/feeds", views.feeds),
-        Route("/documents", views.documents),
-        Route("/documents/{doc_id}", views.document),
-        Route("/documents/{doc_id}/file", views.document_file),
-        Route("/documents/{doc_id}/compare/{other_id}", views.related),
-        Route("/duplicates", views.duplicates),
-        Route("/duplicates/pair", views.pair),
-        Route("/api/overview", views.overview),
-        Route("/api/feeds", views.feeds),
-        Route("/api/documents", views.documents),
-        Route("/api/documents/{doc_id}", views.document),
-        Route("/api/documents/{doc_id}/compare/{other_id}", views.related),
-        Route("/api/duplicates", views.duplicates),
-        Route("/api/duplicates/pair", views.pair),
+        Route("/", views.threaded(views.overview)),
+        Route("/feeds", views.threaded(views.feeds)),
+        Route("/documents", views.threaded(views.documents)),
+        Route("/documents/{doc_id}", views.threaded(views.document)),
+        Route("/documents/{doc_id}/file", views.threaded(views.document_file)),
+        Route("/documents/{doc_id}/compare/{other_id}", views.threaded(views.related)),
+        Route("/duplicates", views.threaded(views.duplicates)),
+        Route("/duplicates/pair", views.threaded(views.pair)),
+        Route("/api/overview", views.threaded(views.overview)),
+        Route("/api/feeds", views.threaded(views.feeds)),
+        Route("/api/documents", views.threaded(views.documents)),
+        Route("/api/documents/{doc_id}", views.threaded(views.document)),
+        Route("/api/documents/{doc_id}/compare/{other_id}", views.threaded(views.related)),
+        Route("/api/duplicates", views.threaded(views.duplicates)),
+        Route("/api/duplicates/pair", views.threaded(views.pair)),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app: ASGIApp = Starlette(
@@ -95,6 +100,18 @@ class _Views:
     def __init__(self, current: Callable[[], Config], disk: DiskUsage) -> None:
         self._current = current
         self.disk = disk
+        self._threads: anyio.CapacityLimiter | None = None
+
+    def threaded(self, view: Callable[[Request], Response]) -> Callable[[Request], Awaitable[Response]]:
+        """`view` run in a thread, at most THREADS of them at once (Starlette's own pool would
+        run up to 40), so that no SQLite read holds up the event loop."""
+
+        async def endpoint(request: Request) -> Response:
+            if self._threads is None:  # made on the loop that serves
+                self._threads = anyio.CapacityLimiter(THREADS)
+            return await anyio.to_thread.run_sync(view, request, limiter=self._threads)
+
+        return endpoint
 
     @property
     def config(self) -> Config:
