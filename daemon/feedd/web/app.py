@@ -6,15 +6,15 @@ the daemon's event loop."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import anyio
-import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -100,7 +100,7 @@ class _Views:
     def __init__(self, current: Callable[[], Config], disk: DiskUsage) -> None:
         self._current = current
         self.disk = disk
-        self._threads: anyio.CapacityLimiter | None = None
+        self._threads: asyncio.Semaphore | None = None
 
     def threaded(self, view: Callable[[Request], Response]) -> Callable[[Request], Awaitable[Response]]:
         """`view` run in a thread, at most THREADS of them at once (Starlette's own pool would
@@ -108,8 +108,9 @@ class _Views:
 
         async def endpoint(request: Request) -> Response:
             if self._threads is None:  # made on the loop that serves
-                self._threads = anyio.CapacityLimiter(THREADS)
-            return await anyio.to_thread.run_sync(view, request, limiter=self._threads)
+                self._threads = asyncio.Semaphore(THREADS)
+            async with self._threads:
+                return await run_in_threadpool(view, request)
 
         return endpoint
 
