@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 from feedd._lazy import lazy_exports
 from feedd.dedup.backend import DedupBackend, open_backend, shared_index_problem
 from feedd.dedup.exact import Deduplicator, DuplicateDetector, ExactDetector, SavedDocuments
-from feedd.dedup.fingerprint import Fingerprint, Fingerprinter, FingerprintRecord, NearParams
+from feedd.dedup.fingerprint import (
+    Fingerprint,
+    Fingerprinter,
+    FingerprintRecord,
+    NearParams,
+    text_from_record,
+)
 from feedd.dedup.records import (
     EXTENDS,
     INDEPENDENT_WRITE_UP,
@@ -86,6 +92,7 @@ __all__ = [
     "normalise_text",
     "open_backend",
     "shared_index_problem",
+    "text_from_record",
     # loaded on first use
     "LocalIndex",
     "NearIndex",

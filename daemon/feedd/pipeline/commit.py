@@ -86,7 +86,9 @@ class Committer:
             log.error("feed %s: entry %s: %s", report.feed.label, entry.link or entry.key, reason)
             return "waiting"
         if match := verdict.duplicate_of:
-            self._record_drop(feed_url, entry.key, entry.link, article.title, article.canonical_url, match)
+            self._record_drop(
+                feed_url, entry.key, entry.link, article.title, article.canonical_url, match, candidate
+            )
             report.duplicate += 1
             return "duplicate"
         if article.source == "feed":
@@ -160,6 +162,7 @@ class Committer:
                     document.manifest.title,
                     document.canonical_url,
                     match,
+                    candidate,
                 )
                 dropped += 1
             else:
@@ -181,10 +184,17 @@ class Committer:
         title: str | None,
         canonical_url: str,
         match: DuplicateMatch,
+        candidate: Candidate,
     ) -> None:
         self._state.entries.record_duplicate(
             feed_url, entry_key, link, match, title=title, canonical_url=canonical_url
         )
+        if match.evidence is not None and candidate.fingerprint is not None:
+            # What a near duplicate said, to be read beside what it copies (the web view's pair);
+            # an exact duplicate says what the saved document says.
+            self._state.dropped_texts.keep(
+                feed_url, entry_key, FingerprintRecord.of(candidate.fingerprint), datetime.now(UTC)
+            )
         kept_as = self._state.documents.file_of(match.document_id) or match.document_id
         log.info(
             "%s dropped: %s of %s (%s)",

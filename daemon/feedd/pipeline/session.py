@@ -136,8 +136,11 @@ class Session:
         return await self._committer.drain_waiting()
 
     async def evict_expired(self) -> int:
-        """Forget fingerprints older than the dedup window (a long-lived index grows otherwise)."""
-        return await self._dedup.evict(datetime.now(UTC) - timedelta(seconds=self._config.dedup.window))
+        """Forget fingerprints, and dropped entries' texts, older than the dedup window (a
+        long-lived index grows otherwise); how many fingerprints were forgotten."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=self._config.dedup.window)
+        self.state.dropped_texts.forget_before(cutoff)
+        return await self._dedup.evict(cutoff)
 
     async def cancel_pending(self) -> None:
         """Stop work that was started but will not be committed."""

@@ -2,9 +2,9 @@
 
 `State` opens the database (feedd.state.database) and gives one repository per table: `feeds`,
 `entries`, `documents` (with the save protocol), `extensions` (what a kept document extends),
-`fingerprints`, `waiting`, `robots`, `hosts` (the frontier's last snapshot). They take and
-return the records of feedd.state.records, and times as aware UTC datetimes. The history
-(feedd.state.history) reads them for `feedd status`, `dups` and `explain`.
+`fingerprints`, `dropped_texts` (what near duplicates said), `waiting`, `robots`, `hosts` (the
+frontier's last snapshot). They take and return the records of feedd.state.records, and times
+as aware UTC datetimes. The history (feedd.state.history) reads them for `feedd status`, `dups` and `explain`.
 """
 
 from feedd.state.core import State

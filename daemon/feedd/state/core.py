@@ -10,6 +10,7 @@ from pathlib import Path
 from feedd.errors import StateError
 from feedd.state.database import Database
 from feedd.state.documents import Documents
+from feedd.state.dropped_texts import DroppedTexts
 from feedd.state.entries import Entries
 from feedd.state.extensions import Extensions
 from feedd.state.feeds import Feeds
@@ -38,6 +39,7 @@ class State:
         self.feeds = Feeds(self.db)
         self.entries = Entries(self.db, output_dir, log_duplicates=log_duplicates)
         self.fingerprints = Fingerprints(self.db)
+        self.dropped_texts = DroppedTexts(self.db)
         self.extensions = Extensions(self.db)
         self.documents = Documents(
             self.db, output_dir, filename_template, self.entries, self.fingerprints, self.extensions

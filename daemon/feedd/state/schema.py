@@ -6,7 +6,7 @@ migration that raises SCHEMA_VERSION.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -68,6 +68,14 @@ CREATE TABLE IF NOT EXISTS fingerprints (
     minhash BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS fingerprints_saved_at ON fingerprints (saved_at);
+CREATE TABLE IF NOT EXISTS dropped_texts (
+    feed_url TEXT NOT NULL,
+    entry_key TEXT NOT NULL,
+    dropped_at TEXT NOT NULL,
+    text BLOB NOT NULL,
+    PRIMARY KEY (feed_url, entry_key)
+);
+CREATE INDEX IF NOT EXISTS dropped_texts_dropped_at ON dropped_texts (dropped_at);
 CREATE TABLE IF NOT EXISTS waiting (
     feed_url TEXT NOT NULL,
     entry_key TEXT NOT NULL,
@@ -163,4 +171,7 @@ MIGRATIONS: dict[int, list[str]] = {
     # last hours (documents.saved_at). A run's start is written at its first error only: a feed
     # failing at the upgrade has none ("failing since" unknown) until a poll succeeds.
     8: [],
+    # The dropped_texts table (what an entry dropped as a near duplicate said, for the dedup
+    # window) is new in 9; SCHEMA created it. Entries dropped before the upgrade have none.
+    9: [],
 }
