@@ -219,6 +219,14 @@ def test_the_numbers_and_runs_are_feedd_explains(view: ServedView, corpus: Corpu
         shown = run["excerpt"].split(" ... ")
         assert " ".join(words).startswith(shown[0]) and " ".join(words).endswith(shown[-1])
     assert any(segment["mark"] == "quoted" for segment in pair["saved"]["segments"])
+    # The dropped entry's side is its whole text (kept for the dedup window), marked the same way.
+    assert pair["new"]["complete"] is True
+    dropped: dict[int, list[str]] = {}
+    for segment in pair["new"]["segments"]:
+        if segment["mark"] in ("shared", "quoted"):
+            dropped.setdefault(segment["run"], []).append(segment["text"])
+    for rank, run in enumerate(drop["evidence"]["runs"], start=1):
+        assert len(re.findall(r"[^\W_]+", " ".join(dropped[rank]))) == run["length"]
     html = _get(view, "/duplicates/pair", **_pair_query(corpus)).text
     assert html.count('<mark class="') >= 2 * len(marked)  # in both sides
 

@@ -33,6 +33,8 @@ class Drop:
     containment: float | None
     #: The shared runs that made it a copy, where they were verified.
     evidence: Evidence | None = None
+    #: Its key in its feed (with `feed`, what its kept text is found by: State.dropped_texts).
+    entry_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,4 +272,5 @@ def _drop(entry: EntryRecord, kept_file: str | None, names: dict[str, str]) -> D
         jaccard=entry.jaccard,
         containment=entry.containment,
         evidence=entry.evidence,
+        entry_key=entry.entry_key,
     )

@@ -14,7 +14,7 @@ from feedd.dedup import SharedRun, Words
 #: A piece of text that makes at most one word: a run of letters and digits, or one other character.
 _PIECE = re.compile(r"[^\W_]+|\S")
 
-#: "gap": words of a dropped entry not shared, counted rather than shown (feedd keeps no text of it).
+#: "gap": words of a dropped entry not shared, counted rather than shown (its text no longer kept).
 Mark = Literal["", "shared", "quoted", "gap"]
 
 

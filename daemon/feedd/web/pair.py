@@ -2,8 +2,9 @@
 document it copies, or a kept document and the nearest independent write-up or a document it
 extends. The runs, shares and numbers are `feedd explain`'s (feedd.state.explain); the texts are
 the dedup texts the runs were counted in (title, lead, body), kept with the fingerprints for the
-dedup window. feedd keeps no text of a dropped entry: its side shows the runs it shares, in its
-own order, between the counts of words it has around them."""
+dedup window, and a near duplicate's own for as long (State.dropped_texts). Where a dropped
+entry's text is not kept (dropped before feedd kept it, or out of the window), its side shows the
+runs it shares, in its own order, between the counts of words it has around them."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from feedd.dedup import Evidence, SharedRun
 from feedd.state import Drop, RelatedStory
 from feedd.web.highlight import Segment, marked, run_segments, word_spans
 from feedd.web.pages import Relation, explanation, related_by_id
-from feedd.web.queries import dedup_text, document_file
+from feedd.web.queries import dedup_text, document_file, dropped_text
 
 #: How each relation names the two sides: the measured (new) one, then the saved one.
 _ROLES: dict[Relation, tuple[str, str]] = {
@@ -74,10 +75,29 @@ def drop_pair(config: Config, kept_id: str, feed: str, link: str) -> PairView | 
         link=kept.canonical_url or kept.entry_link,
     )
     new_role, saved_role = _ROLES["duplicate"]
+    said = dropped_text(config, drop.feed, drop.entry_key) if evidence else None
+    dropped = (
+        _side(
+            new_role,
+            _Document(
+                doc_id=None,
+                file=None,
+                title=drop.title,
+                when=drop.detected,
+                text=said,
+                feed=drop.feed_name or drop.feed,
+                link=drop.link,
+            ),
+            runs,
+            saved_side=False,
+        )
+        if said is not None
+        else _dropped_side(drop, kept_document.text, new_role)
+    )
     return PairView(
         relation="duplicate",
         reason=drop.reason,
-        new=_dropped_side(drop, kept_document.text, new_role),
+        new=dropped,
         saved=_side(saved_role, kept_document, runs, saved_side=True),
         jaccard=drop.jaccard,
         containment=drop.containment,
@@ -114,9 +134,10 @@ def related_pair(config: Config, doc_id: str, other_id: str) -> PairView | None:
 
 @dataclass(frozen=True, slots=True)
 class _Document:
-    """A saved document as a side of a pair names it, and its dedup text."""
+    """A document as a side of a pair names it (a dropped entry has no id nor file), and its
+    dedup text."""
 
-    doc_id: str
+    doc_id: str | None
     file: str | None
     title: str | None
     when: datetime | None
@@ -164,7 +185,10 @@ def _dropped_side(drop: Drop, kept_text: str | None, role: str) -> PairSide:
     """The runs a dropped entry shares, in its order, with the counts of its words between them."""
     evidence = drop.evidence
     segments: list[Segment] = []
-    note = "feedd keeps no text of a dropped entry: its shared runs, in its order, between its other words"
+    note = (
+        "its text is not kept (dropped before this feedd kept it, or older than the dedup window): "
+        "its shared runs, in its order, between its other words"
+    )
     if evidence is None:
         note = "dropped on its URL or body hash: no shared runs were measured"
     else:

@@ -176,6 +176,12 @@ def dedup_text(config: Config, doc_id: str) -> str | None:
     return stored.record.plain_text() if stored else None
 
 
+def dropped_text(config: Config, feed_url: str, entry_key: str) -> str | None:
+    """What an entry dropped as a near duplicate said (its dedup text), while it is kept."""
+    with state_of(config) as state:
+        return state.dropped_texts.text_of(feed_url, entry_key)
+
+
 @dataclass(slots=True)
 class _Tally:
     saved: int = 0
