@@ -11,7 +11,7 @@ import pytest
 
 from conftest import write_config
 from feedd.config import load_config
-from feedd.state import State, feed_statuses
+from feedd.state import SCHEMA_VERSION, State, feed_statuses
 
 
 def test_a_run_of_failures_keeps_its_start_until_a_poll_succeeds(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ def test_a_feed_failing_at_the_upgrade_to_schema_8_has_no_start_until_a_new_run(
         state.db.connection.execute("DROP TABLE feed_failures")
         state.db.connection.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
     with State(config.database, config.output_dir, config.storage.filename) as state:
-        assert state.db.meta("schema_version") == "8"
+        assert state.db.meta("schema_version") == str(SCHEMA_VERSION)
         state.feeds.record_poll(url, result="failed", error="HTTP 503")
     (upgraded,) = feed_statuses(config)
     # The run began before the upgrade: its start is unknown, not the fourth error's time.
