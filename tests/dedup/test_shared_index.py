@@ -363,27 +363,43 @@ def test_backend_and_shard_are_validated(tmp_path: Path) -> None:
             load_config(config)
 
 
-def test_feeds_settled_at_once_in_one_instance_keep_each_story_once(
-    server: LoopbackServer, redis_server: RedisServer, tmp_path: Path
+def test_two_feeds_committing_one_story_at_once_keep_it_once(
+    redis_server: RedisServer, tmp_path: Path
 ) -> None:
     # The daemon settles its feeds' polls concurrently, and a claim waits on Redis: the second
-    # feed's copy of a story must be checked after the first copy is saved, not beside it.
-    from feedd.pipeline import open_session
+    # feed's copy of a story must be checked after the first copy is saved, not beside it (both
+    # were found new, and the second save failed on the canonical URL's uniqueness).
+    from feedd.config import FeedConfig
+    from feedd.feeds import Entry
+    from feedd.pipeline.commit import Committer
+    from feedd.pipeline.report import FeedReport
+    from feedd.pipeline.worker import Prepared
+    from feedd.state import State
 
-    stories = 6
-    feeds = _racing_world(server, stories)
-    config = load_config(_instance_config(tmp_path / "one", feeds, redis_server.url, "1/1"))
+    url = "https://a.example/story"
+    article = _article(url, story(7, 6))
 
     async def go() -> list[str]:
-        async with open_session(config) as session:
-            reports = await asyncio.gather(*(session.run_feed(feed) for feed in config.active_feeds))
-        return [f"{r.result} saved {r.saved} duplicate {r.duplicate}" for r in reports]
+        with State(tmp_path / "state.sqlite3", tmp_path / "out", "{seq}_{id}.txt") as state:
+            index = SharedIndex(
+                redis_server.url, THRESHOLDS, owner=state.instance_id(), saved=state.documents, namespace="2"
+            )
+            committer = Committer(state, index)
+            candidate = Candidate.from_article(article, index.fingerprinter)
+            commits = [
+                committer.commit(
+                    FeedReport(FeedConfig(url=f"https://feed{n}.example/rss")),
+                    Entry(f"k{n}", None, f"https://feed{n}.example/x", None, "T", None, "", "", None),
+                    Prepared(article, candidate),
+                )
+                for n in (1, 2)
+            ]
+            try:
+                return [str(outcome) for outcome in await asyncio.gather(*commits, return_exceptions=True)]
+            finally:
+                await index.close()
 
-    outcomes = asyncio.run(go())
-    assert sorted(outcomes) == sorted(
-        [f"ok saved {stories} duplicate 0"] + [f"ok saved 0 duplicate {stories}"] * 2
-    ), outcomes
-    assert len(list((tmp_path / "one" / "out").glob("*.txt"))) == stories
+    assert asyncio.run(go()) == ["saved", "duplicate"]
 
 
 def test_eviction_takes_the_lock_a_batch_at_a_time_and_forgets_everything(
