@@ -133,6 +133,18 @@ def test_an_article_with_a_video_a_gallery_and_a_box_of_live_posts_is_the_articl
     assert [block.text for block in article.blocks] == STORY
 
 
+def test_a_live_blog_inside_a_page_wide_webpage_itemscope_is_seen() -> None:
+    html = (
+        "<html><body itemscope itemtype='https://schema.org/WebPage'>"
+        "<div itemscope itemtype='https://schema.org/LiveBlogPosting'><h1>Vote: live</h1></div>"
+        "<article itemscope itemtype='https://schema.org/NewsArticle'>"
+        "<div itemscope itemtype='https://schema.org/ImageGallery'></div></article>"
+        "</body></html>"
+    )
+    # The article's gallery is what it holds; the live blog is what the page is.
+    assert read_metadata(lxml.html.fromstring(html)).kinds == {"liveblogposting"}
+
+
 def test_metadata_reads_page_kinds_from_microdata_and_counts_live_updates() -> None:
     html = (
         "<html><body><div itemscope itemtype='http://schema.org/CreativeWork https://schema.org/LiveBlogPosting/'>"

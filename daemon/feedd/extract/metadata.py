@@ -67,10 +67,12 @@ _LIVE_UPDATE_CLASS = re.compile(
     re.I,
 )
 #: One pass over the document for both (two passes cost 1.1 ms a page, this one 0.5 ms). The
-#: page's own type is on an itemscope inside no other (nested ones are what it holds: a teaser,
-#: an author); types and update entries in an <aside> or <nav> are a box about another page.
+#: page's own type is on an itemscope inside no other but a page ("WebPage" on <body>: nested
+#: ones are what it holds, a teaser, an author); types and update entries in an <aside> or <nav>
+#: are a box about another page.
 _MARKUP = etree.XPath(
-    "//*[@itemtype][not(ancestor::*[@itemscope] or ancestor::aside or ancestor::nav)]/@itemtype"
+    "//*[@itemtype][not(ancestor::*[@itemscope][not(contains(@itemtype, 'Page'))]"
+    " or ancestor::aside or ancestor::nav)]/@itemtype"
     " | //@class[contains(., 'live') or contains(., 'Live') or contains(., 'LIVE')]"
 )
 
