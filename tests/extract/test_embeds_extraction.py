@@ -99,6 +99,14 @@ def test_a_pull_quote_repeating_a_line_of_the_story_leaves_the_line_the_storys()
         article = _extract(f"<p>{OWN[0]}</p>{first}<p>{OWN[1]}</p>{second}<p>{OWN[2]}</p>")
         # One copy of the words counts as the story's, whichever comes first.
         assert [block.quoted for block in article.blocks if block.text == line][:1] == [False]
+    # A pull quote of part of a longer paragraph is the quote, before or after the paragraph.
+    longer = f"{line} The vote was held on Tuesday evening in the town hall."
+    for first, second in (
+        (f"<p>{longer}</p>", f"<blockquote class='pullquote'><p>{line}</p></blockquote>"),
+        (f"<blockquote class='pullquote'><p>{line}</p></blockquote>", f"<p>{longer}</p>"),
+    ):
+        article = _extract(f"<p>{OWN[0]}</p>{first}<p>{OWN[1]}</p>{second}<p>{OWN[2]}</p>")
+        assert [block.text for block in article.blocks if block.quoted] == [line]
 
 
 def test_a_pull_quote_class_on_the_whole_story_does_not_quote_the_story() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import lxml.html
 from lxml import etree
@@ -182,20 +182,23 @@ def mark_quoted(blocks: Sequence[Block], root: etree._Element) -> list[Block]:
     """The blocks, those that are quoted material marked `quoted`: the text of an embedded social
     post or of a pull quote in `root` (the page the blocks were extracted from, whose markup
     extraction may have dropped), and listings."""
-    posts, pull_quotes, repeated = _quoted_element_texts(root)
-    # A pull quote that repeats a line of the story is quoted only where a block says it again
-    # (extraction often drops the pull quote itself, leaving the line the story's).
-    squashed = [_squashed(block.text or " ".join(block.items)) for block in blocks] if pull_quotes else []
+    found = _quoted_elements(root)
+    # A pull quote that repeats a whole paragraph of the story is quoted only where a block says
+    # it again (extraction often drops the pull quote itself, leaving the paragraph the story's);
+    # one that repeats part of a longer paragraph is the quote wherever it stands.
+    squashed = (
+        [_squashed(block.text or " ".join(block.items)) for block in blocks] if found.pull_quotes else []
+    )
     copies = Counter(squashed)
     seen: set[str] = set()
     marked: list[Block] = []
     previous: str | None = None  # the post the block before belongs to
     for index, block in enumerate(blocks):
-        post = _embed_holding(block, posts, previous)
+        post = _embed_holding(block, found.posts, previous)
         pulled = False
-        if pull_quote := _embed_holding(block, pull_quotes, None):
+        if _embed_holding(block, found.pull_quotes, None):
             text = squashed[index]
-            pulled = pull_quote not in repeated or (copies[text] > 1 and text in seen)
+            pulled = text not in found.prose or (copies[text] > 1 and text in seen)
         if squashed:
             seen.add(squashed[index])
         quoted = block.quoted or post is not None or pulled or _is_listing(block)
@@ -204,9 +207,17 @@ def mark_quoted(blocks: Sequence[Block], root: etree._Element) -> list[Block]:
     return marked
 
 
-def _quoted_element_texts(root: etree._Element) -> tuple[list[str], list[str], set[str]]:
-    """The squashed texts of the embedded posts and of the pull quotes under `root`, and which of
-    the pull quotes repeat a paragraph of the page."""
+@dataclass(frozen=True, slots=True)
+class _QuotedElements:
+    """The squashed texts of a page's embedded posts and pull quotes, and of its paragraphs
+    outside the pull quotes (the story's own, where a pull quote repeats one whole)."""
+
+    posts: list[str]
+    pull_quotes: list[str]
+    prose: frozenset[str]
+
+
+def _quoted_elements(root: etree._Element) -> _QuotedElements:
     posts: list[str] = []
     pull_quotes: list[str] = []
     pull_quote_elements = []
@@ -226,11 +237,10 @@ def _quoted_element_texts(root: etree._Element) -> tuple[list[str], list[str], s
         if squashed := _squashed("".join(element.itertext())):
             found.append(squashed)
     if not pull_quotes:
-        return posts, pull_quotes, set()
+        return _QuotedElements(posts, pull_quotes, frozenset())
     inside = {p for element in pull_quote_elements for p in element.iter("p")}
-    paragraphs = [_squashed("".join(p.itertext())) for p in root.iter("p") if p not in inside]
-    repeated = {quote for quote in pull_quotes if any(quote in paragraph for paragraph in paragraphs)}
-    return posts, pull_quotes, repeated
+    prose = frozenset(_squashed("".join(p.itertext())) for p in root.iter("p") if p not in inside)
+    return _QuotedElements(posts, pull_quotes, prose)
 
 
 def _embed_holding(block: Block, embeds: list[str], previous: str | None) -> str | None:
