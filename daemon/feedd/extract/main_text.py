@@ -4,6 +4,7 @@ the body the page declares in its JSON-LD a text holds."""
 from __future__ import annotations
 
 import copy
+import html
 import re
 
 import lxml.html
@@ -15,13 +16,17 @@ from feedd.extract.blocks import (
     drop_keeping_tail,
     element_blocks,
     element_text,
-    html_to_blocks,
     restored,
 )
 from feedd.extract.records import Block
 
 _CHUNK_MAX_LINK_SHARE = 0.3
 _WORD = re.compile(r"\w+")
+_TAG = re.compile(r"<[^>]*>")
+#: A declared body is read this far (a page may declare megabytes) ...
+_DECLARED_MAX_CHARS = 200_000
+#: ... and says something about the page's text from this many word 4-grams.
+_DECLARED_MIN_SHINGLES = 20
 
 
 def main_text(tree: lxml.html.HtmlElement, page_url: str, *, fast: bool) -> list[Block]:
@@ -102,12 +107,14 @@ def _link_share(element: lxml.html.HtmlElement) -> float:
 
 def declared_share(blocks: list[Block], declared: str | None) -> float | None:
     """How much of the body the page declares (JSON-LD articleBody, HTML or plain text) `blocks`
-    hold: the share of its word 4-grams found in them; None when the page declares none."""
+    hold: the share of its word 4-grams found in them; None when the page declares none, or
+    too little to say anything about the page's extraction (a teaser, a stub)."""
     if declared is None:
         return None
-    text = " ".join(b.text for b in html_to_blocks(declared)) if "<" in declared else declared
+    # Only words count: tags and entities (some bodies are escaped twice) are dropped, not parsed.
+    text = _TAG.sub(" ", html.unescape(declared[:_DECLARED_MAX_CHARS]))
     wanted = _shingles(text)
-    if len(wanted) < 20:  # a teaser or a stub: says nothing about the page's extraction
+    if len(wanted) < _DECLARED_MIN_SHINGLES:
         return None
     return len(wanted & _shingles(" ".join(b.text or " ".join(b.items) for b in blocks))) / len(wanted)
 
