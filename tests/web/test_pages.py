@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -354,3 +355,26 @@ def test_a_missing_state_is_a_503_that_says_so(tmp_path: Path, corpus: Corpus) -
         }
     finally:
         served.stop()
+
+
+@pytest.mark.parametrize("text", [None, b"not zlib data"], ids=["gone", "corrupt"])
+def test_a_dropped_entry_whose_text_is_not_kept_shows_its_runs_between_counts(
+    tmp_path: Path, text: bytes | None
+) -> None:
+    from feedd.web.pair import drop_pair
+
+    server = LoopbackServer()
+    server.start()
+    try:
+        corpus = polled_corpus(server, tmp_path)
+    finally:
+        server.stop()
+    with sqlite3.connect(corpus.config.database) as db:
+        if text is None:
+            db.execute("DELETE FROM dropped_texts")
+        else:
+            db.execute("UPDATE dropped_texts SET text = ?", (text,))
+    pair = drop_pair(corpus.config, corpus.original_id, corpus.copy_feed, corpus.copy_link)
+    assert pair is not None and not pair.new.complete and "not kept" in pair.new.note
+    assert any(segment.mark == "gap" for segment in pair.new.segments)
+    assert any(segment.mark == "shared" for segment in pair.new.segments)

@@ -76,24 +76,20 @@ def drop_pair(config: Config, kept_id: str, feed: str, link: str) -> PairView | 
     )
     new_role, saved_role = _ROLES["duplicate"]
     said = dropped_text(config, drop.feed, drop.entry_key) if evidence else None
-    dropped = (
-        _side(
-            new_role,
-            _Document(
-                doc_id=None,
-                file=None,
-                title=drop.title,
-                when=drop.detected,
-                text=said,
-                feed=drop.feed_name or drop.feed,
-                link=drop.link,
-            ),
-            runs,
-            saved_side=False,
+    dropped = None
+    if said is not None:
+        whole = _Document(
+            doc_id=None,
+            file=None,
+            title=drop.title,
+            when=drop.detected,
+            text=said,
+            feed=drop.feed_name or drop.feed,
+            link=drop.link,
         )
-        if said is not None
-        else _dropped_side(drop, kept_document.text, new_role)
-    )
+        dropped = _side(new_role, whole, runs, saved_side=False)
+    if dropped is None or not dropped.complete:
+        dropped = _dropped_side(drop, kept_document.text, new_role)
     return PairView(
         relation="duplicate",
         reason=drop.reason,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -177,9 +178,15 @@ def dedup_text(config: Config, doc_id: str) -> str | None:
 
 
 def dropped_text(config: Config, feed_url: str, entry_key: str) -> str | None:
-    """What an entry dropped as a near duplicate said (its dedup text), while it is kept."""
-    with state_of(config) as state:
-        return state.dropped_texts.text_of(feed_url, entry_key)
+    """What an entry dropped as a near duplicate said (its dedup text), while it is kept; None
+    also for a text that does not decompress (the pair then shows the runs alone)."""
+    try:
+        with state_of(config) as state:
+            return state.dropped_texts.text_of(feed_url, entry_key)
+    except sqlite3.Error as exc:
+        raise StateError(f"state database {config.database}: {exc}") from None
+    except (zlib.error, UnicodeDecodeError):
+        return None
 
 
 @dataclass(slots=True)
