@@ -121,7 +121,7 @@ def test_with_a_secret_any_host_is_answered(tmp_path: Path, monkeypatch: pytest.
         served.stop()
 
 
-@pytest.mark.parametrize("host", ["news.example:443", "http://news.example", "2001:db8::7", "a b"])
+@pytest.mark.parametrize("host", ["news.example:443", "http://news.example", "2001:db8::7", "a b", "", " "])
 def test_allowed_hosts_must_be_names(tmp_path: Path, host: str) -> None:
     with pytest.raises(ConfigError, match=r"web\.allowed_hosts.*without a port"):
         load_config(_config_path(tmp_path, f'allowed_hosts = ["{host}"]'))

@@ -50,7 +50,7 @@ class WebConfig(Section):
                 address = parse_listen(f"{host}:1")
             except ValueError:
                 address = None
-            if address is None or ":" in host.strip("[]") and not host.startswith("["):
+            if not host.strip() or address is None or ":" in host.strip("[]") and not host.startswith("["):
                 raise ValueError(
                     f"{host!r}: expected a host name or an IP address without a port, e.g. "
                     '"news.example", "192.0.2.7" or "[2001:db8::7]"'
