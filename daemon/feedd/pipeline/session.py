@@ -139,8 +139,9 @@ class Session:
         """Forget fingerprints, and dropped entries' texts, older than the dedup window (a
         long-lived index grows otherwise); how many fingerprints were forgotten."""
         cutoff = datetime.now(UTC) - timedelta(seconds=self._config.dedup.window)
+        forgotten = await self._dedup.evict(cutoff)
         self.state.dropped_texts.forget_before(cutoff)
-        return await self._dedup.evict(cutoff)
+        return forgotten
 
     async def cancel_pending(self) -> None:
         """Stop work that was started but will not be committed."""
