@@ -435,3 +435,25 @@ def test_eviction_takes_the_lock_a_batch_at_a_time_and_forgets_everything(
     import redis
 
     assert sorted(redis.Redis.from_url(redis_server.url).scan_iter("batches:*")) == [b"batches:params"]
+
+
+def test_candidates_are_found_across_several_unions(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedd.dedup import shared as shared_module
+
+    monkeypatch.setattr(shared_module, "_BUCKETS_PER_UNION", 3)
+    one = SharedIndex(redis_server.url, THRESHOLDS, owner="one", namespace="unions")
+    original = Candidate.from_article(_article("https://a.example/1", story(31, 6)), one.fingerprinter)
+    rewritten = story(31, 6)[:5] + ["A closing sentence the second outlet added to the wire copy."]
+    copy = Candidate.from_article(_article("https://b.example/9", rewritten, "Retitled"), one.fingerprinter)
+
+    async def go() -> str | None:
+        try:
+            assert (await one.claim(original, "doc-a")).duplicate_of is None
+            match = (await one.claim(copy, "doc-b")).duplicate_of
+            return match.document_id if match else None
+        finally:
+            await one.close()
+
+    assert asyncio.run(go()) == "doc-a"

@@ -68,6 +68,8 @@ _LOCK_WAIT = 10.0
 _CLAIM_ATTEMPTS = 3
 #: How long one Redis call, or connecting, may take.
 _SOCKET_TIMEOUT = 5.0
+#: How many LSH buckets one SUNION reads.
+_BUCKETS_PER_UNION = 1000
 #: How many documents one hold of the lock forgets (about 3 ms each on a local Redis).
 _EVICT_BATCH = 200
 #: After Redis fails to answer, how long claims fail at once before it is asked again.
@@ -241,17 +243,23 @@ class SharedIndex:
         return cast(bytes | None, await self._redis.hget(self._doc_key(doc), "owner")) == self.owner.encode()
 
     async def _candidates(self, fingerprint: Fingerprint) -> set[bytes]:
-        """Document ids from both LSH indexes, in one command: the union of every band's bucket
-        of every sketch (datasketch's own query asks Redis once per band)."""
+        """Document ids from both LSH indexes, in one round trip: unions of every band's bucket of
+        every sketch (datasketch's own query asks Redis once per band), a bounded number of keys
+        per command so that a long text does not hold Redis up for the other instances."""
         queries = [(self.documents, s) for s in (fingerprint.minhash, *fingerprint.window_minhashes)]
         queries.append((self.leads, fingerprint.minhash))
-        buckets = {
-            table.redis_key(band_key(sketch[start:end]))
-            for lsh, sketch in queries
-            for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True)
-        }
+        buckets = sorted(
+            {
+                table.redis_key(band_key(sketch[start:end]))
+                for lsh, sketch in queries
+                for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True)
+            }
+        )
+        pipe = self._redis.pipeline(transaction=False)
+        for start in range(0, len(buckets), _BUCKETS_PER_UNION):
+            pipe.sunion(buckets[start : start + _BUCKETS_PER_UNION])
         self.round_trips += 1
-        return cast(set[bytes], await self._redis.sunion(list(buckets)))
+        return set().union(*cast(list[set[bytes]], await pipe.execute()))
 
     async def _record(self, writes: FencedWrites, candidate: Candidate, document_id: str) -> None:
         now = time.time()
