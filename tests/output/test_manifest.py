@@ -168,3 +168,11 @@ def test_an_entry_survives_the_waiting_table_s_round_trip() -> None:
         "2024-05-02T09:30:00+00:00",
         ["local", "transport"],
     )
+
+
+def test_a_manifest_line_reads_back_as_its_entry() -> None:
+    entry = manifest_entry("Tram network to grow", tags=("local",))
+    line = entry.line(seq=7, doc_id="2dce832f619571ad", file="007_2dce832f619571ad.txt")
+    assert ManifestEntry.from_line(line) == entry
+    for broken in ("", "{", "[1]", '{"url": "https://news.example/"}'):
+        assert ManifestEntry.from_line(broken) is None

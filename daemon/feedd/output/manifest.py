@@ -53,3 +53,12 @@ class ManifestEntry:
         values["fetched"] = datetime.fromisoformat(values["fetched"])
         values["tags"] = tuple(tags) if tags else None
         return cls(**values)
+
+    @classmethod
+    def from_line(cls, line: str) -> ManifestEntry | None:
+        """The entry a manifest line (as `line` wrote it) holds; None for one that is not."""
+        try:
+            data = json.loads(line)
+            return cls.from_dict(data) if isinstance(data, dict) else None
+        except (ValueError, TypeError, KeyError):  # JSONDecodeError is a ValueError
+            return None

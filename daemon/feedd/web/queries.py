@@ -16,6 +16,7 @@ from pathlib import Path
 
 from feedd.config import Config
 from feedd.errors import StateError
+from feedd.output import ManifestEntry
 from feedd.state import State
 
 #: Rows per page of every list.
@@ -153,7 +154,7 @@ def document_file(config: Config, doc_id: str) -> DocumentFile | None:
         ).fetchone()
     if row is None:
         return None
-    manifest = _manifest(row["manifest_line"])
+    manifest = ManifestEntry.from_line(row["manifest_line"])
     return DocumentFile(
         seq=row["seq"],
         doc_id=row["id"],
@@ -161,8 +162,8 @@ def document_file(config: Config, doc_id: str) -> DocumentFile | None:
         saved_at=_time(row["saved_at"]),
         manifest_line=row["manifest_line"],
         text=_read_saved(config.output_dir, row["path"]),
-        title=str(manifest.get("title") or ""),
-        url=_text(manifest.get("url")),
+        title=manifest.title if manifest else "",
+        url=manifest.url if manifest else None,
     )
 
 
@@ -229,27 +230,19 @@ def saved_count(config: Config) -> int:
 
 
 def _document_row(row: sqlite3.Row) -> DocumentRow:
-    manifest = _manifest(row["manifest_line"])
+    manifest = ManifestEntry.from_line(row["manifest_line"])
     return DocumentRow(
         seq=row["seq"],
         doc_id=row["id"],
         file=row["path"],
-        title=str(manifest.get("title") or ""),
+        title=manifest.title if manifest else "",
         feed=row["feed_url"],
-        feed_name=_text(manifest.get("feed_name")),
-        tags=tuple(str(tag) for tag in tags) if isinstance(tags := manifest.get("tags"), list) else (),
+        feed_name=manifest.feed_name if manifest else None,
+        tags=(manifest.tags or ()) if manifest else (),
         saved_at=_time(row["saved_at"]),
-        published=_text(manifest.get("published")),
-        url=_text(manifest.get("url")),
+        published=manifest.published.isoformat() if manifest and manifest.published else None,
+        url=manifest.url if manifest else None,
     )
-
-
-def _manifest(line: str) -> dict[str, object]:
-    try:
-        data = json.loads(line)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _read_saved(output_dir: Path, relative: str) -> str | None:
@@ -263,10 +256,6 @@ def _read_saved(output_dir: Path, relative: str) -> str | None:
         return path.read_bytes().decode("utf-8", errors="replace")
     except OSError:
         return None
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def _json_text(text: str) -> str:
