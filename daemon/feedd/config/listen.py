@@ -1,4 +1,4 @@
-"""A "host:port" to listen on ([metrics] listen): an IPv4 address, an IPv6 address in brackets, or
+"""A "host:port" to listen on ([metrics] and [web] listen): an IPv4 address, an IPv6 address in brackets, or
 a host name, checked before anything tries to bind it."""
 
 from __future__ import annotations
@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 #: ":9464" listens on loopback only, never on every interface.
 DEFAULT_HOST = "127.0.0.1"
@@ -73,3 +76,12 @@ def is_loopback(host: str) -> bool:
         return ip_address(host).is_loopback
     except ValueError:
         return False  # another host name: it may resolve to any interface
+
+
+def _checked(listen: str) -> str:
+    parse_listen(listen)
+    return listen
+
+
+#: A config field that names a "host:port" to listen on, refused at load when it names none.
+ListenText = Annotated[str, AfterValidator(_checked)]

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from feedd.config.filename import check_filename_template
-from feedd.config.listen import ListenAddress, parse_listen
+from feedd.config.listen import ListenAddress, ListenText, parse_listen
 from feedd.config.redaction import redacted_url
 from feedd.config.section import BasicAuthConfig, Section
 from feedd.config.web import WebConfig
@@ -222,14 +222,7 @@ class MetricsConfig(Section):
     """Prometheus metrics of `feedd run`."""
 
     #: "host:port" to serve /metrics on (an IPv6 host in brackets: "[::1]:9464"); unset serves nothing.
-    listen: str | None = None
-
-    @field_validator("listen")
-    @classmethod
-    def _check_listen(cls, listen: str | None) -> str | None:
-        if listen is not None:
-            parse_listen(listen)
-        return listen
+    listen: ListenText | None = None
 
     @property
     def address(self) -> ListenAddress | None:

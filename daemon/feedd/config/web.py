@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from feedd.config.listen import ListenAddress, is_loopback, parse_listen
+from feedd.config.listen import ListenAddress, ListenText, is_loopback, parse_listen
 from feedd.config.section import BasicAuthConfig, SecretSource, Section
 
 #: Where `feedd web` listens when [web] listen is unset.
@@ -17,7 +17,7 @@ class WebConfig(Section):
 
     #: "host:port" to serve it on; unset: no web server in `feedd run` (`feedd web` then serves
     #: on 127.0.0.1:8080). ":8080" listens on loopback only.
-    listen: str | None = None
+    listen: ListenText | None = None
     #: A bearer token ("Authorization: Bearer ...") every request must carry ...
     token: SecretSource | None = None
     #: ... or HTTP basic auth, "user:password" from an environment variable or a file.
@@ -34,13 +34,6 @@ class WebConfig(Section):
     #: ("news.example"; an IPv6 address in brackets; never a port). With a secret, any Host is
     #: answered: the secret is the guard.
     allowed_hosts: list[str] = []
-
-    @field_validator("listen")
-    @classmethod
-    def _check_listen(cls, listen: str | None) -> str | None:
-        if listen is not None:
-            parse_listen(listen)
-        return listen
 
     @field_validator("allowed_hosts")
     @classmethod
