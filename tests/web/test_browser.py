@@ -7,7 +7,6 @@ FEEDD_SCREENSHOTS=1 also saves the pair view as docs/images/duplicate-pair.png (
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -22,7 +21,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from webcorpus import HOSTILE_TITLE, Corpus, polled_corpus
+from webcorpus import HOSTILE_TITLE, Corpus, explained_drop, polled_corpus
 
 from conftest import LoopbackServer
 
@@ -137,22 +136,7 @@ def test_every_page_loads_without_errors(page: Any, base: str, corpus: Corpus) -
 
 
 def test_the_pair_view_marks_the_run_feedd_explain_reports(page: Any, base: str, corpus: Corpus) -> None:
-    explained = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "feedd",
-            "explain",
-            corpus.original_id,
-            "-c",
-            str(corpus.config_path),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    (drop,) = json.loads(explained.stdout)["drops"]
+    drop = explained_drop(corpus)
     page.goto(base + _pair_path(corpus))
     for rank, run in enumerate(drop["evidence"]["runs"], start=1):
         first, *_, last = run["excerpt"].split(" ... ") * 2

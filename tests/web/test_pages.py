@@ -5,18 +5,15 @@ text rendered inert, the security headers, and a state that is only ever read.""
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 import pytest
-from webcorpus import HOSTILE_TITLE, Corpus, ServedView, polled_corpus
+from webcorpus import HOSTILE_TITLE, Corpus, ServedView, explained_drop, polled_corpus
 
 from conftest import LoopbackServer
 from feedd.state import State
@@ -185,23 +182,7 @@ def test_the_json_endpoints_shapes(view: ServedView, corpus: Corpus) -> None:
 
 
 def test_the_numbers_and_runs_are_feedd_explains(view: ServedView, corpus: Corpus) -> None:
-    explained = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "feedd",
-            "explain",
-            corpus.original_id,
-            "-c",
-            str(corpus.config_path),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "250"},
-        check=True,
-    )
-    (drop,) = json.loads(explained.stdout)["drops"]
+    drop = explained_drop(corpus)
     pair = _get(view, "/api/duplicates/pair", **_pair_query(corpus)).json()
     assert pair["evidence"] == drop["evidence"]
     assert (pair["jaccard"], pair["containment"], pair["reason"]) == (

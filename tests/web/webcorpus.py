@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
+import os
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from conftest import LoopbackServer, article_page, rss, story, write_config
 from feedd import load_config, run_once
@@ -133,3 +138,25 @@ class ServedView:
         self._ready.set()
         await self._stop.wait()
         await server.stop()
+
+
+def explained_drop(corpus: Corpus) -> dict[str, Any]:
+    """The corpus's one drop as `feedd explain --json` reports it: what the pair view must show."""
+    explained = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "feedd",
+            "explain",
+            corpus.original_id,
+            "-c",
+            str(corpus.config_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "250"},
+        check=True,
+    )
+    (drop,) = json.loads(explained.stdout)["drops"]
+    return dict(drop)
