@@ -19,7 +19,7 @@ FEED_TEXT = story(71, paragraphs=2)
 STORY = story(72, paragraphs=5)
 
 
-def _entry(link: str) -> Entry:
+def _entry(link: str, text: list[str] = FEED_TEXT) -> Entry:
     return Entry(
         key="guid:1",
         guid="1",
@@ -28,14 +28,18 @@ def _entry(link: str) -> Entry:
         title="Harbour vote",
         published=datetime(2024, 3, 5, 8, 0, tzinfo=UTC),
         summary_html="",
-        content_html="".join(f"<p>{p}</p>" for p in FEED_TEXT),
+        content_html="".join(f"<p>{p}</p>" for p in text),
         author=None,
     )
 
 
-def _extract(html: str | bytes, url: str = "https://news.example/2024/03/05/harbour-vote") -> Article:
+def _extract(
+    html: str | bytes,
+    url: str = "https://news.example/2024/03/05/harbour-vote",
+    feed_text: list[str] = FEED_TEXT,
+) -> Article:
     body = html.encode() if isinstance(html, str) else html
-    article = try_extract(PageInput(_entry(url), body, "text/html; charset=utf-8", url))
+    article = try_extract(PageInput(_entry(url, feed_text), body, "text/html; charset=utf-8", url))
     assert not isinstance(article, ExtractionFailure)
     return article
 
@@ -75,6 +79,38 @@ def test_a_live_blog_declared_in_json_ld_is_saved_from_the_feed() -> None:
     assert article.source == "feed"
     assert article.fallback_reason == "page is a live blog (LiveBlogPosting)"
     assert [block.text for block in article.blocks] == FEED_TEXT
+
+
+def test_a_live_blog_keeps_the_canonical_link_it_declares_when_saved_from_the_feed() -> None:
+    head = (
+        _json_ld({"@type": "LiveBlogPosting", "headline": "Harbour vote: live"})
+        + '<link rel="canonical" href="https://news.example/live/harbour-vote">'
+    )
+    page = _page(head, f"<article><h1>Harbour vote: live</h1>{_updates(6, 'post')}</article>")
+    # Two links to one live blog are one story: its identity is the page's canonical, not the link.
+    for link in ("https://news.example/live/harbour-vote?ref=rss", "https://news.example/l/8231"):
+        article = _extract(page, link)
+        assert (article.source, article.url) == ("feed", link)
+        assert article.canonical_url == "https://news.example/live/harbour-vote"
+
+
+def test_a_live_blog_whose_entry_has_no_text_is_saved_from_the_page() -> None:
+    head = _json_ld({"@type": "LiveBlogPosting", "headline": "Harbour vote: live"})
+    updates = story(73, paragraphs=6)
+    page = _page(head, f"<article><h1>Harbour vote: live</h1>{_updates(6, 'post')}</article>")
+    article = _extract(page, feed_text=[])
+    assert (article.source, article.fallback_reason) == ("page", None)
+    assert all(update in article.body_text for update in updates)
+
+
+def test_an_index_page_whose_entry_has_no_text_is_still_a_failure() -> None:
+    head = _json_ld({"@type": "CollectionPage", "name": "Harbour"})
+    links = "".join(f"<p><a href='/s/{n}'>{text}</a> {text}</p>" for n, text in enumerate(story(74, 6)))
+    url = "https://news.example/topics/harbour"
+    page = (head, f"<h1>Harbour</h1>{links}")
+    result = try_extract(PageInput(_entry(url, []), _page(*page).encode(), "text/html", url))
+    assert isinstance(result, ExtractionFailure)
+    assert result.reason == "page is an index page, not an article, and the entry has no text of its own"
 
 
 def test_a_live_blog_known_only_by_its_markup_is_saved_from_the_feed() -> None:

@@ -5,6 +5,7 @@ blocks turns HTML into Blocks, title and credit tidy the head and the foot of th
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
@@ -26,7 +27,7 @@ from feedd.extract.credit import split_credit
 from feedd.extract.main_text import declared_share, main_text, rest_of_split_body
 from feedd.extract.metadata import read_metadata
 from feedd.extract.page_header import displayed_headlines, find_standfirst, same_words
-from feedd.extract.page_kind import not_an_article
+from feedd.extract.page_kind import live_blog, not_an_article
 from feedd.extract.records import Article, Block, ExtractionFailure, PageInput, blocks_text
 from feedd.extract.rules import RuledParts, apply_rule
 from feedd.extract.title import clean_title, distinct_lead, squash, title_from
@@ -60,14 +61,21 @@ def extract_article(page: PageInput) -> Article:
         html = decode_html(page.html, page.content_type)
         feed_chars = text_length(feed_blocks)
         vouched = _vouched_domains(page, page.page_url)
-        article = _from_page(html, page.page_url, entry, page.site_rule, feed_chars, vouched)
-        if isinstance(article, Article):
-            page_chars = text_length(article.blocks)
+        found = _from_page(html, page.page_url, entry, page.site_rule, feed_chars, vouched)
+        if isinstance(found, Article):
+            page_chars = text_length(found.blocks)
             if page_chars >= _THIN_PAGE_CHARS or page_chars >= feed_chars:
-                return article
+                return found
             reason = f"page text too thin ({page_chars} characters)"
+        elif isinstance(found, _FeedTextPreferred):
+            if not feed_blocks:
+                return found.page_article
+            # The page still names the story's canonical home: copies under other links share it.
+            return replace(
+                _from_entry(entry, feed_blocks, found.reason), canonical_url=found.page_article.canonical_url
+            )
         else:
-            reason = article
+            reason = found
     else:
         reason = page.fetch_problem or "page not fetched"
     if not feed_blocks:
@@ -75,9 +83,18 @@ def extract_article(page: PageInput) -> Article:
     return _from_entry(entry, feed_blocks, reason)
 
 
+@dataclass(frozen=True, slots=True)
+class _FeedTextPreferred:
+    """The page is the story's page, but not its whole text (a live blog's snapshot, a paywall's
+    teaser): the entry's own text is the better copy, and the page's stands in where there is none."""
+
+    reason: str
+    page_article: Article
+
+
 def _from_page(
     html: str, page_url: str, entry: Entry, rule: SiteRule | None, feed_chars: int, vouched: set[str]
-) -> Article | str:
+) -> Article | _FeedTextPreferred | str:
     """The article the page holds, or why the page does not hold it."""
     tree = load_html(hide_nbsp(html))
     if tree is None:
@@ -132,9 +149,7 @@ def _from_page(
         return "page yielded no article text"
     if not ruled.blocks and (reason := not_an_article(metadata, blocks_text(blocks), page_url)):
         return reason
-    if metadata.paywalled and text_length(blocks) < feed_chars:
-        return "page is paywalled (only a teaser is public)"
-    return Article(
+    article = Article(
         title=title,
         published=_publication_date(metadata.published, entry.published),
         lead=lead,
@@ -145,6 +160,11 @@ def _from_page(
         language=metadata.language,
         source="page",
     )
+    if not ruled.blocks and (reason := live_blog(metadata)):
+        return _FeedTextPreferred(reason, article)
+    if metadata.paywalled and text_length(blocks) < feed_chars:
+        return _FeedTextPreferred("page is paywalled (only a teaser is public)", article)
+    return article
 
 
 def _from_entry(entry: Entry, blocks: list[Block], reason: str) -> Article:

@@ -44,13 +44,6 @@ def not_an_article(metadata: PageMetadata, body: str, page_url: str) -> str | No
         depth = len([part for part in urlsplit(page_url).path.split("/") if part])
         if "website" in metadata.kinds and metadata.published is None and depth <= 1:
             return "page is a front or section page, not an article"
-    # A live blog is long, and changes after the feed announced it: the page holds a snapshot
-    # of many short posts rather than the story the entry names.
-    if live := sorted(kind for kind in metadata.kinds if "liveblog" in kind):
-        return f"page is a live blog ({_name(live[0])})"
-    least = _MIN_LIVE_UPDATES_IN_AN_ARTICLE if metadata.declares_article else _MIN_LIVE_UPDATES
-    if metadata.live_updates >= least:
-        return f"page is a live blog ({metadata.live_updates} live updates in its markup)"
     if (gallery := sorted(k for k in metadata.kinds if k.endswith("gallery"))) and len(
         body
     ) < _GALLERY_MAX_CHARS:
@@ -59,6 +52,19 @@ def not_an_article(metadata: PageMetadata, body: str, page_url: str) -> str | No
         return f"page is a video page with little text ({_name(video[0])}, {len(body)} characters)"
     if len(body) < _CONSENT_MAX_CHARS and len(_CONSENT.findall(body)) >= _CONSENT_MIN_PHRASES:
         return "page shows a cookie consent wall"
+    return None
+
+
+def live_blog(metadata: PageMetadata) -> str | None:
+    """Why the page is a live blog, or None. A live blog is long, and changes after the feed
+    announced it: the page holds a snapshot of many short posts rather than the story the entry
+    names, so the entry's own text is the better copy; where the entry has none, the snapshot is
+    still the story's text, unlike an index page's or a consent wall's."""
+    if live := sorted(kind for kind in metadata.kinds if "liveblog" in kind):
+        return f"page is a live blog ({_name(live[0])})"
+    least = _MIN_LIVE_UPDATES_IN_AN_ARTICLE if metadata.declares_article else _MIN_LIVE_UPDATES
+    if metadata.live_updates >= least:
+        return f"page is a live blog ({metadata.live_updates} live updates in its markup)"
     return None
 
 
