@@ -46,6 +46,7 @@ def test_an_article_in_a_json_ld_graph_is_read() -> None:
     metadata = _page(_json_ld(graph) + "<title>Page title | Gazette</title>", "<h1>Printed headline</h1>")
     assert metadata == PageMetadata(
         title="Council approves the harbour budget",  # whitespace collapsed
+        titles=("Council approves the harbour budget", "Page title | Gazette"),
         # The publisher's own calendar day, not converted to UTC (that would be March 6).
         published=date(2024, 3, 5),
         description="The vote was close.",

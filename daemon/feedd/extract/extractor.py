@@ -135,7 +135,8 @@ def _from_page(
         and any(same_words(blocks[0].text, headline) for headline in headlines)
     ):
         blocks.pop(0)
-    standfirst = ruled.lead or find_standfirst(tree, [b.text for b in blocks if b.kind == "paragraph"], title)
+    body = [b.text for b in blocks if b.kind == "paragraph"]
+    standfirst = ruled.lead or find_standfirst(tree, body, [*headlines, *metadata.titles])
     lead: str | None
     if standfirst:
         lead = normalise_space(restore_nbsp(standfirst))

@@ -80,6 +80,9 @@ _MARKUP = etree.XPath(
 @dataclass(frozen=True, slots=True)
 class PageMetadata:
     title: str | None = None
+    #: Every title the page declares (JSON-LD headline, og:title, twitter:title, <title>): a
+    #: publisher may word each differently, and each is a headline wherever the page prints it.
+    titles: tuple[str, ...] = ()
     published: date | None = None
     description: str | None = None
     site_name: str | None = None
@@ -107,9 +110,9 @@ def read_metadata(tree: etree._Element) -> PageMetadata:
         if name and content and name not in meta:
             meta[name] = content
     article = next(_json_ld_articles(tree), {})
-    title = _string(article.get("headline")) or meta.get("og:title") or meta.get("twitter:title")
-    if not title:
-        title = _text_of(tree.find(".//title")) or _text_of(tree.find(".//h1"))
+    declared = [_string(article.get("headline")), meta.get("og:title"), meta.get("twitter:title")]
+    title_element = _text_of(tree.find(".//title"))
+    title = next(filter(None, declared), None) or title_element or _text_of(tree.find(".//h1"))
     published = _date(_string(article.get("datePublished")))
     for name in _DATE_META:
         if published:
@@ -144,6 +147,7 @@ def read_metadata(tree: etree._Element) -> PageMetadata:
         declared_body=body if isinstance(body := article.get("articleBody"), str) and body.strip() else None,
         live_updates=live_updates,
         title=title or None,
+        titles=tuple(dict.fromkeys(filter(None, [*declared, title_element]))),
         published=published,
         description=description or None,
         site_name=site_name or None,

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from lxml import etree
 
 _STANDFIRST_MARK = re.compile(
-    r"lead|intro|teaser|standfirst|summary|sub-?title|subline|subhead|excerpt|\bdek\b|deck|preface|"
+    # not "leading-12" (a line height) or "leaderboard"
+    r"lead(?!ing|er)|intro|teaser|standfirst|summary|sub-?title|subline|subhead|excerpt|\bdek\b|deck|preface|"
     r"vorspann|einleitung|preamble|epigraph|strapline|abstract|description|chapeau|chapo|entradilla|"
     r"sottotitolo|ingress",
     re.I,
@@ -22,7 +23,7 @@ _STANDFIRST_MARK = re.compile(
 #: Class words that mark boxes of other stories, not this story's standfirst.
 _ELSEWHERE_MARK = re.compile(
     r"related|recommend|teaser-?list|newsletter|promo|widget|image|img|photo|media|asset|caption|credit|"
-    r"video|figure|byline|author|paywall|subscri|premium|consent|cookie",
+    r"video|figure|gallery|lightbox|slideshow|byline|author|paywall|subscri|premium|consent|cookie",
     re.I,
 )
 #: Boxes around other stories; a standfirst is never inside one.
@@ -53,14 +54,15 @@ def displayed_headlines(tree: etree._Element) -> list[str]:
     return [text for h1 in tree.iter("h1") if (text := _text(h1))][:5]
 
 
-def find_standfirst(tree: etree._Element, body: Sequence[str], headline: str) -> str | None:
+def find_standfirst(tree: etree._Element, body: Sequence[str], headlines: Sequence[str]) -> str | None:
     """The standfirst printed between the page's headline and its body, if the markup marks one.
 
-    `body` is the extracted body's paragraph texts: the search ends at the second of them, so a
-    paragraph marked "intro" deep in the story is never taken for the standfirst. A candidate
-    that restates `headline` is the headline of a teaser box, not a standfirst.
+    `body` is the extracted body's paragraph texts: the search ends at any of them but the first
+    (which may be the standfirst itself), so a paragraph marked "intro" deep in the story, or a
+    paywall's notice after its free part, is never taken for the standfirst. A candidate that
+    restates one of `headlines` (the page's titles) is a headline, not a standfirst.
     """
-    body_start = set(body[1:2])
+    past_start = set(body[1:])
     started = False
     seen = 0
     for element in tree.iter():
@@ -75,14 +77,15 @@ def find_standfirst(tree: etree._Element, body: Sequence[str], headline: str) ->
         if element.tag not in _STANDFIRST_TAGS:
             continue
         text = _text(element)
-        if text in body_start:
+        if text in past_start:
             return None
         if (
             _MIN_CHARS <= len(text) <= _MAX_CHARS
             and not _BYLINE.match(text)
             and _looks_like_standfirst(element, text)
             and not any(True for _ in element.iter(*_NOT_TEXT))
-            and not same_words(text, headline)
+            and not any(same_words(text, headline) for headline in headlines)
+            and not _hidden(element)
         ):
             return text
     return None
@@ -99,8 +102,18 @@ def _looks_like_standfirst(element: etree._Element, text: str) -> bool:
     if element.tag == "p" and len(element) >= 1 and not (element.text or "").strip():
         bold = [child for child in element if child.tag in ("strong", "b")]
         bold_chars = sum(len(_text(child)) for child in bold)
-        return bold_chars >= 0.9 * len(text) and not _outside_story(element)
+        return (
+            bold_chars >= 0.9 * len(text) and not _outside_story(element) and _link_share(element, text) < 0.5
+        )
     return False
+
+
+def _hidden(element: etree._Element) -> bool:
+    """A tooltip, a menu's panel: text the reader does not see until asked for."""
+    return any(
+        node.get("aria-hidden") == "true" or node.get("hidden") is not None or node.get("role") == "tooltip"
+        for node in (element, *element.iterancestors())
+    )
 
 
 def same_words(a: str, b: str, threshold: float = 0.6) -> bool:
