@@ -31,6 +31,7 @@ def _standfirst(header: str, *, after: str = BODY_HTML, body: list[str] = BODY) 
         f'<p class="c-dek">{STANDFIRST}</p>',
         f'<div itemprop="description">{STANDFIRST}</div>',
         f'<span data-testid="article-summary">{STANDFIRST}</span>',
+        f'<p data-manual="teaserText" class="css-1485smx">{STANDFIRST}</p>',
         f'<p id="vorspann">{STANDFIRST}</p>',
         # camelCase class names are split into words: "Content Header Dek".
         f'<div class="ContentHeaderDek">{STANDFIRST}</div>',
@@ -132,12 +133,24 @@ def test_a_class_that_merely_mentions_an_image_does_not_hide_the_standfirst() ->
         # Text the reader does not see until asked for.
         f'<div role="tooltip" class="lead">{STANDFIRST}</div>',
         f'<div aria-hidden="true"><p class="intro">{STANDFIRST}</p></div>',
+        f'<div class="hidden z-50 flex"><p class="font-medium">{STANDFIRST}</p></div>',
         # A photo gallery's own description.
         f'<div class="lightbox-gallery__description">{STANDFIRST}</div>',
     ],
 )
 def test_look_alikes_hidden_text_and_gallery_descriptions_are_not_the_standfirst(element: str) -> None:
     assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") is None
+
+
+def test_a_data_attribute_holding_data_rather_than_a_name_is_no_mark() -> None:
+    blob = '{"section": "news", "slot": "lead", "ids": [' + ", ".join(str(n) for n in range(12)) + "]}"
+    element = f"<p data-tracking='{blob}'>{STANDFIRST}</p>"
+    assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") is None
+
+
+def test_a_standfirst_hidden_only_on_small_screens_is_found() -> None:
+    element = f'<div class="hidden md:block"><p class="lead">{STANDFIRST}</p></div>'
+    assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") == STANDFIRST
 
 
 def test_a_teaser_repeating_another_title_the_page_declares_is_not_the_standfirst() -> None:

@@ -44,6 +44,9 @@ _BOLD_MARK = re.compile(r"(?:^|\s)(?:bold|font-(?:medium|semibold|bold)|fw-(?:me
 #: "By Jane Doe", "Von Hans Muster": a byline, not a standfirst.
 _BYLINE = re.compile(r"^(?:by|von|par|por|door|av|af)\s+\w", re.I)
 _MIN_CHARS, _MAX_CHARS = 40, 600
+_MARK_ATTRIBUTES = frozenset({"class", "id", "itemprop"})
+#: A data-* value longer than this is data (a JSON blob, a URL), not a name.
+_MAX_MARK_CHARS = 60
 _CAMEL_HUMP = re.compile(r"([a-z])([A-Z])")
 #: How far past the headline to look, in elements, before giving up.
 _SEARCH_SPAN = 400
@@ -92,7 +95,13 @@ def find_standfirst(tree: etree._Element, body: Sequence[str], headlines: Sequen
 
 
 def _looks_like_standfirst(element: etree._Element, text: str) -> bool:
-    marks = " ".join(element.get(name, "") for name in ("class", "id", "itemprop", "data-testid", "data-qa"))
+    # Besides class, id and itemprop, front-end frameworks name an element's role in data-*
+    # attributes (data-testid="article-summary", data-manual="teaserText").
+    marks = " ".join(
+        value
+        for name, value in element.items()
+        if name in _MARK_ATTRIBUTES or (name.startswith("data-") and len(value) <= _MAX_MARK_CHARS)
+    )
     marks = _CAMEL_HUMP.sub(r"\1 \2", marks)  # "ContentHeaderDek" -> "Content Header Dek"
     if _STANDFIRST_MARK.search(marks) and not _ELSEWHERE_MARK.search(marks):
         return not _outside_story(element) and _link_share(element, text) < 0.5
@@ -109,11 +118,26 @@ def _looks_like_standfirst(element: etree._Element, text: str) -> bool:
 
 
 def _hidden(element: etree._Element) -> bool:
-    """A tooltip, a menu's panel: text the reader does not see until asked for."""
+    """A tooltip, a share button's toast: text the reader does not see until asked for."""
     return any(
-        node.get("aria-hidden") == "true" or node.get("hidden") is not None or node.get("role") == "tooltip"
+        node.get("aria-hidden") == "true"
+        or node.get("hidden") is not None
+        or node.get("role") == "tooltip"
+        or _hidden_by_class(node.get("class", ""))
         for node in (element, *element.iterancestors())
     )
+
+
+#: Utility classes that hide an element ("hidden", "d-none", "sr-only"), unless a breakpoint
+#: shows it again ("hidden md:block", "d-none d-lg-flex").
+_HIDING_CLASS = re.compile(r"(?:^|\s)(?:hidden|d-none|is-hidden|sr-only|visually-hidden)(?:\s|$)")
+_SHOWN_AT_BREAKPOINT = re.compile(
+    r"(?:^|\s)(?:\w+:(?:block|flex|grid|inline|table)|d-\w+-(?:block|flex|grid|inline))"
+)
+
+
+def _hidden_by_class(classes: str) -> bool:
+    return bool(_HIDING_CLASS.search(classes)) and not _SHOWN_AT_BREAKPOINT.search(classes)
 
 
 def same_words(a: str, b: str, threshold: float = 0.6) -> bool:
