@@ -3,7 +3,10 @@
     python bench/extraction_fundus.py [--failures N]
 
 For every page: title exact (after whitespace normalisation), publication date right to the day,
-lead found where the page has one (word F1 >= 0.8 with Fundus's summary), "no lead": pages without
+lead found where the page has one (word F1 >= 0.8 with Fundus's summary; "lead" counts it found in
+the lead or, with no lead, as the body's opening paragraph: FORMAT.md omits a lead equal to the first
+paragraph, so there is where feedd puts a standfirst the page prints as its first paragraph;
+"strict" counts the lead alone), "no lead": pages without
 a standfirst given no lead (FORMAT.md allows the page's description there, so this one is for
 information), subheadings kept as heading blocks, and paragraph word P/R/F1.
 The page alone is given (no feed title or date), which is harder than a real poll; the shipped
@@ -60,6 +63,8 @@ class PageScore:
     date_ok: bool
     has_lead: bool
     lead_ok: bool
+    #: No lead, and the body opens with the standfirst (where FORMAT.md puts it then).
+    lead_opens_body: bool
     #: A lead given where the page has none.
     lead_extra: bool
     subheads: int
@@ -86,6 +91,7 @@ def _score(pair: dict, article: Article | ExtractionFailure) -> PageScore:
             bool(summary),
             False,
             False,
+            False,
             len(headlines),
             0,
             0,
@@ -97,6 +103,10 @@ def _score(pair: dict, article: Article | ExtractionFailure) -> PageScore:
     date_ok = article.published is not None and article.published.isoformat() == day
     lead_ok = (
         bool(summary) and article.lead is not None and _f1(_words(summary), _words(article.lead))[2] >= 0.8
+    )
+    opening = next((block.text for block in article.blocks if block.kind == "paragraph"), "")
+    lead_opens_body = (
+        bool(summary) and article.lead is None and _f1(_words(summary), _words(opening))[2] >= 0.8
     )
     heading_texts = {_norm(block.text) for block in article.blocks if block.kind == "heading"}
     kept = sum(1 for headline in headlines if headline in heading_texts)
@@ -111,7 +121,7 @@ def _score(pair: dict, article: Article | ExtractionFailure) -> PageScore:
         detail.append(f"title {article.title!r} != {expected['title']!r}")
     if not date_ok:
         detail.append(f"date {article.published} != {day}")
-    if summary and not lead_ok:
+    if summary and not (lead_ok or lead_opens_body):
         detail.append(f"lead {(article.lead or '')[:60]!r} != {summary[:60]!r}")
     return PageScore(
         pair["html"],
@@ -120,6 +130,7 @@ def _score(pair: dict, article: Article | ExtractionFailure) -> PageScore:
         date_ok,
         bool(summary),
         lead_ok,
+        lead_opens_body,
         not summary and bool(article.lead),
         len(headlines),
         kept,
@@ -160,7 +171,8 @@ def main() -> None:
         f"{sum(1 for p in pairs if rules.for_url(p['url']))} pages fall under {len(rules)} shipped site rules\n"
     )
     print(
-        f"{'':17} {'pages':>5} {'title':>7} {'date':>7} {'lead':>11} {'no lead':>13} {'subheads':>13} {'para P':>7} "
+        f"{'':17} {'pages':>5} {'title':>7} {'date':>7} {'lead':>11} {'strict':>7} {'no lead':>13} "
+        f"{'subheads':>13} {'para P':>7} "
         f"{'para R':>7} {'para F1':>7}"
     )
     for name in ("all", "English", "other languages", "all, generic only"):
@@ -170,7 +182,8 @@ def main() -> None:
         print(
             f"{name:17} {len(group):5d} {sum(s.title_ok for s in group) / len(group):7.1%} "
             f"{sum(s.date_ok for s in group) / len(group):7.1%} "
-            f"{sum(s.lead_ok for s in leads) / max(1, len(leads)):6.1%} ({len(leads):3d}) "
+            f"{sum(s.lead_ok or s.lead_opens_body for s in leads) / max(1, len(leads)):6.1%} ({len(leads):3d}) "
+            f"{sum(s.lead_ok for s in leads) / max(1, len(leads)):7.1%} "
             f"{sum(not s.lead_extra for s in group if not s.has_lead) / max(1, len(group) - len(leads)):6.1%} "
             f"({len(group) - len(leads):4d}) "
             f"{sum(s.subheads_kept for s in group) / max(1, subheads):6.1%} ({subheads:4d}) "
@@ -181,7 +194,7 @@ def main() -> None:
         for field, failed in (
             ("title", lambda s: not s.title_ok),
             ("date", lambda s: not s.date_ok),
-            ("lead", lambda s: s.has_lead and not s.lead_ok),
+            ("lead", lambda s: s.has_lead and not (s.lead_ok or s.lead_opens_body)),
         ):
             print(f"\n{field} misses:")
             for score in [s for s in scores if failed(s)][: args.failures]:
