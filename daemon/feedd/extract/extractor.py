@@ -24,6 +24,7 @@ from feedd.extract.blocks import (
 )
 from feedd.extract.boilerplate import drop_boilerplate, link_texts
 from feedd.extract.credit import split_credit
+from feedd.extract.hydration import hydrated_text
 from feedd.extract.main_text import declared_share, main_text, rest_of_split_body
 from feedd.extract.metadata import read_metadata
 from feedd.extract.page_header import displayed_headlines, find_standfirst, same_words
@@ -118,6 +119,11 @@ def _from_page(
             retried = main_text(tree, page_url, fast=False)
             if (declared_share(retried, metadata.declared_body) or 0.0) >= held + _DECLARED_BETTER_BY:
                 blocks = retried
+        if text_length(blocks) < _THIN_PAGE_CHARS:
+            # A client-rendered page: the article is in a script, for the browser to render.
+            hydrated = hydrated_text(tree, page_url)
+            if text_length(hydrated) > text_length(blocks):
+                blocks = hydrated
         blocks += rest_of_split_body(tree, blocks)
     printed_headlines = [restore_nbsp(h) for h in displayed_headlines(tree)]
     title = ruled.title or clean_title(
