@@ -373,3 +373,17 @@ def test_a_headline_repeated_as_the_opening_paragraph_is_dropped() -> None:
     article = try_extract(_page(html, _entry(title="")))
     assert not isinstance(article, ExtractionFailure)
     assert [b.text for b in article.blocks] == PARAGRAPHS
+
+
+def test_line_breaks_inside_a_paragraph_part_words() -> None:
+    dates = (
+        "June 9 -- Coral Sky Amphitheatre, West Palm Beach, FL<br>"
+        "June 10 -- Credit Union Amphitheatre, Tampa, FL"
+    )
+    page = article_page("Tour dates announced", [*PARAGRAPHS, f"The tour dates:<br>{dates}"])
+    article = try_extract(PageInput(_entry(), page.encode(), "text/html", "https://news.example/a/1"))
+    assert not isinstance(article, ExtractionFailure)
+    assert article.blocks[-1].text == (
+        "The tour dates: June 9 -- Coral Sky Amphitheatre, West Palm Beach, FL June 10 -- Credit Union "
+        "Amphitheatre, Tampa, FL"
+    )

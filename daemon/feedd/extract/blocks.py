@@ -115,6 +115,10 @@ def element_blocks(root: lxml.html.HtmlElement) -> list[Block]:
 
 def blocks_from_trafilatura(body: etree._Element) -> list[Block]:
     """Blocks from trafilatura's XML body (<p>, <head>, <list>/<item>, <table>/<row>/<cell>)."""
+    # A line break (<br>, <lb/> here) parts words as a space does, as in html_to_blocks: "FL<br>June
+    # 10" is "FL June 10", not "FLJune 10".
+    for line_break in body.iter("lb"):
+        line_break.tail = " " + (line_break.tail or "")
     blocks: list[Block] = []
     for element in body:
         tag = element.tag
