@@ -142,6 +142,23 @@ def test_look_alikes_hidden_text_and_gallery_descriptions_are_not_the_standfirst
     assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") is None
 
 
+def test_an_intro_box_with_a_caption_gives_the_standfirst_inside_it() -> None:
+    caption = "<div class='image-description'><p>The harbour at dawn. Photo: agency</p></div>"
+    element = f"<div class='article-intro'>{caption}<p class='intro-text'>{STANDFIRST}</p></div>"
+    assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") == STANDFIRST
+
+
+def test_a_box_of_several_marked_subtitles_is_the_standfirst_whole() -> None:
+    parts = [
+        "The vote was close after eleven hours of debate.",
+        "The opposition says the tram will cost more.",
+    ]
+    element = (
+        "<div class='subtitles'>" + "\n".join(f"<h2 class='subtitle'>{p}</h2>" for p in parts) + "</div>"
+    )
+    assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") == " ".join(parts)
+
+
 def test_a_data_attribute_holding_data_rather_than_a_name_is_no_mark() -> None:
     blob = '{"section": "news", "slot": "lead", "ids": [' + ", ".join(str(n) for n in range(12)) + "]}"
     element = f"<p data-tracking='{blob}'>{STANDFIRST}</p>"

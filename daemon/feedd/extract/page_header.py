@@ -95,16 +95,12 @@ def find_standfirst(tree: etree._Element, body: Sequence[str], headlines: Sequen
 
 
 def _looks_like_standfirst(element: etree._Element, text: str) -> bool:
-    # Besides class, id and itemprop, front-end frameworks name an element's role in data-*
-    # attributes (data-testid="article-summary", data-manual="teaserText").
-    marks = " ".join(
-        value
-        for name, value in element.items()
-        if name in _MARK_ATTRIBUTES or (name.startswith("data-") and len(value) <= _MAX_MARK_CHARS)
-    )
-    marks = _CAMEL_HUMP.sub(r"\1 \2", marks)  # "ContentHeaderDek" -> "Content Header Dek"
-    if _STANDFIRST_MARK.search(marks) and not _ELSEWHERE_MARK.search(marks):
-        return not _outside_story(element) and _link_share(element, text) < 0.5
+    if _marked_standfirst(element):
+        # An intro box holding one marked standfirst beside a photo's caption: the standfirst
+        # inside it is the candidate, next in document order. (A box of several marked parts,
+        # "subtitles", is the standfirst whole.)
+        inner = sum(1 for child in element.iterdescendants(*_STANDFIRST_TAGS) if _marked_standfirst(child))
+        return inner != 1 and not _outside_story(element) and _link_share(element, text) < 0.5
     # An opening paragraph set wholly in bold is the standfirst on many news sites.
     if element.tag == "p" and _BOLD_MARK.search(element.get("class", "")):
         return not _outside_story(element) and _link_share(element, text) < 0.5
@@ -115,6 +111,18 @@ def _looks_like_standfirst(element: etree._Element, text: str) -> bool:
             bold_chars >= 0.9 * len(text) and not _outside_story(element) and _link_share(element, text) < 0.5
         )
     return False
+
+
+def _marked_standfirst(element: etree._Element) -> bool:
+    """Whether the element's names say standfirst: class, id, itemprop, or a data-* attribute,
+    where front-end frameworks name an element's role (data-testid="article-summary")."""
+    marks = " ".join(
+        value
+        for name, value in element.items()
+        if name in _MARK_ATTRIBUTES or (name.startswith("data-") and len(value) <= _MAX_MARK_CHARS)
+    )
+    marks = _CAMEL_HUMP.sub(r"\1 \2", marks)  # "ContentHeaderDek" -> "Content Header Dek"
+    return bool(_STANDFIRST_MARK.search(marks)) and not _ELSEWHERE_MARK.search(marks)
 
 
 def _hidden(element: etree._Element) -> bool:
