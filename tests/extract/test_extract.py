@@ -6,6 +6,8 @@ import gzip
 import json
 from datetime import UTC, date, datetime
 
+from lxml import etree
+
 from conftest import DW_SEED, article_page, shared_data
 from feedd.extract import (
     Block,
@@ -15,6 +17,7 @@ from feedd.extract import (
     html_to_blocks,
     try_extract,
 )
+from feedd.extract.blocks import blocks_from_trafilatura
 from feedd.feeds import Entry
 
 PARAGRAPHS = [
@@ -98,7 +101,7 @@ def test_page_without_text_falls_back_to_summary() -> None:
     entry = _entry(summary_html="Parliament approved the budget after an eleven-hour debate.")
     article = try_extract(_page("<html><body><nav><a href='/'>Home</a></nav></body></html>", entry))
     assert not isinstance(article, ExtractionFailure)
-    assert article.source == "feed" and article.fallback_reason == "page yielded no article text"
+    assert article.source == "feed" and article.fallback_reason == "page text too thin (4 characters)"
     assert article.body_text == "Parliament approved the budget after an eleven-hour debate."
 
 
@@ -387,3 +390,29 @@ def test_line_breaks_inside_a_paragraph_part_words() -> None:
         "The tour dates: June 9 -- Coral Sky Amphitheatre, West Palm Beach, FL June 10 -- Credit Union "
         "Amphitheatre, Tampa, FL"
     )
+
+
+def test_text_set_after_a_heading_in_no_paragraph_is_kept() -> None:
+    # trafilatura keeps text the page sets in no <p> as the tail of the element before it (its
+    # XML for IGN's deals page: <head>deal</head>description<list>...</list><head>...).
+    body = etree.fromstring(
+        "<body>Our pick of the day's deals.<head rend='h2'>Crystal controller for $39.99</head>"
+        "The price dropped to Black Friday levels.<list><item>Get it on Amazon</item></list>"
+        "<head rend='h2'>Switch Lite for $238.99</head>Save $31 on the turquoise one.</body>"
+    )
+    assert [(b.kind, b.text or b.items) for b in blocks_from_trafilatura(body)] == [
+        ("paragraph", "Our pick of the day's deals."),
+        ("heading", "Crystal controller for $39.99"),
+        ("paragraph", "The price dropped to Black Friday levels."),
+        ("list", ("Get it on Amazon",)),
+        ("heading", "Switch Lite for $238.99"),
+        ("paragraph", "Save $31 on the turquoise one."),
+    ]
+
+
+def test_a_deals_page_keeps_the_descriptions_between_its_headings() -> None:
+    html, item = _aeb_page("daily-deals-more-black-friday-deals")
+    article = try_extract(_page(html, _entry(title=""), item["url"]))
+    assert not isinstance(article, ExtractionFailure)
+    assert "The price of one of the PS4 DualShock controllers has prematurely dropped" in article.body_text
+    assert len(article.body_text) > 0.8 * len(item["articleBody"])  # was 0.4: headings only

@@ -120,6 +120,10 @@ def blocks_from_trafilatura(body: etree._Element) -> list[Block]:
     for line_break in body.iter("lb"):
         line_break.tail = " " + (line_break.tail or "")
     blocks: list[Block] = []
+    # Text the page sets straight after a heading, in no <p>, is a paragraph there: trafilatura
+    # keeps it as the tail of the element before it (or of none, the body's own text).
+    if lead_text := normalise_space(restore_nbsp(body.text or "")):
+        blocks.append(Block("paragraph", text=lead_text))
     for element in body:
         tag = element.tag
         if tag == "list":
@@ -136,6 +140,8 @@ def blocks_from_trafilatura(body: etree._Element) -> list[Block]:
                 blocks.append(Block("table", items=rows))
         elif text := element_text(element):
             blocks.append(Block("heading" if tag == "head" else "paragraph", text=text))
+        if tail := normalise_space(restore_nbsp(element.tail or "")):
+            blocks.append(Block("paragraph", text=tail))
     return blocks
 
 
