@@ -19,6 +19,10 @@ from feedd.feeds.records import Entry
 if TYPE_CHECKING:
     from feedd.config import FeedConfig
 
+#: Inline elements part no words ("Spon<b>sored</b>"); any other tag does ("<p>a</p><p>b</p>").
+_INLINE_TAG = re.compile(
+    r"</?(?:a|b|strong|em|i|u|s|span|small|mark|abbr|cite|code|sub|sup|q|time)\b[^>]*>", re.I
+)
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -38,10 +42,16 @@ class EntryFilter:
         """Why the entry is skipped, or None when it is kept."""
         if not self:
             return None
-        text = "\n".join((entry.title, entry.link or "", unescape(_TAG.sub(" ", entry.summary_html))))
+        text = "\n".join((entry.title, entry.link or "", _readable(entry.summary_html)))
         for pattern in self.exclude:
             if pattern.search(text):
                 return f"matches exclude pattern {pattern.pattern!r}"
         if self.include and not any(pattern.search(text) for pattern in self.include):
             return "matches no include pattern"
         return None
+
+
+def _readable(html: str) -> str:
+    """The summary as it reads: tags gone, whitespace collapsed, so a pattern matches the words a
+    reader sees ("Sponsored by <a>Acme</a> Marine" is "Sponsored by Acme Marine")."""
+    return " ".join(unescape(_TAG.sub(" ", _INLINE_TAG.sub("", html))).split())
