@@ -210,11 +210,6 @@ def test_only_the_first_500_kib_of_robots_txt_count(server: LoopbackServer, stat
     assert not early.allowed and late == ALLOWED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a robots.txt larger than [fetch] max_bytes raises ResponseTooLargeError, read as "
-    "'unreachable': the whole site is refused on every pass instead of its first 500 KiB counting",
-)
 def test_a_robots_txt_larger_than_the_fetch_cap_still_counts_its_first_500_kib(
     server: LoopbackServer, state: State
 ) -> None:

@@ -85,17 +85,20 @@ class Fetcher:
         last_modified: str | None = None,
         options: RequestOptions | None = None,
         budget: Budget | None = None,
+        keep_first: int | None = None,
     ) -> FetchResult:
         """GET `url`, raising a FetchError subclass that says why when it cannot. With `budget`,
         each request also takes a unit of it (see Frontier), and a successful result comes with
-        one unit held, for the caller to release once done with the body."""
+        one unit held, for the caller to release once done with the body. With `keep_first`, a
+        body longer than that many bytes is cut there instead of refused (a robots.txt, of which
+        only the start counts)."""
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         try:
-            return await self._follow(url, headers, options or RequestOptions(), budget)
+            return await self._follow(url, headers, options or RequestOptions(), budget, keep_first)
         except TimeoutError:
             raise FetchTimeoutError(url, f"no complete answer within {self._config.timeout:g}s") from None
         except httpx.TimeoutException as exc:
@@ -110,7 +113,12 @@ class Fetcher:
             ) from None
 
     async def _follow(
-        self, url: str, headers: dict[str, str], options: RequestOptions, budget: Budget | None
+        self,
+        url: str,
+        headers: dict[str, str],
+        options: RequestOptions,
+        budget: Budget | None,
+        keep_first: int | None,
     ) -> FetchResult:
         assert self._client is not None, "use Fetcher as an async context manager"
         if options.user_agent:
@@ -138,7 +146,9 @@ class Fetcher:
                 started = time.monotonic()
                 try:
                     async with asyncio.timeout(time_left):
-                        result, current = await self._hop(url, current, host, visited, hop_headers)
+                        result, current = await self._hop(
+                            url, current, host, visited, hop_headers, keep_first
+                        )
                 finally:
                     time_left -= time.monotonic() - started
                     if budget is not None and result is None:
@@ -154,6 +164,7 @@ class Fetcher:
         host: str,
         visited: set[str],
         headers: dict[str, str],
+        keep_first: int | None,
     ) -> tuple[FetchResult | None, str]:
         """One request: the result, or None and the URL a redirect points to."""
         assert self._client is not None
@@ -175,7 +186,9 @@ class Fetcher:
                     # The whole host asked for a pause, not just this URL.
                     self._frontier.pause(host, min(retry_after, _MAX_HOST_PAUSE))
                 raise HTTPStatusError(current, response.status_code, retry_after=retry_after)
-            content = b"" if response.status_code == 304 else await self._read_capped(response, url)
+            content = (
+                b"" if response.status_code == 304 else await self._read_capped(response, url, keep_first)
+            )
             result = FetchResult(
                 url=url,
                 final_url=current,
@@ -196,10 +209,10 @@ class Fetcher:
         """Where requests wait, host by host (see Frontier.load)."""
         return self._frontier.load()
 
-    async def _read_capped(self, response: httpx.Response, url: str) -> bytes:
-        cap = self._config.max_bytes
+    async def _read_capped(self, response: httpx.Response, url: str, keep_first: int | None) -> bytes:
+        cap = self._config.max_bytes if keep_first is None else min(keep_first, self._config.max_bytes)
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap:
+        if keep_first is None and declared.isdigit() and int(declared) > cap:
             raise ResponseTooLargeError(url, f"body of {int(declared)} bytes exceeds the {cap}-byte cap")
         try:
             decoder = decoder_for(response.headers.get("content-encoding", ""))
@@ -212,6 +225,8 @@ class Fetcher:
             async for piece in _decoded_body(response, decoder):
                 body += piece
                 if len(body) > cap:
+                    if keep_first is not None:
+                        return bytes(body[:cap])
                     raise ResponseTooLargeError(url, f"body exceeds the {cap}-byte cap")
         except UndecodableBodyError as exc:
             coding = response.headers.get("content-encoding")

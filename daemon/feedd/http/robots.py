@@ -147,7 +147,9 @@ class RobotsPolicy:
             status, body, expires = cached.status, cached.body, cached.expires
         else:
             try:
-                response = await self._fetcher.get(f"{origin}/robots.txt", accept=_ROBOTS_ACCEPT)
+                response = await self._fetcher.get(
+                    f"{origin}/robots.txt", accept=_ROBOTS_ACCEPT, keep_first=_MAX_ROBOTS_BYTES
+                )
             except HTTPStatusError as exc:
                 if exc.status_code >= 500 or exc.status_code == 429:
                     return _unreachable(f"robots.txt answered {exc.status_code}", now)
