@@ -165,6 +165,12 @@ def test_a_data_attribute_holding_data_rather_than_a_name_is_no_mark() -> None:
     assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") is None
 
 
+def test_a_standfirst_in_reacts_streamed_hidden_block_is_found() -> None:
+    # React 18 streams server-rendered parts into <div hidden id="S:1"> and moves them into place.
+    element = f'<div hidden id="S:1a"><p class="article-lead">{STANDFIRST}</p></div>'
+    assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") == STANDFIRST
+
+
 def test_a_standfirst_hidden_only_on_small_screens_is_found() -> None:
     element = f'<div class="hidden md:block"><p class="lead">{STANDFIRST}</p></div>'
     assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") == STANDFIRST

@@ -126,10 +126,10 @@ def _marked_standfirst(element: etree._Element) -> bool:
 
 
 def _hidden(element: etree._Element) -> bool:
-    """A tooltip, a share button's toast: text the reader does not see until asked for."""
+    """A tooltip, a share button's toast: text the reader does not see until asked for. (Not the
+    `hidden` attribute: React's streamed rendering parks the page's real content in <div hidden>.)"""
     return any(
         node.get("aria-hidden") == "true"
-        or node.get("hidden") is not None
         or node.get("role") == "tooltip"
         or _hidden_by_class(node.get("class", ""))
         for node in (element, *element.iterancestors())
