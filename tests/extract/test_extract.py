@@ -97,11 +97,16 @@ def test_unreachable_page_falls_back_to_entry_content_and_says_why() -> None:
     assert article.url == "https://news.example/a/1" and article.published == date(2024, 5, 2)
 
 
+def test_a_page_holding_only_navigation_and_an_entry_without_text_is_a_failure() -> None:
+    result = try_extract(_page("<html><body><nav><a href='/'>Home</a></nav></body></html>", _entry()))
+    assert result == ExtractionFailure("page yielded no article text, and the entry has no text of its own")
+
+
 def test_page_without_text_falls_back_to_summary() -> None:
     entry = _entry(summary_html="Parliament approved the budget after an eleven-hour debate.")
     article = try_extract(_page("<html><body><nav><a href='/'>Home</a></nav></body></html>", entry))
     assert not isinstance(article, ExtractionFailure)
-    assert article.source == "feed" and article.fallback_reason == "page text too thin (4 characters)"
+    assert article.source == "feed" and article.fallback_reason == "page yielded no article text"
     assert article.body_text == "Parliament approved the budget after an eleven-hour debate."
 
 

@@ -61,22 +61,67 @@ def test_an_article_only_in_next_data_is_extracted() -> None:
     assert [block.text for block in article.blocks] == [*PARAGRAPHS[:3], "What comes next", *PARAGRAPHS[3:]]
 
 
-def test_the_longest_string_with_paragraphs_is_the_body() -> None:
-    teaser = "".join(f"<p>{text[:60]}</p>" for text in story(92, paragraphs=3, words=60))
-    script = (
-        f'window.__DATA__.push({{"related": "{json.dumps(teaser)[1:-1]}", "html": {json.dumps(BODY_HTML)}}});'
+HEADLINES = ["Harbour vote"]
+RELATED = "".join(f"<p>{text}</p>" for text in story(92, paragraphs=8))
+
+
+def test_the_longest_string_with_paragraphs_beside_the_headline_is_the_body() -> None:
+    teaser = "".join(f"<p>{text[:60]}</p>" for text in story(94, paragraphs=3, words=60))
+    record = {"title": "Harbour vote", "related": teaser, "html": BODY_HTML}
+    tree = lxml.html.fromstring(_app_page(f"window.__DATA__.push({json.dumps(record)});"))
+    assert hydrated_body_html(tree, HEADLINES) == BODY_HTML
+
+
+def test_a_related_storys_body_beside_its_own_title_is_not_the_body() -> None:
+    # The page's own record has no body; the longer body belongs to a story it links to.
+    data = {
+        "article": {"title": "Harbour vote", "teaser": "x" * 50},
+        "related": [{"title": "Storm closes the coast road for a week", "bodyHtml": RELATED}],
+    }
+    tree = lxml.html.fromstring(_app_page(f"var state = {json.dumps(data)};"))
+    assert hydrated_body_html(tree, HEADLINES) is None
+
+
+def test_a_short_printed_brief_is_kept_over_a_related_story_in_the_data() -> None:
+    brief = "The council approved the harbour budget on Thursday night."
+    data = {"related": [{"title": "Storm closes the coast road for a week", "bodyHtml": RELATED}]}
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><title>Harbour vote</title></head><body><article>"
+        f"<h1>Harbour vote</h1><p>{brief}</p></article><script>var state = {json.dumps(data)};</script>"
+        "</body></html>"
     )
-    tree = lxml.html.fromstring(_app_page(script))
-    assert hydrated_body_html(tree) == BODY_HTML
+    article = try_extract(PageInput(_entry(), page.encode(), "text/html", URL))
+    assert not isinstance(article, ExtractionFailure)
+    assert [block.text for block in article.blocks] == [brief]
+
+
+def test_a_body_inside_json_text_in_a_string_is_found() -> None:
+    # JSON.parse("{...}"): the record is JSON text inside a JavaScript string.
+    record = json.dumps({"title": "Harbour vote", "bodyHtml": BODY_HTML})
+    tree = lxml.html.fromstring(_app_page(f"var state = JSON.parse({json.dumps(record)});"))
+    assert hydrated_body_html(tree, HEADLINES) == BODY_HTML
+
+
+def test_code_between_strings_does_not_unpair_the_quotes() -> None:
+    # A short string, then more than 400 characters of code with no quote, then the record.
+    code = "".join(f"var v{n} = w.k{n} || {n};\n" for n in range(40))
+    record = json.dumps({"title": "Harbour vote", "bodyHtml": BODY_HTML})
+    tree = lxml.html.fromstring(_app_page(f'var a = "x";\n{code}var state = {record};'))
+    assert hydrated_body_html(tree, HEADLINES) == BODY_HTML
 
 
 def test_strings_without_paragraphs_are_not_a_body() -> None:
     # Long strings that are not an article's HTML: a template, a blob of text, two paragraphs.
     script = json.dumps(
-        {"css": "a{color:red}" * 60, "text": " ".join(PARAGRAPHS), "two": "<p>one</p><p>two</p>" + "x" * 500}
+        {
+            "title": "Harbour vote",
+            "css": "a{color:red}" * 60,
+            "text": " ".join(PARAGRAPHS),
+            "two": "<p>one</p><p>two</p>" + "x" * 500,
+        }
     )
     tree = lxml.html.fromstring(_app_page(f"var state = {script};"))
-    assert hydrated_body_html(tree) is None
+    assert hydrated_body_html(tree, HEADLINES) is None
 
 
 def test_a_page_with_its_text_in_the_html_is_not_replaced_by_its_data() -> None:

@@ -121,9 +121,11 @@ def blocks_from_trafilatura(body: etree._Element) -> list[Block]:
         line_break.tail = " " + (line_break.tail or "")
     blocks: list[Block] = []
     # Text the page sets straight after a heading, in no <p>, is a paragraph there: trafilatura
-    # keeps it as the tail of the element before it (or of none, the body's own text).
-    if lead_text := normalise_space(restore_nbsp(body.text or "")):
-        blocks.append(Block("paragraph", text=lead_text))
+    # keeps it as the tail of the element before it (or of none, the body's own text). Only in
+    # its <body>: a fallback may return some other element (a <nav>) whose loose text is chrome.
+    loose_text = body.tag == "body"
+    if loose_text and (opening := normalise_space(restore_nbsp(body.text or ""))):
+        blocks.append(Block("paragraph", text=opening))
     for element in body:
         tag = element.tag
         if tag == "list":
@@ -140,7 +142,7 @@ def blocks_from_trafilatura(body: etree._Element) -> list[Block]:
                 blocks.append(Block("table", items=rows))
         elif text := element_text(element):
             blocks.append(Block("heading" if tag == "head" else "paragraph", text=text))
-        if tail := normalise_space(restore_nbsp(element.tail or "")):
+        if loose_text and (tail := normalise_space(restore_nbsp(element.tail or ""))):
             blocks.append(Block("paragraph", text=tail))
     return blocks
 

@@ -121,7 +121,8 @@ def _from_page(
                 blocks = retried
         if text_length(blocks) < _THIN_PAGE_CHARS:
             # A client-rendered page: the article is in a script, for the browser to render.
-            hydrated = hydrated_text(tree, page_url)
+            known = [*metadata.titles, entry.title, *displayed_headlines(tree)]
+            hydrated = hydrated_text(tree, page_url, known)
             if text_length(hydrated) > text_length(blocks):
                 blocks = hydrated
         blocks += rest_of_split_body(tree, blocks)
