@@ -326,6 +326,20 @@ def test_pages_that_are_not_the_article_fall_back_to_the_feed_with_the_reason() 
         assert article.body_text == FEED_TEXT
 
 
+def test_a_paywalled_story_saved_from_the_feed_keeps_the_link_its_page_declares() -> None:
+    html = _page_declaring(
+        '<link rel="canonical" href="https://news.example/politics/budget-approved">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Budget approved", '
+        '"isAccessibleForFree": false}</script>',
+        f"<article><h1>Budget approved</h1><p>{PARAGRAPHS[0]} Subscribe to read on.</p></article>",
+    )
+    entry = _entry(content_html=FEED_TEXT, link="https://news.example/a/1?utm_source=rss")
+    article = try_extract(_page(html, entry, "https://news.example/a/1?utm_source=rss"))
+    assert not isinstance(article, ExtractionFailure)
+    assert (article.source, article.body_text) == ("feed", FEED_TEXT)
+    assert article.url == article.canonical_url == "https://news.example/politics/budget-approved"
+
+
 def test_a_paywalled_page_longer_than_the_feed_text_is_kept() -> None:
     html = _page_declaring(
         '<script type="application/ld+json">'

@@ -148,6 +148,17 @@ def test_an_intro_box_with_a_caption_gives_the_standfirst_inside_it() -> None:
     assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") == STANDFIRST
 
 
+@pytest.mark.parametrize(
+    "element",
+    [
+        f"<div class='teaser'><span class='teaser__kicker'>Exclusive</span> <p>{STANDFIRST}</p></div>",
+        f"<div class='article-lead'><strong class='lead-label'>In short:</strong> {STANDFIRST}</div>",
+    ],
+)
+def test_a_marked_kicker_inside_the_standfirst_box_does_not_hide_it(element: str) -> None:
+    assert STANDFIRST in (_standfirst(f"<h1>{HEADLINE}</h1>{element}") or "")
+
+
 def test_a_box_of_several_marked_subtitles_is_the_standfirst_whole() -> None:
     parts = [
         "The vote was close after eleven hours of debate.",

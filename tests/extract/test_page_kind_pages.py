@@ -81,17 +81,20 @@ def test_a_live_blog_declared_in_json_ld_is_saved_from_the_feed() -> None:
     assert [block.text for block in article.blocks] == FEED_TEXT
 
 
-def test_a_live_blog_keeps_the_canonical_link_it_declares_when_saved_from_the_feed() -> None:
+def test_posts_of_one_live_blog_saved_from_the_feed_keep_their_own_links() -> None:
     head = (
         _json_ld({"@type": "LiveBlogPosting", "headline": "Harbour vote: live"})
         + '<link rel="canonical" href="https://news.example/live/harbour-vote">'
     )
     page = _page(head, f"<article><h1>Harbour vote: live</h1>{_updates(6, 'post')}</article>")
-    # Two links to one live blog are one story: its identity is the page's canonical, not the link.
-    for link in ("https://news.example/live/harbour-vote?ref=rss", "https://news.example/l/8231"):
+    # A feed may give each post of a live blog its own entry and link to the one page: each post
+    # is its own document, not a copy of the page.
+    for link in (
+        "https://news.example/live/harbour-vote?post=1",
+        "https://news.example/live/harbour-vote?post=2",
+    ):
         article = _extract(page, link)
-        assert (article.source, article.url) == ("feed", link)
-        assert article.canonical_url == "https://news.example/live/harbour-vote"
+        assert (article.source, article.url, article.canonical_url) == ("feed", link, link)
 
 
 def test_a_live_blog_whose_entry_has_no_text_is_saved_from_the_page() -> None:
@@ -111,6 +114,15 @@ def test_an_index_page_whose_entry_has_no_text_is_still_a_failure() -> None:
     result = try_extract(PageInput(_entry(url, []), _page(*page).encode(), "text/html", url))
     assert isinstance(result, ExtractionFailure)
     assert result.reason == "page is an index page, not an article, and the entry has no text of its own"
+
+
+def test_a_live_blog_with_a_video_and_little_text_is_still_a_live_blog() -> None:
+    head = _json_ld({"@type": ["LiveBlogPosting", "VideoObject"], "headline": "Harbour vote: live"})
+    page = _page(
+        head, "<article><h1>Harbour vote: live</h1><video src='/v.mp4'></video><p>Watch.</p></article>"
+    )
+    article = _extract(page, feed_text=[])
+    assert (article.source, article.fallback_reason) == ("page", None)
 
 
 def test_a_live_blog_known_only_by_its_markup_is_saved_from_the_feed() -> None:

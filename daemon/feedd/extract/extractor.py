@@ -71,10 +71,13 @@ def extract_article(page: PageInput) -> Article:
         elif isinstance(found, _FeedTextPreferred):
             if not feed_blocks:
                 return found.page_article
-            # The page still names the story's canonical home: copies under other links share it.
-            return replace(
-                _from_entry(entry, feed_blocks, found.reason), canonical_url=found.page_article.canonical_url
-            )
+            from_entry = _from_entry(entry, feed_blocks, found.reason)
+            if not found.page_is_the_story:
+                return from_entry
+            # A paywall's page names the story's own link and canonical home: copies of it under
+            # other links share them.
+            page_article = found.page_article
+            return replace(from_entry, url=page_article.url, canonical_url=page_article.canonical_url)
         else:
             reason = found
     else:
@@ -86,11 +89,14 @@ def extract_article(page: PageInput) -> Article:
 
 @dataclass(frozen=True, slots=True)
 class _FeedTextPreferred:
-    """The page is the story's page, but not its whole text (a live blog's snapshot, a paywall's
-    teaser): the entry's own text is the better copy, and the page's stands in where there is none."""
+    """The page holds the story's text, but not the best copy of it (a live blog's snapshot, a
+    paywall's teaser): the entry's own text is, and the page's stands in where there is none."""
 
     reason: str
     page_article: Article
+    #: The page is this one story (a paywalled article), so its link and canonical URL are the
+    #: entry's; a live blog holds many, and each entry of its feed may be one post of it.
+    page_is_the_story: bool
 
 
 def _from_page(
@@ -155,7 +161,9 @@ def _from_page(
     blocks, credit = split_credit(blocks)
     if not blocks:
         return "page yielded no article text"
-    if not ruled.blocks and (reason := not_an_article(metadata, blocks_text(blocks), page_url)):
+    # A live blog first: with little text and a video it is still a live blog, not a video page.
+    live = None if ruled.blocks else live_blog(metadata)
+    if not ruled.blocks and not live and (reason := not_an_article(metadata, blocks_text(blocks), page_url)):
         return reason
     article = Article(
         title=title,
@@ -168,10 +176,12 @@ def _from_page(
         language=metadata.language,
         source="page",
     )
-    if not ruled.blocks and (reason := live_blog(metadata)):
-        return _FeedTextPreferred(reason, article)
+    if live:
+        return _FeedTextPreferred(live, article, page_is_the_story=False)
     if metadata.paywalled and text_length(blocks) < feed_chars:
-        return _FeedTextPreferred("page is paywalled (only a teaser is public)", article)
+        return _FeedTextPreferred(
+            "page is paywalled (only a teaser is public)", article, page_is_the_story=True
+        )
     return article
 
 

@@ -98,8 +98,12 @@ def _looks_like_standfirst(element: etree._Element, text: str) -> bool:
     if _marked_standfirst(element):
         # An intro box holding one marked standfirst beside a photo's caption: the standfirst
         # inside it is the candidate, next in document order. (A box of several marked parts,
-        # "subtitles", is the standfirst whole.)
-        inner = sum(1 for child in element.iterdescendants(*_STANDFIRST_TAGS) if _marked_standfirst(child))
+        # "subtitles", is the standfirst whole; a marked kicker or label is too short to count.)
+        inner = sum(
+            1
+            for child in element.iterdescendants(*_STANDFIRST_TAGS)
+            if _marked_standfirst(child) and _MIN_CHARS <= len(_text(child)) <= _MAX_CHARS
+        )
         return inner != 1 and not _outside_story(element) and _link_share(element, text) < 0.5
     # An opening paragraph set wholly in bold is the standfirst on many news sites.
     if element.tag == "p" and _BOLD_MARK.search(element.get("class", "")):
