@@ -31,6 +31,9 @@ def _standfirst(header: str, *, after: str = BODY_HTML, body: list[str] = BODY) 
         f'<p class="c-dek">{STANDFIRST}</p>',
         f'<div itemprop="description">{STANDFIRST}</div>',
         f'<span data-testid="article-summary">{STANDFIRST}</span>',
+        # Inside a Drupal article "promoted" to the front page.
+        '<article class="node node--promoted">'
+        f'<div class="wrapper-summary"><p>{STANDFIRST}</p></div></article>',
         f'<p data-manual="teaserText" class="css-1485smx">{STANDFIRST}</p>',
         f'<p id="vorspann">{STANDFIRST}</p>',
         # camelCase class names are split into words: "Content Header Dek".
@@ -134,6 +137,8 @@ def test_a_class_that_merely_mentions_an_image_does_not_hide_the_standfirst() ->
         f'<div role="tooltip" class="lead">{STANDFIRST}</div>',
         f'<div aria-hidden="true"><p class="intro">{STANDFIRST}</p></div>',
         f'<div class="hidden z-50 flex"><p class="font-medium">{STANDFIRST}</p></div>',
+        # The date and place line under the headline.
+        '<div class="post-subheader__meta meta">21 October 2025 • Duqm, Oman, on the coast</div>',
         # A photo gallery's own description.
         f'<div class="lightbox-gallery__description">{STANDFIRST}</div>',
     ],
@@ -168,6 +173,13 @@ def test_a_box_of_several_marked_subtitles_is_the_standfirst_whole() -> None:
         "<div class='subtitles'>" + "\n".join(f"<h2 class='subtitle'>{p}</h2>" for p in parts) + "</div>"
     )
     assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") == " ".join(parts)
+
+
+def test_a_short_standfirst_counts_where_the_markup_names_it() -> None:
+    assert _standfirst(f'<h1>{HEADLINE}</h1><p class="strapline">A big shift, with some room left</p>') == (
+        "A big shift, with some room left"
+    )
+    assert _standfirst(f"<h1>{HEADLINE}</h1><p><strong>A big shift, with some room left</strong></p>") is None
 
 
 def test_a_data_attribute_holding_data_rather_than_a_name_is_no_mark() -> None:

@@ -22,13 +22,15 @@ _STANDFIRST_MARK = re.compile(
 )
 #: Class words that mark boxes of other stories, not this story's standfirst.
 _ELSEWHERE_MARK = re.compile(
-    r"related|recommend|teaser-?list|newsletter|promo|widget|image|img|photo|media|asset|caption|credit|"
-    r"video|figure|gallery|lightbox|slideshow|byline|author|paywall|subscri|premium|consent|cookie",
+    r"related|recommend|teaser-?list|newsletter|promo(?!t)|widget|image|img|photo|media|asset|caption|credit|"
+    r"video|figure|gallery|lightbox|slideshow|byline|author|paywall|subscri|premium|consent|cookie|"
+    # a date and place line: "post-subheader__meta meta"
+    r"(?:^|[\s_-])meta(?:$|[\s_-])",
     re.I,
 )
 #: Boxes around other stories; a standfirst is never inside one.
 _ELSEWHERE_BOX = re.compile(
-    r"related|recommend|newsletter|promo|teaser-?list|more-?stories|caption|"
+    r"related|recommend|newsletter|promo(?!t)|teaser-?list|more-?stories|caption|"
     # a class naming a media box: "image-text", "gallery__item" (not "has-image", "post_img_text")
     r"(?:^|\s)(?:image|img|photo|gallery|slide|carousel|figure|media)(?:[-_]|\s|$)",
     re.I,
@@ -44,6 +46,8 @@ _BOLD_MARK = re.compile(r"(?:^|\s)(?:bold|font-(?:medium|semibold|bold)|fw-(?:me
 #: "By Jane Doe", "Von Hans Muster": a byline, not a standfirst.
 _BYLINE = re.compile(r"^(?:by|von|par|por|door|av|af)\s+\w", re.I)
 _MIN_CHARS, _MAX_CHARS = 40, 600
+#: A standfirst the markup names as one may be a short phrase ("A big shift, but with some room").
+_MIN_MARKED_CHARS = 25
 _MARK_ATTRIBUTES = frozenset({"class", "id", "itemprop"})
 #: A data-* value longer than this is data (a JSON blob, a URL), not a name.
 _MAX_MARK_CHARS = 60
@@ -83,7 +87,8 @@ def find_standfirst(tree: etree._Element, body: Sequence[str], headlines: Sequen
         if text in past_start:
             return None
         if (
-            _MIN_CHARS <= len(text) <= _MAX_CHARS
+            _MIN_MARKED_CHARS <= len(text) <= _MAX_CHARS
+            and (len(text) >= _MIN_CHARS or _marked_standfirst(element))
             and not _BYLINE.match(text)
             and _looks_like_standfirst(element, text)
             and not any(True for _ in element.iter(*_NOT_TEXT))
