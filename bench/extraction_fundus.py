@@ -84,20 +84,20 @@ def _score(pair: dict, article: Article | ExtractionFailure) -> PageScore:
     day = expected["publishing_date"][:10]
     if isinstance(article, ExtractionFailure):
         return PageScore(
-            pair["html"],
-            pair["lang"],
-            False,
-            False,
-            bool(summary),
-            False,
-            False,
-            False,
-            len(headlines),
-            0,
-            0,
-            0,
-            0,
-            article.reason,
+            name=pair["html"],
+            lang=pair["lang"],
+            title_ok=False,
+            date_ok=False,
+            has_lead=bool(summary),
+            lead_ok=False,
+            lead_opens_body=False,
+            lead_extra=False,
+            subheads=len(headlines),
+            subheads_kept=0,
+            precision=0,
+            recall=0,
+            f1=0,
+            detail=article.reason,
         )
     title_ok = _norm(article.title) == _norm(expected["title"])
     date_ok = article.published is not None and article.published.isoformat() == day
@@ -124,20 +124,20 @@ def _score(pair: dict, article: Article | ExtractionFailure) -> PageScore:
     if summary and not (lead_ok or lead_opens_body):
         detail.append(f"lead {(article.lead or '')[:60]!r} != {summary[:60]!r}")
     return PageScore(
-        pair["html"],
-        pair["lang"],
-        title_ok,
-        date_ok,
-        bool(summary),
-        lead_ok,
-        lead_opens_body,
-        not summary and bool(article.lead),
-        len(headlines),
-        kept,
-        precision,
-        recall,
-        f1,
-        "; ".join(detail),
+        name=pair["html"],
+        lang=pair["lang"],
+        title_ok=title_ok,
+        date_ok=date_ok,
+        has_lead=bool(summary),
+        lead_ok=lead_ok,
+        lead_opens_body=lead_opens_body,
+        lead_extra=not summary and bool(article.lead),
+        subheads=len(headlines),
+        subheads_kept=kept,
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        detail="; ".join(detail),
     )
 
 

@@ -13,12 +13,15 @@ Beside them, plain `trafilatura.extract` on the same pages (AEB body, Fundus par
 
 AEB: the benchmark's own scorer (evaluate.py: word 4-gram shingles, P and R averaged over pages,
 F1 of the two). Fundus: bench/extraction_fundus.py's scorer (titles exact after whitespace
-normalisation, leads word F1 >= 0.8 where the page has one, in the lead or, with no lead, as the body's
-opening paragraph as FORMAT.md has it; "strict" the lead alone; paragraph word F1). "worse" counts pages
+normalisation, leads word F1 >= 0.8 where the page has one, "strict" in the lead itself (the target's
+figure), "leads" also counting it found as the body's opening paragraph where there is no lead (for
+information: FORMAT.md omits a lead equal to the first paragraph, yet Fundus's reference holds most
+of those standfirsts apart from the body); paragraph word F1). "worse" counts pages
 whose F1 is below plain trafilatura's by more than 0.05; "reason" those of them with a stated reason,
 the issue's allowance: feedd declined the page as not an article (a poll saves the feed's text there;
 given alone here, it scores 0), or (AEB, which scores the body alone) the text missing from the body
-is the saved file's lead, and the page is not worse with the lead counted. Throughput is pages per second of CPU time
+is the saved file's lead: with the lead counted the page scores higher, and not worse than
+trafilatura. Throughput is pages per second of CPU time
 (process_time) of the extract call alone, one core.
 
 Thresholds and other tunable parameters of the generic path are chosen by grouped k-fold
@@ -62,7 +65,8 @@ from feedd.feeds import registrable_domain
 _FUNDUS_CONTENT_TYPE = "text/html; charset=utf-8"
 #: A page counts as worse than plain trafilatura when its F1 is lower by more than this.
 WORSE_BY = 0.05
-TARGETS = {"AEB F1": 0.975, "Fundus titles": 0.93, "Fundus leads": 0.88, "Fundus paragraph F1": 0.96}
+#: The issue's targets, each judged on the figure named here (leads: in the lead field itself).
+TARGETS = {"AEB F1": 0.975, "Fundus titles": 0.93, "Fundus leads, strict": 0.88, "Fundus paragraph F1": 0.96}
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +178,7 @@ class Scorer:
         if corpus == "AEB":
             return self.aeb_metrics(results)["f1"]
         summary = fundus_summary(results)
-        return (summary["titles"] + summary["leads"] + summary["paragraph F1"]) / 3
+        return (summary["titles"] + summary["leads, strict"] + summary["paragraph F1"]) / 3
 
     def aeb_metrics(self, results: Sequence[PageResult]) -> dict[str, float]:
         try:
@@ -303,7 +307,11 @@ def stated_reason(result: PageResult, baseline: PageResult) -> str | None:
     """Why a page worse than trafilatura is so by design, if it is."""
     if result.failure and result.failure.startswith("page is"):  # page_kind's reasons all start so
         return result.failure
-    if result.f1_with_lead is not None and baseline.f1 - result.f1_with_lead <= WORSE_BY:
+    if (
+        result.f1_with_lead is not None
+        and result.f1_with_lead > result.f1
+        and baseline.f1 - result.f1_with_lead <= WORSE_BY
+    ):
         return f"the missing text is the saved lead (F1 with it {result.f1_with_lead:.3f})"
     return None
 
@@ -405,7 +413,7 @@ def main() -> None:
         f"{name} {figures[name]:.4f} >= {target} {'met' if figures[name] >= target else 'missed'}"
         for name, target in TARGETS.items()
     ]
-    verdicts.append(f"(Fundus leads, strict: {figures['Fundus leads, strict']:.4f})")
+    verdicts.append(f"(Fundus leads, in the lead or opening the body: {figures['Fundus leads']:.4f})")
     verdicts.append(
         f"pages worse than trafilatura by > {WORSE_BY}: {worse}, {unexplained} without a stated reason "
         f"({'met' if unexplained == 0 else 'missed'})"
