@@ -30,7 +30,7 @@ LOOPBACK = FetchConfig(
 )
 
 
-def _get(url: str, config: FetchConfig = LOOPBACK, **options: str) -> FetchResult:
+def _get(url: str, config: FetchConfig = LOOPBACK, **options: str | int) -> FetchResult:
     async def go() -> FetchResult:
         async with Fetcher(config, "feedd-test/1.0") as fetcher:
             return await fetcher.get(url, **options)
@@ -127,6 +127,15 @@ def test_body_cap_by_declared_length_and_while_streaming(server: LoopbackServer)
     server.routes["/stream"] = Route(handler=chunked)
     with pytest.raises(ResponseTooLargeError):
         _get(server.url("/stream"))
+
+
+def test_keep_first_cuts_a_long_body_instead_of_refusing_it(server: LoopbackServer) -> None:
+    text = bytes(range(256)) * 400  # 100 KiB, over the 64 KiB cap: its declared length says so
+    assert _get(server.add("/long", text), keep_first=1000).content == text[:1000]
+    zipped = server.add("/long.gz", gzip.compress(text), headers={"Content-Encoding": "gzip"})
+    assert _get(zipped, keep_first=70_000).content == text[: 64 * 1024]  # never past max_bytes
+    assert _get(server.add("/exact", text[:1000]), keep_first=1000).content == text[:1000]
+    assert _get(server.add("/short", text[:10]), keep_first=1000).content == text[:10]
 
 
 def test_gzip_bomb_stops_at_the_cap(server: LoopbackServer) -> None:

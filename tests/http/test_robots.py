@@ -224,6 +224,17 @@ def test_a_robots_txt_larger_than_the_fetch_cap_still_counts_its_first_500_kib(
     assert news == ALLOWED and private == RobotsVerdict(False, "robots.txt disallows feedd")
 
 
+def test_a_rule_cut_at_the_500_kib_limit_does_not_count(server: LoopbackServer, state: State) -> None:
+    # "Disallow: /search/" cut to "Disallow: /s" would shut /sport out.
+    head = "User-agent: *\nDisallow: /early/\n"
+    padding = "#" * (500 * 1024 - len(head) - len("Disallow: /s") - 1) + "\n"
+    robots = f"{head}{padding}Disallow: /search/\n"
+    assert robots.encode().index(b"Disallow: /search/") + len("Disallow: /s") == 500 * 1024
+    server.add("/robots.txt", robots, headers=TEXT)
+    early, sport = _verdicts(state, server.url("/early/a"), server.url("/sport/b"))
+    assert not early.allowed and sport == ALLOWED
+
+
 def test_crawl_delay_for_feedd_spaces_its_requests_to_the_host(server: LoopbackServer, state: State) -> None:
     server.add("/robots.txt", "User-agent: feedd\nCrawl-delay: 1\n", headers=TEXT)
     server.add("/a", "a")
