@@ -89,7 +89,7 @@ def test_a_phrase_around_an_inline_element_matches_as_it_reads() -> None:
     entry = _entry("Boats", summary='<p>Sponsored by <a href="https://acme.example/">Acme</a> Marine</p>')
     assert _filter(exclude=["Sponsored by Acme Marine"]).skip_reason(entry) is not None
     # A word split by an inline element is one word; paragraphs stay apart.
-    entry = _entry("Boats", summary="<p>Spon<b>sored</b> content</p><p>Harbour news</p>")
+    entry = _entry("Boats", summary="<p>Spon<wbr>so<b>red</b> content</p><p>Harbour news</p>")
     assert _filter(exclude=["Sponsored content Harbour"]).skip_reason(entry) is not None
     assert _filter(exclude=["contentHarbour"]).skip_reason(entry) is None
 
