@@ -166,6 +166,14 @@ def test_title_site_suffixes() -> None:
     assert clean_title("Brexit: what next", None, url, "", ["Brexit"]) == "Brexit: what next"
     site_first = "Example News - Floods hit Spain"
     assert clean_title(site_first, "Example News", url, "", ["Example News"]) == site_first
+    # CJK titles set the full-width colon or bar without spaces; a colon inside the headline stays.
+    asahi = "https://www.asahi.com/articles/AST1"
+    assert (
+        clean_title("津波注意報 気象庁：朝日新聞デジタル", "朝日新聞デジタル", asahi, "")
+        == "津波注意報 気象庁"
+    )
+    assert clean_title("大激震！｜日刊ゲンダイDIGITAL", "日刊ゲンダイDIGITAL", asahi, "") == "大激震！"
+    assert clean_title("東京：新しい橋が開通", "朝日新聞デジタル", asahi, "") == "東京：新しい橋が開通"
 
 
 def test_html_fragments_to_blocks() -> None:

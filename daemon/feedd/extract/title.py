@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 from feedd.extract.blocks import normalise_space
 from feedd.extract.records import Block
 
-_TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·•»/*]\s+)")
+#: " | ", " - ", " : "...; and the full-width bar and colon that CJK titles set without spaces
+#: ("津波注意報：朝日新聞デジタル").
+_TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·•»/*]\s+|\s*[｜：]\s*)")
 _DATE_LIKE = re.compile(r"^[\d./\-\s]+$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _MAX_DERIVED_TITLE = 90
