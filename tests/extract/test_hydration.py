@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 
 import lxml.html
+import pytest
 
 from conftest import story
 from feedd.extract import ExtractionFailure, PageInput, try_extract
@@ -79,6 +80,43 @@ def test_a_related_storys_body_beside_its_own_title_is_not_the_body() -> None:
         "related": [{"title": "Storm closes the coast road for a week", "bodyHtml": RELATED}],
     }
     tree = lxml.html.fromstring(_app_page(f"var state = {json.dumps(data)};"))
+    assert hydrated_body_html(tree, HEADLINES) is None
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        # The body last, related stories with their own titles after it.
+        {"title": "Harbour vote", "bodyHtml": BODY_HTML, "related": [{"title": "Storm closes the road"}]},
+        # A nested record's title between the page's title and its body.
+        {"title": "Harbour vote", "section": {"title": "Politics"}, "bodyHtml": BODY_HTML},
+        # The body in a record of its own inside the titled one.
+        {"headline": "Harbour vote", "articleBody": {"format": "html", "html": BODY_HTML}},
+    ],
+)
+def test_the_body_of_the_record_titled_as_the_page_is_found(record: dict[str, object]) -> None:
+    tree = lxml.html.fromstring(_app_page(f"var state = {json.dumps(record)};"))
+    assert hydrated_body_html(tree, HEADLINES) == BODY_HTML
+
+
+def test_an_untitled_record_in_a_list_inside_the_pages_record_is_another_story() -> None:
+    record = {"title": "Harbour vote", "teaser": "x" * 50, "related": [{"bodyHtml": RELATED}]}
+    tree = lxml.html.fromstring(_app_page(f"var state = {json.dumps(record)};"))
+    assert hydrated_body_html(tree, HEADLINES) is None
+
+
+def test_a_body_opening_with_a_bracket_is_still_a_body() -> None:
+    body = "[caption id='7']The harbour at dawn[/caption]" + BODY_HTML
+    tree = lxml.html.fromstring(
+        _app_page(f"var state = {json.dumps({'title': 'Harbour vote', 'html': body})};")
+    )
+    assert hydrated_body_html(tree, HEADLINES) == body
+
+
+def test_a_string_never_closed_ends_the_scan() -> None:
+    # Thousands of escaped quotes after an unclosed quote: a backtracking pattern rescans them
+    # from every quote (seconds to minutes); this one reads them once and finds nothing.
+    tree = lxml.html.fromstring(_app_page('var x = "' + '\\"' * 30_000 + " <p"))
     assert hydrated_body_html(tree, HEADLINES) is None
 
 

@@ -2,17 +2,16 @@
 
 Single-page apps (Next.js, React Query, Nuxt) ship the article as a JSON string inside a <script>
 and render it in the browser: the HTML itself has no text for trafilatura to find. The article's
-body is the longest string in the page's scripts that is HTML holding paragraphs and sits beside
-the page's own headline (a key of the same record, "title" next to "contentHtml"): a string
-without one may be a related story's body.
+body is the longest string in the page's scripts that is HTML holding paragraphs and whose record
+(the nearest enclosing object with a "title" or "headline") is titled with the page's headline: a
+body in a record titled otherwise is a related story's.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 
 import lxml.html
 from trafilatura.utils import load_html
@@ -22,18 +21,16 @@ from feedd.extract.main_text import main_text
 from feedd.extract.page_header import same_words
 from feedd.extract.records import Block
 
-#: A JSON string literal, unrolled so that matching keeps no state per character (a megabyte
-#: string would otherwise cost ~130 MB), and matching every string keeps the quotes paired.
-_STRING = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"')
+#: A JSON string literal, or one never closed (to the end of the text). Possessive, so a match
+#: keeps no state per character and never rescans: constant memory and linear time on any script.
+_STRING = re.compile(r'"([^"\\]*+(?:\\.[^"\\]*+)*+)(?:(")|\\?\Z)', re.S)
+#: The brackets between two strings: where objects and arrays open and close.
+_BRACKET = re.compile(r"[{}\[\]]")
+_KEY_END = re.compile(r"\s*:")
+_TITLE_KEY = re.compile(r"title|headline", re.I)  # whole keys: not "subTitle", "seoTitle"
 _PARAGRAPH = re.compile(r"<p[\s>]", re.I)
 _MIN_PARAGRAPHS = 3
 _MIN_BODY_CHARS = 400
-#: How many strings either side of a body its record's headline may be.
-_NEARBY_STRINGS = 40
-_MAX_HEADLINE_CHARS = 300
-#: What follows a key: its colon.
-_KEY_END = re.compile(r"\s*:\s*")
-_TITLE_KEY = re.compile(r"title|headline", re.I)  # whole keys: not "subTitle", "seoTitle"
 
 
 def hydrated_text(tree: lxml.html.HtmlElement, page_url: str, headlines: Sequence[str]) -> list[Block]:
@@ -47,68 +44,94 @@ def hydrated_text(tree: lxml.html.HtmlElement, page_url: str, headlines: Sequenc
 
 def hydrated_body_html(tree: lxml.html.HtmlElement, headlines: Sequence[str]) -> str | None:
     """The HTML of the longest paragraph-holding string in the page's inline scripts whose record
-    is the page's story, if any."""
+    is titled with one of `headlines`, if any."""
     headlines = [h for h in headlines if h]
     best: str | None = None
     for script in tree.iter("script"):
         source = script.text or ""
         if not any(mark in source for mark in ("<p", "\\u003cp", "\\u003Cp")):
             continue
-        strings = _strings(source)
-        for at, found in enumerate(strings):
-            value = found.value
-            if (
-                len(value) >= _MIN_BODY_CHARS
-                and (best is None or len(value) > len(best))
-                and len(_PARAGRAPH.findall(value)) >= _MIN_PARAGRAPHS
-                and _the_pages_story(strings, at, headlines)
-            ):
+        scan = _Scan()
+        scan.read(source, ())
+        for value, path in scan.bodies:
+            if (best is None or len(value) > len(best)) and _titled_as_page(scan.titles, path, headlines):
                 best = value
     return best
 
 
-@dataclass(frozen=True, slots=True)
-class _String:
-    """A string literal of a script, decoded, and the key it is the value of, if any."""
+class _Scan:
+    """What a script's data holds: the title of each record (object) that has one, and the
+    strings that may be an article's body with the records enclosing them, innermost last."""
 
-    value: str
-    key: str | None
+    __slots__ = ("_next_id", "bodies", "titles")
+
+    def __init__(self) -> None:
+        self.titles: dict[int, str] = {}
+        self.bodies: list[tuple[str, tuple[int, ...]]] = []
+        self._next_id = 0
+
+    def read(self, source: str, outer: tuple[int, ...]) -> None:
+        path = list(outer)
+        key: str | None = None
+        end = 0
+        for match in _strings(source):
+            for bracket in _BRACKET.findall(source, end, match.start()):
+                if bracket in "{[":
+                    path.append(self._next_id if bracket == "{" else -1)  # arrays hold no titles
+                    self._next_id += 1
+                elif len(path) > len(outer):
+                    path.pop()
+            end = match.end()
+            raw = match.group(1)
+            value = raw if "\\" not in raw else _decoded(raw)
+            if value is None:
+                key = None
+                continue
+            if _KEY_END.match(source, end):
+                key = value
+                continue
+            if key is not None and _TITLE_KEY.fullmatch(key) and path and path[-1] >= 0:
+                self.titles.setdefault(path[-1], value)
+            key = None
+            if len(value) >= _MIN_BODY_CHARS:
+                self._consider(value, tuple(path))
+
+    def _consider(self, value: str, path: tuple[int, ...]) -> None:
+        if value[:1] in ("{", "["):
+            # JSON text inside a string (`JSON.parse("{...}")`): its records are read in turn.
+            try:
+                json.loads(value)
+            except ValueError:
+                pass
+            else:
+                self.read(value, path)
+                return
+        if len(_PARAGRAPH.findall(value)) >= _MIN_PARAGRAPHS:
+            self.bodies.append((value, path))
 
 
-def _strings(source: str, *, nested: bool = False) -> list[_String]:
-    """The decoded string literals of a script, in order; a string that is itself JSON text
-    (`JSON.parse("{...}")`) gives its own strings instead."""
-    found: list[_String] = []
-    key: str | None = None
-    key_end = -1
+def _strings(source: str) -> Iterator[re.Match[str]]:
+    """The string literals of a script, up to one never closed."""
     for match in _STRING.finditer(source):
-        try:
-            value = json.loads(f'"{match.group(1)}"')
-        except ValueError:
-            continue
-        if _KEY_END.match(source, match.end()):
-            key, key_end = value, match.end()
-            continue
-        owner = key if key is not None and _KEY_END.fullmatch(source, key_end, match.start()) else None
-        if not nested and value[:1] in ("{", "[") and len(value) >= _MIN_BODY_CHARS:
-            found.extend(_strings(value, nested=True))
-        else:
-            found.append(_String(value, owner))
-    return found
+        if match.group(2) is None:
+            return
+        yield match
 
 
-def _the_pages_story(strings: Sequence[_String], at: int, headlines: Sequence[str]) -> bool:
-    """Whether the record around strings[at] is the page's story: its nearest "title" (or
-    "headline") says one of `headlines`; with none near, any short string near it that does."""
-    near = sorted(
-        range(max(0, at - _NEARBY_STRINGS), min(len(strings), at + _NEARBY_STRINGS)),
-        key=lambda i: abs(i - at),
-    )
-    titled = next((i for i in near if (key := strings[i].key) and _TITLE_KEY.fullmatch(key)), None)
-    candidates = [strings[titled]] if titled is not None else [strings[i] for i in near]
-    return any(
-        same_words(found.value, headline)
-        for found in candidates
-        if len(found.value) <= _MAX_HEADLINE_CHARS
-        for headline in headlines
-    )
+def _decoded(raw: str) -> str | None:
+    try:
+        value = json.loads(f'"{raw}"')
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _titled_as_page(titles: dict[int, str], path: tuple[int, ...], headlines: Sequence[str]) -> bool:
+    """Whether the nearest record around a body that has a title is titled as the page is. A list
+    on the way out holds other records (related stories): a title beyond it is not the body's."""
+    for record in reversed(path):
+        if record < 0:
+            return False
+        if (title := titles.get(record)) is not None:
+            return any(same_words(title, headline) for headline in headlines)
+    return False
