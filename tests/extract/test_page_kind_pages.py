@@ -125,6 +125,21 @@ def test_a_live_blog_with_a_video_and_little_text_is_still_a_live_blog() -> None
     assert (article.source, article.fallback_reason) == ("page", None)
 
 
+def test_a_live_blog_page_showing_a_consent_wall_is_not_saved() -> None:
+    head = _json_ld({"@type": "LiveBlogPosting", "headline": "Harbour vote: live"})
+    dialog = (
+        "<div><h2>We value your privacy</h2><p>We and our partners use cookies to store and access "
+        "information on your device. You can accept all cookies, reject all, or manage preferences. "
+        "Some partners rely on legitimate interest rather than your consent.</p></div>"
+    )
+    url = "https://news.example/2024/03/05/harbour-vote"
+    page = f"<html><head><title>Harbour vote</title>{head}</head><body><main>{dialog}</main></body></html>"
+    result = try_extract(PageInput(_entry(url, []), page.encode(), "text/html", url))
+    assert result == ExtractionFailure(
+        "page shows a cookie consent wall, and the entry has no text of its own"
+    )
+
+
 def test_a_live_blog_known_only_by_its_markup_is_saved_from_the_feed() -> None:
     head = '<meta property="og:type" content="article">'
     page = _page(head, f"<article><h1>Harbour vote: live</h1>{_updates(9, 'live-blog-post card')}</article>")

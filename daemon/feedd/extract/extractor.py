@@ -161,9 +161,10 @@ def _from_page(
     blocks, credit = split_credit(blocks)
     if not blocks:
         return "page yielded no article text"
-    # A live blog first: with little text and a video it is still a live blog, not a video page.
     live = None if ruled.blocks else live_blog(metadata)
-    if not ruled.blocks and not live and (reason := not_an_article(metadata, blocks_text(blocks), page_url)):
+    if not ruled.blocks and (
+        reason := not_an_article(metadata, blocks_text(blocks), page_url, live=live is not None)
+    ):
         return reason
     article = Article(
         title=title,

@@ -36,19 +36,20 @@ _MIN_LIVE_UPDATES = 3
 _MIN_LIVE_UPDATES_IN_AN_ARTICLE = 8
 
 
-def not_an_article(metadata: PageMetadata, body: str, page_url: str) -> str | None:
-    """Why the page is not the article's text, or None when it is (or may be)."""
+def not_an_article(metadata: PageMetadata, body: str, page_url: str, *, live: bool = False) -> str | None:
+    """Why the page is not the article's text, or None when it is (or may be). A `live` blog is
+    short of text between its posts' videos and pictures: the gallery and video rules spare it."""
     if not metadata.declares_article:
         if metadata.kinds & _LISTING_KINDS:
             return "page is an index page, not an article"
         depth = len([part for part in urlsplit(page_url).path.split("/") if part])
         if "website" in metadata.kinds and metadata.published is None and depth <= 1:
             return "page is a front or section page, not an article"
-    if (gallery := sorted(k for k in metadata.kinds if k.endswith("gallery"))) and len(
-        body
-    ) < _GALLERY_MAX_CHARS:
+    gallery = [] if live else sorted(k for k in metadata.kinds if k.endswith("gallery"))
+    if gallery and len(body) < _GALLERY_MAX_CHARS:
         return f"page is a gallery with little text ({_name(gallery[0])}, {len(body)} characters)"
-    if (video := sorted(k for k in metadata.kinds if k.startswith("video"))) and len(body) < _VIDEO_MAX_CHARS:
+    video = [] if live else sorted(k for k in metadata.kinds if k.startswith("video"))
+    if video and len(body) < _VIDEO_MAX_CHARS:
         return f"page is a video page with little text ({_name(video[0])}, {len(body)} characters)"
     if len(body) < _CONSENT_MAX_CHARS and len(_CONSENT.findall(body)) >= _CONSENT_MIN_PHRASES:
         return "page shows a cookie consent wall"
