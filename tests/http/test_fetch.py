@@ -131,11 +131,16 @@ def test_body_cap_by_declared_length_and_while_streaming(server: LoopbackServer)
 
 def test_keep_first_cuts_a_long_body_instead_of_refusing_it(server: LoopbackServer) -> None:
     text = bytes(range(256)) * 400  # 100 KiB, over the 64 KiB cap: its declared length says so
-    assert _get(server.add("/long", text), keep_first=1000).content == text[:1000]
-    zipped = server.add("/long.gz", gzip.compress(text), headers={"Content-Encoding": "gzip"})
-    assert _get(zipped, keep_first=70_000).content == text[: 64 * 1024]  # never past max_bytes
-    assert _get(server.add("/exact", text[:1000]), keep_first=1000).content == text[:1000]
-    assert _get(server.add("/short", text[:10]), keep_first=1000).content == text[:10]
+    long = _get(server.add("/long", text), keep_first=1000)
+    assert (long.content, long.truncated) == (text[:1000], True)
+    zipped = _get(
+        server.add("/long.gz", gzip.compress(text), headers={"Content-Encoding": "gzip"}), keep_first=70_000
+    )
+    assert (zipped.content, zipped.truncated) == (text[: 64 * 1024], True)  # never past max_bytes
+    exact = _get(server.add("/exact", text[:1000]), keep_first=1000)
+    assert (exact.content, exact.truncated) == (text[:1000], False)
+    short = _get(server.add("/short", text[:10]), keep_first=1000)
+    assert (short.content, short.truncated) == (text[:10], False)
 
 
 def test_gzip_bomb_stops_at_the_cap(server: LoopbackServer) -> None:

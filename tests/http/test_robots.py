@@ -224,15 +224,36 @@ def test_a_robots_txt_larger_than_the_fetch_cap_still_counts_its_first_500_kib(
     assert news == ALLOWED and private == RobotsVerdict(False, "robots.txt disallows feedd")
 
 
-def test_a_rule_cut_at_the_500_kib_limit_does_not_count(server: LoopbackServer, state: State) -> None:
+@pytest.mark.parametrize(
+    ("limit", "newline"),
+    [(500 * 1024, "\n"), (500 * 1024, "\r"), (256 * 1024, "\n")],  # the robots limit, or [fetch] max_bytes
+)
+def test_a_rule_cut_at_the_limit_does_not_count(
+    server: LoopbackServer, state: State, limit: int, newline: str
+) -> None:
     # "Disallow: /search/" cut to "Disallow: /s" would shut /sport out.
-    head = "User-agent: *\nDisallow: /early/\n"
-    padding = "#" * (500 * 1024 - len(head) - len("Disallow: /s") - 1) + "\n"
-    robots = f"{head}{padding}Disallow: /search/\n"
-    assert robots.encode().index(b"Disallow: /search/") + len("Disallow: /s") == 500 * 1024
+    head = f"User-agent: *{newline}Disallow: /early/{newline}"
+    padding = "#" * (limit - len(head) - len("Disallow: /s") - 1) + newline
+    robots = f"{head}{padding}Disallow: /search/{newline}"
+    assert robots.encode().index(b"Disallow: /search/") + len("Disallow: /s") == limit
     server.add("/robots.txt", robots, headers=TEXT)
-    early, sport = _verdicts(state, server.url("/early/a"), server.url("/sport/b"))
+    config = LOOPBACK.model_copy(update={"max_bytes": min(limit, 1024 * 1024)})
+
+    async def ask(policy: RobotsPolicy, _: Fetcher) -> list[RobotsVerdict]:
+        return [await policy.verdict(server.url("/early/a")), await policy.verdict(server.url("/sport/b"))]
+
+    early, sport = _with_policy(state, ask, config=config)
     assert not early.allowed and sport == ALLOWED
+
+
+def test_a_robots_txt_of_exactly_500_kib_keeps_its_last_rule(server: LoopbackServer, state: State) -> None:
+    head = "User-agent: *\n"
+    tail = "Disallow: /last/"  # no newline at the end: the file ends at the limit, whole
+    robots = head + "#" * (500 * 1024 - len(head) - len(tail) - 1) + "\n" + tail
+    assert len(robots.encode()) == 500 * 1024
+    server.add("/robots.txt", robots, headers=TEXT)
+    [last] = _verdicts(state, server.url("/last/a"))
+    assert not last.allowed
 
 
 def test_crawl_delay_for_feedd_spaces_its_requests_to_the_host(server: LoopbackServer, state: State) -> None:

@@ -186,15 +186,16 @@ class Fetcher:
                     # The whole host asked for a pause, not just this URL.
                     self._frontier.pause(host, min(retry_after, _MAX_HOST_PAUSE))
                 raise HTTPStatusError(current, response.status_code, retry_after=retry_after)
-            content = (
-                b"" if response.status_code == 304 else await self._read_capped(response, url, keep_first)
-            )
+            content, truncated = b"", False
+            if response.status_code != 304:
+                content, truncated = await self._read_capped(response, url, keep_first)
             result = FetchResult(
                 url=url,
                 final_url=current,
                 status_code=response.status_code,
                 headers={k.lower(): v for k, v in response.headers.items()},
                 content=content,
+                truncated=truncated,
             )
             return result, current
         finally:
@@ -209,7 +210,10 @@ class Fetcher:
         """Where requests wait, host by host (see Frontier.load)."""
         return self._frontier.load()
 
-    async def _read_capped(self, response: httpx.Response, url: str, keep_first: int | None) -> bytes:
+    async def _read_capped(
+        self, response: httpx.Response, url: str, keep_first: int | None
+    ) -> tuple[bytes, bool]:
+        """The body, and whether it was cut at `keep_first` (or at the cap, when that is lower)."""
         cap = self._config.max_bytes if keep_first is None else min(keep_first, self._config.max_bytes)
         declared = response.headers.get("content-length", "")
         if keep_first is None and declared.isdigit() and int(declared) > cap:
@@ -226,12 +230,12 @@ class Fetcher:
                 body += piece
                 if len(body) > cap:
                     if keep_first is not None:
-                        return bytes(body[:cap])
+                        return bytes(body[:cap]), True
                     raise ResponseTooLargeError(url, f"body exceeds the {cap}-byte cap")
         except UndecodableBodyError as exc:
             coding = response.headers.get("content-encoding")
             raise FetchError(url, f"undecodable body (Content-Encoding {coding}): {exc}") from None
-        return bytes(body)
+        return bytes(body), False
 
 
 async def _decoded_body(response: httpx.Response, decoder: Decoder) -> AsyncIterator[bytes]:

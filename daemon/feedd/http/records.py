@@ -22,6 +22,8 @@ class FetchResult:
     status_code: int
     headers: Mapping[str, str]
     content: bytes
+    #: The body went on past what the request asked to keep (Fetcher.get's keep_first).
+    truncated: bool = False
 
     @property
     def not_modified(self) -> bool:

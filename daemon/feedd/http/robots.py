@@ -158,11 +158,11 @@ class RobotsPolicy:
                 return _unreachable(f"robots.txt unreachable: {exc.reason}", now)
             else:
                 status, max_age = response.status_code, response.fresh_for()
-                content = response.content[:_MAX_ROBOTS_BYTES]
-                if len(content) == _MAX_ROBOTS_BYTES:
+                content = response.content
+                if response.truncated:
                     # Cut at the limit: a rule cut mid-line ("Disallow: /s" of "/search/") would
                     # say something else, so the last, partial line goes.
-                    content = content[: content.rfind(b"\n") + 1]
+                    content = content[: max(content.rfind(b"\n"), content.rfind(b"\r")) + 1]
                 body = content.decode("utf-8", "replace")
             expires = now + (min(_MAX_AGE, timedelta(seconds=max_age)) if max_age is not None else _MAX_AGE)
             self._cache.cache(origin, status, body, expires)
