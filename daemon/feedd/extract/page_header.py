@@ -22,15 +22,15 @@ _STANDFIRST_MARK = re.compile(
 )
 #: Class words that mark boxes of other stories, not this story's standfirst.
 _ELSEWHERE_MARK = re.compile(
-    r"related|recommend|teaser-?list|newsletter|promo(?!t)|widget|image|img|photo|media|asset|caption|credit|"
+    r"related|recommend|teaser-?list|newsletter|promo(?!ted\b)|widget|image|img|photo|media|asset|caption|credit|"
     r"video|figure|gallery|lightbox|slideshow|byline|author|paywall|subscri|premium|consent|cookie|"
-    # a date and place line: "post-subheader__meta meta"
-    r"(?:^|[\s_-])meta(?:$|[\s_-])",
+    # a date and place line ("post-subheader__meta meta"), a kicker or label over the headline
+    r"(?:^|[\s_-])meta(?:$|[\s_-])|kicker|label|eyebrow|overline|topline|dachzeile",
     re.I,
 )
 #: Boxes around other stories; a standfirst is never inside one.
 _ELSEWHERE_BOX = re.compile(
-    r"related|recommend|newsletter|promo(?!t)|teaser-?list|more-?stories|caption|"
+    r"related|recommend|newsletter|promo(?!ted\b)|teaser-?list|more-?stories|caption|"
     # a class naming a media box: "image-text", "gallery__item" (not "has-image", "post_img_text")
     r"(?:^|\s)(?:image|img|photo|gallery|slide|carousel|figure|media)(?:[-_]|\s|$)",
     re.I,
@@ -48,6 +48,9 @@ _BYLINE = re.compile(r"^(?:by|von|par|por|door|av|af)\s+\w", re.I)
 _MIN_CHARS, _MAX_CHARS = 40, 600
 #: A standfirst the markup names as one may be a short phrase ("A big shift, but with some room").
 _MIN_MARKED_CHARS = 25
+_HEADING_TAGS = frozenset({"h2", "h3", "h4"})
+#: How much of a box's text its kickers and labels may be.
+_MAX_LABEL_CHARS = 100
 _MARK_ATTRIBUTES = frozenset({"class", "id", "itemprop"})
 #: A data-* value longer than this is data (a JSON blob, a URL), not a name.
 _MAX_MARK_CHARS = 60
@@ -86,11 +89,15 @@ def find_standfirst(tree: etree._Element, body: Sequence[str], headlines: Sequen
         text = _text(element)
         if text in past_start:
             return None
+        # Cheap tests first: most elements are far too long or too short, or not marked.
+        if not _MIN_MARKED_CHARS <= len(text) <= _MAX_CHARS + _MAX_LABEL_CHARS:
+            continue
+        if not _looks_like_standfirst(element, text):
+            continue
+        text = _text_without_labels(element)
         if (
-            _MIN_MARKED_CHARS <= len(text) <= _MAX_CHARS
-            and (len(text) >= _MIN_CHARS or _marked_standfirst(element))
+            _long_enough(element, text)
             and not _BYLINE.match(text)
-            and _looks_like_standfirst(element, text)
             and not any(True for _ in element.iter(*_NOT_TEXT))
             and not any(same_words(text, headline) for headline in headlines)
             and not _hidden(element)
@@ -107,7 +114,7 @@ def _looks_like_standfirst(element: etree._Element, text: str) -> bool:
         inner = sum(
             1
             for child in element.iterdescendants(*_STANDFIRST_TAGS)
-            if _marked_standfirst(child) and _MIN_CHARS <= len(_text(child)) <= _MAX_CHARS
+            if _marked_standfirst(child) and _long_enough(child, _text(child))
         )
         return inner != 1 and not _outside_story(element) and _link_share(element, text) < 0.5
     # An opening paragraph set wholly in bold is the standfirst on many news sites.
@@ -134,11 +141,44 @@ def _marked_standfirst(element: etree._Element) -> bool:
     return bool(_STANDFIRST_MARK.search(marks)) and not _ELSEWHERE_MARK.search(marks)
 
 
+def _text_without_labels(element: etree._Element) -> str:
+    """The element's text less the kickers, labels and captions marked inside it ("Exclusive",
+    "In short:"): a standfirst box may hold them beside the standfirst."""
+    labels = [
+        node
+        for node in element.iterdescendants()
+        if isinstance(node.tag, str) and _ELSEWHERE_MARK.search(node.get("class", ""))
+    ]
+    if not labels:
+        return _text(element)
+    # The set holds the nodes themselves, so lxml hands out the same proxy for each while it lives.
+    skipped = {node for label in labels for node in label.iter()}
+    parts: list[str] = []
+    for event, node in etree.iterwalk(element, events=("start", "end")):
+        if event == "start":
+            if node.text and node not in skipped:
+                parts.append(node.text)
+        elif node is not element and node.tail and node.getparent() not in skipped:
+            parts.append(node.tail)
+    return " ".join("".join(parts).split())
+
+
+def _long_enough(element: etree._Element, text: str) -> bool:
+    """40-600 characters; from 25, where the markup names it a standfirst and it is no heading
+    (a short marked heading is a subhead between paragraphs)."""
+    if len(text) > _MAX_CHARS:
+        return False
+    if len(text) >= _MIN_CHARS:
+        return True
+    return len(text) >= _MIN_MARKED_CHARS and element.tag not in _HEADING_TAGS and _marked_standfirst(element)
+
+
 def _hidden(element: etree._Element) -> bool:
-    """A tooltip, a share button's toast: text the reader does not see until asked for. (Not the
-    `hidden` attribute: React's streamed rendering parks the page's real content in <div hidden>.)"""
+    """A tooltip, a dialog, a share button's toast: text the reader does not see until asked for.
+    (React's streamed rendering parks the page's real content in <div hidden id="S:1">: not that.)"""
     return any(
         node.get("aria-hidden") == "true"
+        or (node.get("hidden") is not None and not node.get("id", "").startswith("S:"))
         or node.get("role") == "tooltip"
         or _hidden_by_class(node.get("class", ""))
         for node in (element, *element.iterancestors())

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 #: Inline elements part no words ("Spon<b>sored</b>"); any other tag does ("<p>a</p><p>b</p>").
 _INLINE_TAG = re.compile(
-    r"</?(?:a|b|strong|em|i|u|s|span|small|big|mark|abbr|cite|code|kbd|var|dfn|tt|sub|sup|q|time|font|del|ins"
+    r"</?(?:a|b|strong|em|i|u|s|span|small|big|mark|abbr|cite|code|kbd|var|dfn|tt|sub|sup|q|time|font"
     r"|bdi|bdo|wbr)\b[^>]*>",
     re.I,
 )
