@@ -109,6 +109,7 @@ def _from_page(
     links = _declared_links(tree, page_url, vouched)
     metadata = read_metadata(tree)
     ruled = apply_rule(tree, rule) if rule else RuledParts()
+    printed_headlines = [restore_nbsp(h) for h in displayed_headlines(tree)]
     blocks = ruled.blocks
     if not blocks:
         blocks = main_text(tree, page_url, fast=True)
@@ -127,12 +128,10 @@ def _from_page(
                 blocks = retried
         if text_length(blocks) < _THIN_PAGE_CHARS:
             # A client-rendered page: the article is in a script, for the browser to render.
-            known = [*metadata.titles, entry.title, *displayed_headlines(tree)]
-            hydrated = hydrated_text(tree, page_url, known)
+            hydrated = hydrated_text(tree, page_url, [*metadata.titles, entry.title, *printed_headlines])
             if text_length(hydrated) > text_length(blocks):
                 blocks = hydrated
         blocks += rest_of_split_body(tree, blocks)
-    printed_headlines = [restore_nbsp(h) for h in displayed_headlines(tree)]
     title = ruled.title or clean_title(
         restore_nbsp(metadata.title or ""), metadata.site_name, page_url, entry.title, printed_headlines
     )
