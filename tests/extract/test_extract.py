@@ -18,6 +18,7 @@ from feedd.extract import (
     try_extract,
 )
 from feedd.extract.blocks import blocks_from_trafilatura
+from feedd.extract.title import distinct_lead
 from feedd.feeds import Entry
 
 PARAGRAPHS = [
@@ -148,6 +149,15 @@ def test_page_date_in_the_future_is_not_trusted() -> None:
     article = try_extract(_page(html))
     assert not isinstance(article, ExtractionFailure)
     assert article.published == date(2024, 5, 2)  # the feed's date
+
+
+def test_a_description_that_says_only_the_site_is_no_lead() -> None:
+    blocks = [Block("paragraph", text=PARAGRAPHS[0])]
+    assert distinct_lead("| Lebanon News", blocks) is None  # the template's story part was empty
+    assert distinct_lead("Example News", blocks, site_name="Example News") is None
+    assert distinct_lead("Parliament approved the budget after a long debate.", blocks, "Example News") == (
+        "Parliament approved the budget after a long debate."
+    )
 
 
 def test_title_site_suffixes() -> None:

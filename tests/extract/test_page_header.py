@@ -144,6 +144,11 @@ def test_a_class_that_merely_mentions_an_image_does_not_hide_the_standfirst() ->
         # A promotion is not a standfirst; a sign-in dialog hidden until asked for neither.
         f'<div class="promotion-teaser">{STANDFIRST}</div>',
         f'<div hidden class="login-dialog"><p class="lead">{STANDFIRST}</p></div>',
+        # A byline box's name and dates; a popover's notice; a dialog.
+        '<div class="articleHeader--subhead">JANE DOENov. 20, 2019Updated: Nov. 20, 2019 1:35 a.m.</div>',
+        f'<k-popover><p id="sharing-service-description">{STANDFIRST}</p></k-popover>',
+        f'<div class="share-modal"><p class="intro">{STANDFIRST}</p></div>',
+        f'<dialog><p class="lead">{STANDFIRST}</p></dialog>',
         # The date and place line under the headline.
         '<div class="post-subheader__meta meta">21 October 2025 • Duqm, Oman, on the coast</div>',
         # A photo gallery's own description.

@@ -156,7 +156,7 @@ def _from_page(
         while blocks and blocks[0].text and squash(blocks[0].text) in squashed_lead:
             blocks.pop(0)
     else:
-        lead = distinct_lead(restore_nbsp(metadata.description or ""), blocks)
+        lead = distinct_lead(restore_nbsp(metadata.description or ""), blocks, metadata.site_name)
     blocks, credit = split_credit(blocks)
     if not blocks:
         return "page yielded no article text"

@@ -45,6 +45,8 @@ _OUTSIDE_STORY = frozenset(
 _BOLD_MARK = re.compile(r"(?:^|\s)(?:bold|font-(?:medium|semibold|bold)|fw-(?:medium|semibold|bold))(?:\s|$)")
 #: "By Jane Doe", "Von Hans Muster": a byline, not a standfirst.
 _BYLINE = re.compile(r"^(?:by|von|par|por|door|av|af)\s+\w", re.I)
+#: "Updated: Nov. 20, 2019", "Aktualisiert 12.03.": a byline box's date, not a standfirst.
+_DATED = re.compile(r"(?:updated|published|aktualisiert|veröffentlicht|mis à jour|publié)\b\W*\w*\W*\d", re.I)
 _MIN_CHARS, _MAX_CHARS = 40, 600
 #: A standfirst the markup names as one may be a short phrase ("A big shift, but with some room").
 _MIN_MARKED_CHARS = 25
@@ -98,6 +100,7 @@ def find_standfirst(tree: etree._Element, body: Sequence[str], headlines: Sequen
         if (
             _long_enough(element, text)
             and not _BYLINE.match(text)
+            and not _DATED.search(text)
             and not any(True for _ in element.iter(*_NOT_TEXT))
             and not any(same_words(text, headline) for headline in headlines)
             and not _hidden(element)
@@ -174,15 +177,23 @@ def _long_enough(element: etree._Element, text: str) -> bool:
 
 
 def _hidden(element: etree._Element) -> bool:
-    """A tooltip, a dialog, a share button's toast: text the reader does not see until asked for.
-    (React's streamed rendering parks the page's real content in <div hidden id="S:1">: not that.)"""
+    """A tooltip, a popover, a dialog, a share button's toast: text the reader does not see until
+    asked for. (React's streamed rendering parks the page's real content in <div hidden id="S:1">:
+    not that.)"""
     return any(
         node.get("aria-hidden") == "true"
         or (node.get("hidden") is not None and not node.get("id", "").startswith("S:"))
-        or node.get("role") == "tooltip"
+        or node.get("popover") is not None
+        or node.get("role") in ("tooltip", "dialog")
+        or node.tag == "dialog"
+        or _OVERLAY.search(f"{node.tag} {node.get('class', '')}")
         or _hidden_by_class(node.get("class", ""))
         for node in (element, *element.iterancestors())
     )
+
+
+#: Elements and classes of boxes shown over the page on demand ("k-popover", "share-modal").
+_OVERLAY = re.compile(r"(?:^|[\s_-])(?:popover|modal|tooltip)(?:$|[\s_-])", re.I)
 
 
 #: Utility classes that hide an element ("hidden", "d-none", "sr-only"), unless a breakpoint

@@ -17,6 +17,9 @@ _TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·•»/*]\s+|\s*[｜：]\s*)")
 _DATE_LIKE = re.compile(r"^[\d./\-\s]+$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _MAX_DERIVED_TITLE = 90
+#: Nothing, or a separator and a few words: what a description template leaves when the story's
+#: part of it is empty ("| Lebanon News", "- Example Times").
+_TEMPLATE_REMAINS = re.compile(r"^(?:[|\-–—·•:/]\s*(?:\S+\s*){0,4})?$")
 
 
 def clean_title(
@@ -65,10 +68,11 @@ def title_from(blocks: Sequence[Block]) -> str:
     return sentence[:_MAX_DERIVED_TITLE].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
-def distinct_lead(candidate: str, blocks: list[Block]) -> str | None:
-    """The standfirst, unless it is missing or merely repeats the first paragraph."""
+def distinct_lead(candidate: str, blocks: list[Block], site_name: str | None = None) -> str | None:
+    """The standfirst, unless it is missing, merely repeats the first paragraph, or says nothing but
+    the site's name ("| Lebanon News": a template's description with its story part empty)."""
     lead = normalise_space(candidate)
-    if not lead:
+    if _TEMPLATE_REMAINS.match(lead) or (site_name and squash(lead) == squash(site_name)):
         return None
     first = next((b.text for b in blocks if b.kind == "paragraph"), "")
     # Descriptions are often the first paragraph, truncated or without its dateline.
