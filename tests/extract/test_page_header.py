@@ -194,6 +194,14 @@ def test_a_box_of_several_marked_subtitles_is_the_standfirst_whole() -> None:
     assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") == " ".join(parts)
 
 
+def test_a_standfirst_mentioning_a_publication_date_is_still_one() -> None:
+    text = (
+        "The audit office's report, published on 3 March, shows the tram line will cost twice the "
+        "budget the council approved after a long debate last week."
+    )
+    assert _standfirst(f'<h1>{HEADLINE}</h1><p class="lead">{text}</p>') == text
+
+
 def test_a_short_standfirst_counts_where_the_markup_names_it() -> None:
     assert _standfirst(f'<h1>{HEADLINE}</h1><p class="strapline">A big shift, with some room left</p>') == (
         "A big shift, with some room left"

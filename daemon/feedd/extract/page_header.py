@@ -45,7 +45,9 @@ _OUTSIDE_STORY = frozenset(
 _BOLD_MARK = re.compile(r"(?:^|\s)(?:bold|font-(?:medium|semibold|bold)|fw-(?:medium|semibold|bold))(?:\s|$)")
 #: "By Jane Doe", "Von Hans Muster": a byline, not a standfirst.
 _BYLINE = re.compile(r"^(?:by|von|par|por|door|av|af)\s+\w", re.I)
-#: "Updated: Nov. 20, 2019", "Aktualisiert 12.03.": a byline box's date, not a standfirst.
+#: "Updated: Nov. 20, 2019", "Aktualisiert 12.03.": a byline box's date, not a standfirst; a short
+#: one only ("The report, published on 3 March, shows ..." may open a real standfirst).
+_MAX_DATED_CHARS = 120
 _DATED = re.compile(r"(?:updated|published|aktualisiert|veröffentlicht|mis à jour|publié)\b\W*\w*\W*\d", re.I)
 _MIN_CHARS, _MAX_CHARS = 40, 600
 #: A standfirst the markup names as one may be a short phrase ("A big shift, but with some room").
@@ -100,7 +102,7 @@ def find_standfirst(tree: etree._Element, body: Sequence[str], headlines: Sequen
         if (
             _long_enough(element, text)
             and not _BYLINE.match(text)
-            and not _DATED.search(text)
+            and not (len(text) <= _MAX_DATED_CHARS and _DATED.search(text))
             and not any(True for _ in element.iter(*_NOT_TEXT))
             and not any(same_words(text, headline) for headline in headlines)
             and not _hidden(element)
