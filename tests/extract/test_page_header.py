@@ -221,6 +221,11 @@ def test_a_standfirst_in_reacts_streamed_hidden_block_is_found() -> None:
     assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") == STANDFIRST
 
 
+def test_a_page_with_a_modal_state_class_still_has_its_standfirst() -> None:
+    element = f'<div class="article has-modal"><p class="lead">{STANDFIRST}</p></div>'
+    assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") == STANDFIRST
+
+
 def test_a_standfirst_hidden_only_on_small_screens_is_found() -> None:
     element = f'<div class="hidden md:block"><p class="lead">{STANDFIRST}</p></div>'
     assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") == STANDFIRST

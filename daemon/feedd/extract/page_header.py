@@ -188,14 +188,23 @@ def _hidden(element: etree._Element) -> bool:
         or node.get("popover") is not None
         or node.get("role") in ("tooltip", "dialog")
         or node.tag == "dialog"
-        or _OVERLAY.search(f"{node.tag} {node.get('class', '')}")
+        or _overlay(node)
         or _hidden_by_class(node.get("class", ""))
         for node in (element, *element.iterancestors())
     )
 
 
-#: Elements and classes of boxes shown over the page on demand ("k-popover", "share-modal").
-_OVERLAY = re.compile(r"(?:^|[\s_-])(?:popover|modal|tooltip)(?:$|[\s_-])", re.I)
+#: A class (or custom element) naming a box shown over the page on demand: "k-popover",
+#: "share-modal", "modal-dialog"; not a state class such as "has-modal" on the page itself.
+_OVERLAY_NAME = re.compile(r"(?:[\w-]*[-_])?(?:popover|modal|tooltip)(?:[-_][\w-]*)?", re.I)
+_STATE_PREFIXES = ("has-", "is-", "no-", "with-")
+
+
+def _overlay(node: etree._Element) -> bool:
+    if node.tag in ("html", "body"):
+        return False
+    names = [str(node.tag), *node.get("class", "").split()]
+    return any(_OVERLAY_NAME.fullmatch(name) and not name.startswith(_STATE_PREFIXES) for name in names)
 
 
 #: Utility classes that hide an element ("hidden", "d-none", "sr-only"), unless a breakpoint
