@@ -155,6 +155,8 @@ def test_a_description_that_says_only_the_site_is_no_lead() -> None:
     blocks = [Block("paragraph", text=PARAGRAPHS[0])]
     assert distinct_lead("| Lebanon News", blocks) is None  # the template's story part was empty
     assert distinct_lead("Example News", blocks, site_name="Example News") is None
+    long_word = "| " + "a" * 300 + " b c d e f"  # more than a few words: kept as written
+    assert distinct_lead(long_word, blocks) == long_word
     assert distinct_lead("Parliament approved the budget after a long debate.", blocks, "Example News") == (
         "Parliament approved the budget after a long debate."
     )

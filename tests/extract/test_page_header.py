@@ -183,6 +183,17 @@ def test_a_marked_kicker_inside_the_standfirst_box_does_not_hide_it(element: str
     assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") == STANDFIRST
 
 
+def test_leaving_a_label_out_keeps_comments_tails_and_links() -> None:
+    element = (
+        "<p class='article-lead'><span class='article-kicker'>Exclusive</span> The council "
+        "<a class='related-link' href='/r'>report</a> says the vote was close <!----> after a long night, "
+        "and the tram will cost more.</p>"
+    )
+    assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") == (
+        "The council report says the vote was close after a long night, and the tram will cost more."
+    )
+
+
 def test_a_box_of_several_marked_subtitles_is_the_standfirst_whole() -> None:
     parts = [
         "The vote was close after eleven hours of debate.",
@@ -224,6 +235,16 @@ def test_a_standfirst_in_reacts_streamed_hidden_block_is_found() -> None:
 def test_a_page_with_a_modal_state_class_still_has_its_standfirst() -> None:
     element = f'<div class="article has-modal"><p class="lead">{STANDFIRST}</p></div>'
     assert _standfirst(f"<h1>{HEADLINE}</h1>{element}") == STANDFIRST
+    # Bootstrap marks the page while a dialog is open.
+    tree = lxml.html.fromstring(
+        f'<html><body class="modal-open"><h1>{HEADLINE}</h1><p class="lead">{STANDFIRST}</p></body></html>'
+    )
+    assert find_standfirst(tree, BODY, [HEADLINE]) == STANDFIRST
+
+
+def test_a_line_that_says_updated_but_no_date_may_be_a_standfirst() -> None:
+    text = "Updated guidance: five things parents need to know before the schools reopen"
+    assert _standfirst(f'<h1>{HEADLINE}</h1><p class="lead">{text}</p>') == text
 
 
 def test_a_standfirst_hidden_only_on_small_screens_is_found() -> None:

@@ -8,10 +8,13 @@ The page's own markup says which element it is: a class or itemprop such as "lea
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 
 from lxml import etree
+
+from feedd.extract.blocks import drop_keeping_tail
 
 _STANDFIRST_MARK = re.compile(
     # not "leading-12" (a line height) or "leaderboard"
@@ -48,7 +51,17 @@ _BYLINE = re.compile(r"^(?:by|von|par|por|door|av|af)\s+\w", re.I)
 #: "Updated: Nov. 20, 2019", "Aktualisiert 12.03.": a byline box's date, not a standfirst; a short
 #: one only ("The report, published on 3 March, shows ..." may open a real standfirst).
 _MAX_DATED_CHARS = 120
-_DATED = re.compile(r"(?:updated|published|aktualisiert|veröffentlicht|mis à jour|publié)\b\W*\w*\W*\d", re.I)
+#: Classes of a kicker, label or caption inside a standfirst box.
+_LABEL_MARK = re.compile(
+    r"kicker|label|eyebrow|overline|topline|dachzeile|caption|credit|(?:^|[\s_-])meta(?:$|[\s_-])", re.I
+)
+_MONTH = r"(?:jan|feb|mar|mär|apr|may|mai|jun|jul|aug|sep|oct|okt|nov|dec|dez)"
+_DATED = re.compile(
+    r"(?:updated|published|aktualisiert|veröffentlicht|mis à jour|publié)\b\W*"
+    # then a date: "12.03.", "2019", "Nov. 20", "20 Nov"
+    rf"(?:\d{{1,2}}[./]\d|\d{{4}}\b|{_MONTH}\w*\.?\s+\d{{1,2}}\b|\d{{1,2}}\.?\s+{_MONTH})",
+    re.I,
+)
 _MIN_CHARS, _MAX_CHARS = 40, 600
 #: A standfirst the markup names as one may be a short phrase ("A big shift, but with some room").
 _MIN_MARKED_CHARS = 25
@@ -148,24 +161,19 @@ def _marked_standfirst(element: etree._Element) -> bool:
 
 def _text_without_labels(element: etree._Element) -> str:
     """The element's text less the kickers, labels and captions marked inside it ("Exclusive",
-    "In short:"): a standfirst box may hold them beside the standfirst."""
-    labels = [
-        node
-        for node in element.iterdescendants()
-        if isinstance(node.tag, str) and _ELSEWHERE_MARK.search(node.get("class", ""))
-    ]
-    if not labels:
+    "In short:"): a standfirst box may hold them beside the standfirst. Links stay: their words
+    are the sentence's."""
+    if not any(_is_label(node) for node in element.iterdescendants()):
         return _text(element)
-    # The set holds the nodes themselves, so lxml hands out the same proxy for each while it lives.
-    skipped = {node for label in labels for node in label.iter()}
-    parts: list[str] = []
-    for event, node in etree.iterwalk(element, events=("start", "end")):
-        if event == "start":
-            if node.text and node not in skipped:
-                parts.append(node.text)
-        elif node is not element and node.tail and node.getparent() not in skipped:
-            parts.append(node.tail)
-    return " ".join("".join(parts).split())
+    box = copy.deepcopy(element)
+    for label in [node for node in box.iterdescendants() if _is_label(node)]:
+        if label.getparent() is not None:
+            drop_keeping_tail(label)
+    return _text(box)
+
+
+def _is_label(node: etree._Element) -> bool:
+    return isinstance(node.tag, str) and node.tag != "a" and bool(_LABEL_MARK.search(node.get("class", "")))
 
 
 def _long_enough(element: etree._Element, text: str) -> bool:

@@ -17,9 +17,10 @@ _TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·•»/*]\s+|\s*[｜：]\s*)")
 _DATE_LIKE = re.compile(r"^[\d./\-\s]+$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _MAX_DERIVED_TITLE = 90
-#: Nothing, or a separator and a few words: what a description template leaves when the story's
-#: part of it is empty ("| Lebanon News", "- Example Times").
-_TEMPLATE_REMAINS = re.compile(r"^(?:[|\-–—·•:/]\s*(?:\S+\s*){0,4})?$")
+#: A description that opens with one of these and has no more than a few words is what a
+#: template leaves when the story's part of it is empty ("| Lebanon News", "- Example Times").
+_TEMPLATE_SEPARATORS = "|-–—·•:/"
+_TEMPLATE_MAX_WORDS = 4
 
 
 def clean_title(
@@ -72,7 +73,8 @@ def distinct_lead(candidate: str, blocks: list[Block], site_name: str | None = N
     """The standfirst, unless it is missing, merely repeats the first paragraph, or says nothing but
     the site's name ("| Lebanon News": a template's description with its story part empty)."""
     lead = normalise_space(candidate)
-    if _TEMPLATE_REMAINS.match(lead) or (site_name and squash(lead) == squash(site_name)):
+    template_remains = lead[:1] in _TEMPLATE_SEPARATORS and len(lead[1:].split()) <= _TEMPLATE_MAX_WORDS
+    if not lead or template_remains or (site_name and squash(lead) == squash(site_name)):
         return None
     first = next((b.text for b in blocks if b.kind == "paragraph"), "")
     # Descriptions are often the first paragraph, truncated or without its dateline.
