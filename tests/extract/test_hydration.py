@@ -99,8 +99,27 @@ def test_the_body_of_the_record_titled_as_the_page_is_found(record: dict[str, ob
     assert hydrated_body_html(tree, HEADLINES) == BODY_HTML
 
 
-def test_an_untitled_record_in_a_list_inside_the_pages_record_is_another_story() -> None:
-    record = {"title": "Harbour vote", "teaser": "x" * 50, "related": [{"bodyHtml": RELATED}]}
+@pytest.mark.parametrize(
+    "script",
+    [
+        # WordPress's REST shape: the title is a record of its own.
+        json.dumps({"id": 7, "title": {"rendered": "Harbour vote"}, "content": {"rendered": BODY_HTML}}),
+        # A title under "name".
+        json.dumps({"name": "Harbour vote", "author": {"name": "Jo Doe"}, "html": BODY_HTML}),
+        # The body in a list of the story's own untitled parts.
+        json.dumps({"title": "Harbour vote", "sections": [{"type": "text", "html": BODY_HTML}]}),
+        # Nuxt writes JavaScript, keys unquoted.
+        "{title:" + json.dumps("Harbour vote") + ",bodyHtml:" + json.dumps(BODY_HTML) + "}",
+    ],
+)
+def test_the_body_of_the_record_titled_as_the_page_is_found_in_other_shapes(script: str) -> None:
+    tree = lxml.html.fromstring(_app_page(f"window.__NUXT__ = {script};"))
+    assert hydrated_body_html(tree, HEADLINES) == BODY_HTML
+
+
+def test_a_body_in_a_list_of_titled_records_is_another_story() -> None:
+    related = [{"title": "Storm closes the coast road", "teaser": "x" * 50}, {"bodyHtml": RELATED}]
+    record = {"title": "Harbour vote", "teaser": "x" * 50, "related": related}
     tree = lxml.html.fromstring(_app_page(f"var state = {json.dumps(record)};"))
     assert hydrated_body_html(tree, HEADLINES) is None
 

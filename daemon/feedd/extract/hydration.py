@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import lxml.html
 from trafilatura.utils import load_html
@@ -27,6 +28,8 @@ _STRING = re.compile(r'"([^"\\]*+(?:\\.[^"\\]*+)*+)(?:(")|\\?\Z)', re.S)
 #: The brackets between two strings: where objects and arrays open and close.
 _BRACKET = re.compile(r"[{}\[\]]")
 _KEY_END = re.compile(r"\s*:")
+#: An unquoted key right before a string: `title:"..."` in JavaScript data (Nuxt).
+_UNQUOTED_KEY = re.compile(r"([A-Za-z_$][\w$]*)\s*:\s*$")
 _TITLE_KEY = re.compile(r"title|headline", re.I)  # whole keys: not "subTitle", "seoTitle"
 _PARAGRAPH = re.compile(r"<p[\s>]", re.I)
 _MIN_PARAGRAPHS = 3
@@ -53,21 +56,28 @@ def hydrated_body_html(tree: lxml.html.HtmlElement, headlines: Sequence[str]) ->
             continue
         scan = _Scan()
         scan.read(source, ())
-        for value, path in scan.bodies:
-            if (best is None or len(value) > len(best)) and _titled_as_page(scan.titles, path, headlines):
-                best = value
+        for body in scan.bodies:
+            if (best is None or len(body.html) > len(best)) and _titled_as_page(scan, body, headlines):
+                best = body.html
     return best
 
 
 class _Scan:
-    """What a script's data holds: the title of each record (object) that has one, and the
-    strings that may be an article's body with the records enclosing them, innermost last."""
+    """What a script's data holds: its records (objects) and lists, which record or list holds
+    which, the title of each record that has one, and the strings that may be an article's body
+    with the records and lists enclosing them, innermost last."""
 
-    __slots__ = ("_next_id", "bodies", "titles")
+    __slots__ = ("_holders", "_next_id", "_parents", "bodies", "lists", "titled_lists", "titles")
 
     def __init__(self) -> None:
-        self.titles: dict[int, str] = {}
-        self.bodies: list[tuple[str, tuple[int, ...]]] = []
+        self.titles: dict[int, _Title] = {}
+        self.lists: set[int] = set()
+        #: Lists holding a titled record: lists of other stories.
+        self.titled_lists: set[int] = set()
+        self.bodies: list[_Body] = []
+        self._parents: dict[int, int | None] = {}
+        #: Records that are a title ("title": {"rendered": "..."}), and the record they title.
+        self._holders: dict[int, _Title] = {}
         self._next_id = 0
 
     def read(self, source: str, outer: tuple[int, ...]) -> None:
@@ -75,12 +85,17 @@ class _Scan:
         key: str | None = None
         end = 0
         for match in _strings(source):
-            for bracket in _BRACKET.findall(source, end, match.start()):
+            gap = source[end : match.start()]
+            if key is not None and "," in gap:
+                key = None  # the key's value was no string
+            for bracket in _BRACKET.findall(gap):
                 if bracket in "{[":
-                    path.append(self._next_id if bracket == "{" else -1)  # arrays hold no titles
-                    self._next_id += 1
+                    self._open(path, key, is_list=bracket == "[")
+                    key = None
                 elif len(path) > len(outer):
                     path.pop()
+            if key is None and (unquoted := _UNQUOTED_KEY.search(gap)):
+                key = unquoted.group(1)  # {title:"..."}: JavaScript, not JSON
             end = match.end()
             raw = match.group(1)
             value = raw if "\\" not in raw else _decoded(raw)
@@ -90,11 +105,36 @@ class _Scan:
             if _KEY_END.match(source, end):
                 key = value
                 continue
-            if key is not None and _TITLE_KEY.fullmatch(key) and path and path[-1] >= 0:
-                self.titles.setdefault(path[-1], value)
+            self._value(value, key, path)
             key = None
-            if len(value) >= _MIN_BODY_CHARS:
-                self._consider(value, tuple(path))
+
+    def _open(self, path: list[int], key: str | None, *, is_list: bool) -> None:
+        container = self._next_id
+        self._next_id += 1
+        parent = path[-1] if path else None
+        self._parents[container] = parent
+        if is_list:
+            self.lists.add(container)
+        elif key is not None and parent is not None and (rank := _title_rank(key)) is not None:
+            self._holders[container] = _Title(rank, "", parent)
+        path.append(container)
+
+    def _value(self, value: str, key: str | None, path: list[int]) -> None:
+        record = path[-1] if path else None
+        if record is not None and record not in self.lists:
+            if key is not None and (rank := _title_rank(key)) is not None:
+                self._title(record, _Title(rank, value, record))
+            elif (holder := self._holders.get(record)) is not None:
+                self._title(holder.record, _Title(holder.rank, value, holder.record))
+        if len(value) >= _MIN_BODY_CHARS:
+            self._consider(value, tuple(path))
+
+    def _title(self, record: int, title: _Title) -> None:
+        known = self.titles.get(record)
+        if known is None or title.rank < known.rank:
+            self.titles[record] = title
+            if (parent := self._parents.get(record)) is not None and parent in self.lists:
+                self.titled_lists.add(parent)
 
     def _consider(self, value: str, path: tuple[int, ...]) -> None:
         if value[:1] in ("{", "["):
@@ -107,7 +147,28 @@ class _Scan:
                 self.read(value, path)
                 return
         if len(_PARAGRAPH.findall(value)) >= _MIN_PARAGRAPHS:
-            self.bodies.append((value, path))
+            self.bodies.append(_Body(value, path))
+
+
+@dataclass(frozen=True, slots=True)
+class _Title:
+    #: 0 for a "title" or "headline", 1 for a "name": a record's title is its best-ranked one.
+    rank: int
+    value: str
+    record: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    html: str
+    #: The records and lists around it, innermost last.
+    path: tuple[int, ...]
+
+
+def _title_rank(key: str) -> int | None:
+    if _TITLE_KEY.fullmatch(key):
+        return 0
+    return 1 if key.lower() == "name" else None
 
 
 def _strings(source: str) -> Iterator[re.Match[str]]:
@@ -126,12 +187,13 @@ def _decoded(raw: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _titled_as_page(titles: dict[int, str], path: tuple[int, ...], headlines: Sequence[str]) -> bool:
+def _titled_as_page(scan: _Scan, body: _Body, headlines: Sequence[str]) -> bool:
     """Whether the nearest record around a body that has a title is titled as the page is. A list
-    on the way out holds other records (related stories): a title beyond it is not the body's."""
-    for record in reversed(path):
-        if record < 0:
+    of titled records on the way out is a list of other stories: a title beyond it is not the
+    body's (a list of untitled parts, "sections", is the story's own)."""
+    for container in reversed(body.path):
+        if container in scan.titled_lists:
             return False
-        if (title := titles.get(record)) is not None:
-            return any(same_words(title, headline) for headline in headlines)
+        if (title := scan.titles.get(container)) is not None:
+            return any(same_words(title.value, headline) for headline in headlines)
     return False
