@@ -11,13 +11,14 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from feedd.feeds import Entry
 from feedd.output import ManifestEntry
 
 #: The DW seed article and its expected text, read by the extract and pipeline tests.
@@ -352,3 +353,20 @@ def dtd_evasions(root: bytes, body: bytes) -> dict[str, bytes]:
         .decode()
         .encode("utf-16"),
     }
+
+
+def feed_entry(link: str, /, **changes: object) -> Entry:
+    """A feed entry linking to `link` (its canonical link too), with no text of its own unless
+    `changes` give some."""
+    entry = Entry(
+        key="guid:1",
+        guid="1",
+        link=link,
+        canonical_link=link,
+        title="",
+        published=None,
+        summary_html="",
+        content_html="",
+        author=None,
+    )
+    return replace(entry, **changes)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 
-from conftest import shared_data, story
+from conftest import feed_entry, shared_data, story
 from feedd.extract import Article, ExtractionFailure, PageInput, html_to_blocks, try_extract
 from feedd.feeds import Entry
 from feedd.output.format import render
@@ -17,19 +17,7 @@ POSTS = story(402, paragraphs=4, words=30)
 
 
 def _entry(**changes: object) -> Entry:
-    fields: dict[str, object] = {
-        "key": "guid:1",
-        "guid": "1",
-        "link": URL,
-        "canonical_link": None,
-        "title": "Harbour row",
-        "published": None,
-        "summary_html": "",
-        "content_html": "",
-        "author": None,
-    }
-    fields.update(changes)
-    return Entry(**fields)  # type: ignore[arg-type]
+    return feed_entry(URL, **({"canonical_link": None, "title": "Harbour row"} | changes))
 
 
 def _extract(body: str, title: str = "Harbour row") -> Article:

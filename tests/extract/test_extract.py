@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from lxml import etree
 
-from conftest import DW_SEED, article_page, shared_data
+from conftest import DW_SEED, article_page, feed_entry, shared_data
 from feedd.extract import (
     Block,
     ExtractionFailure,
@@ -29,19 +29,11 @@ PARAGRAPHS = [
 
 
 def _entry(**changes: object) -> Entry:
-    fields: dict[str, object] = {
-        "key": "guid:1",
-        "guid": "1",
-        "link": "https://news.example/a/1",
-        "canonical_link": "https://news.example/a/1",
+    defaults: dict[str, object] = {
         "title": "Budget approved",
         "published": datetime(2024, 5, 2, 8, 0, tzinfo=UTC),
-        "summary_html": "",
-        "content_html": "",
-        "author": None,
     }
-    fields.update(changes)
-    return Entry(**fields)  # type: ignore[arg-type]
+    return feed_entry("https://news.example/a/1", **(defaults | changes))
 
 
 def _page(html: str | bytes, entry: Entry | None = None, url: str = "https://news.example/a/1") -> PageInput:

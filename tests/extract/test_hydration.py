@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import lxml.html
 import pytest
 
-from conftest import story
+from conftest import feed_entry, story
 from feedd.extract import ExtractionFailure, PageInput, try_extract
 from feedd.extract.hydration import hydrated_body_html
 from feedd.feeds import Entry
@@ -25,17 +25,7 @@ BODY_HTML = (
 
 
 def _entry() -> Entry:
-    return Entry(
-        key="guid:1",
-        guid="1",
-        link=URL,
-        canonical_link=URL,
-        title="Harbour vote",
-        published=datetime(2024, 3, 5, 8, 0, tzinfo=UTC),
-        summary_html="",
-        content_html="",
-        author=None,
-    )
+    return feed_entry(URL, title="Harbour vote", published=datetime(2024, 3, 5, 8, 0, tzinfo=UTC))
 
 
 def _app_page(script: str) -> str:

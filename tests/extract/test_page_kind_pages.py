@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import lxml.html
 import pytest
 
-from conftest import shared_data, story
+from conftest import feed_entry, shared_data, story
 from feedd.extract import Article, ExtractionFailure, PageInput, try_extract
 from feedd.extract.metadata import read_metadata
 from feedd.feeds import Entry
@@ -20,16 +20,11 @@ STORY = story(72, paragraphs=5)
 
 
 def _entry(link: str, text: list[str] = FEED_TEXT) -> Entry:
-    return Entry(
-        key="guid:1",
-        guid="1",
-        link=link,
-        canonical_link=link,
+    return feed_entry(
+        link,
         title="Harbour vote",
         published=datetime(2024, 3, 5, 8, 0, tzinfo=UTC),
-        summary_html="",
         content_html="".join(f"<p>{p}</p>" for p in text),
-        author=None,
     )
 
 
