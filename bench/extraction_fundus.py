@@ -74,6 +74,15 @@ class PageScore:
     f1: float
     detail: str
 
+    @classmethod
+    def failed(cls, name: str, lang: str, has_lead: bool, subheads: int, reason: str) -> PageScore:
+        """A page feedd extracted nothing from: every field missed."""
+        missed = dict.fromkeys(("title_ok", "date_ok", "lead_ok", "lead_opens_body", "lead_extra"), False)
+        nothing = dict.fromkeys(("subheads_kept", "precision", "recall", "f1"), 0)
+        return cls(
+            name=name, lang=lang, has_lead=has_lead, subheads=subheads, detail=reason, **missed, **nothing
+        )
+
 
 def _score(pair: dict, article: Article | ExtractionFailure) -> PageScore:
     expected = json.loads((DATA / pair["country"] / f"{pair['publisher']}.json").read_text())[pair["version"]]
@@ -83,22 +92,7 @@ def _score(pair: dict, article: Article | ExtractionFailure) -> PageScore:
     paragraphs = [p for section in body["sections"] for p in section["paragraphs"]]
     day = expected["publishing_date"][:10]
     if isinstance(article, ExtractionFailure):
-        return PageScore(
-            name=pair["html"],
-            lang=pair["lang"],
-            title_ok=False,
-            date_ok=False,
-            has_lead=bool(summary),
-            lead_ok=False,
-            lead_opens_body=False,
-            lead_extra=False,
-            subheads=len(headlines),
-            subheads_kept=0,
-            precision=0,
-            recall=0,
-            f1=0,
-            detail=article.reason,
-        )
+        return PageScore.failed(pair["html"], pair["lang"], bool(summary), len(headlines), article.reason)
     title_ok = _norm(article.title) == _norm(expected["title"])
     date_ok = article.published is not None and article.published.isoformat() == day
     lead_ok = (
