@@ -64,7 +64,7 @@ class LoopbackServer:
         #: When each request arrived (time.monotonic()), in the order of `requests`.
         self.request_times: list[float] = []
         self.active = 0
-        #: Most requests in progress at once (every request here is to one host).
+        #: Most requests in progress at once, from arrival until their answer starts (all to one host).
         self.max_active = 0
         self._lock = threading.Lock()
         server = self
@@ -75,17 +75,32 @@ class LoopbackServer:
             def log_message(self, *args: object) -> None:
                 pass
 
+            in_flight = False
+
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 with server._lock:
                     server.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
                     server.request_times.append(time.monotonic())
                     server.active += 1
                     server.max_active = max(server.max_active, server.active)
+                self.in_flight = True
                 try:
                     server._serve(self)
                 except ConnectionError:
                     pass  # the client gave up (timeouts, caps): that is what those tests check
                 finally:
+                    self._answered()
+
+            def send_response(self, code: int, message: str | None = None) -> None:
+                self._answered()
+                super().send_response(code, message)
+
+            def _answered(self) -> None:
+                # A request stops counting as active once its answer starts: a client may free its
+                # slot as soon as it has read the answer, before this thread gets the lock again, so
+                # counting up to the handler's end would see a third request where a cap of two held.
+                if self.in_flight:
+                    self.in_flight = False
                     with server._lock:
                         server.active -= 1
 
