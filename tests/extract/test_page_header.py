@@ -78,6 +78,41 @@ def test_an_unmarked_paragraph_is_not_a_standfirst() -> None:
 
 
 @pytest.mark.parametrize(
+    "header",
+    [
+        # Obfuscated classes: HTML's <header> still says which paragraph introduces the story.
+        f'<article><header class="Haw"><h1>{HEADLINE}</h1><div><p class="Ha6">{STANDFIRST}</p></div>'
+        f"</header>{BODY_HTML}</article>",
+        # A header outside <article> and <main>, around the story's own headline.
+        f'<header class="sc-pc1dr8-0"><h1>{HEADLINE}</h1><p class="sc-nmm9yg-6">{STANDFIRST}</p></header>',
+        # The site's name in the <h1>, the story's headline an <h2> in the article's header.
+        f"<h1>Daily Courier</h1><main><article><header><h2>{HEADLINE}</h2><div type='lead'>"
+        f"<p>{STANDFIRST}</p></div></header>{BODY_HTML}</article></main>",
+    ],
+)
+def test_a_paragraph_after_the_headline_in_the_storys_header_is_the_standfirst(header: str) -> None:
+    assert _standfirst(header, after="") == STANDFIRST
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        # The site's masthead: its <h1> is the site's name, its paragraph the site's motto.
+        f"<header><h1>Daily Courier</h1><p>{STANDFIRST}</p></header><h1>{HEADLINE}</h1>",
+        # Above the headline: a kicker line, not the standfirst.
+        f"<article><header><p>{STANDFIRST}</p><h1>{HEADLINE}</h1></header></article>",
+        # The header's paragraph is a byline, a caption, or a link to another story.
+        "<article><header><h1>" + HEADLINE + "</h1><p>By Jane Doe and John Roe, Harbour "
+        "Correspondents</p></header></article>",
+        f"<article><header><h1>{HEADLINE}</h1><p class='image-caption'>{STANDFIRST}</p></header></article>",
+        f"<article><header><h1>{HEADLINE}</h1><p><a href='/other'>{STANDFIRST}</a></p></header></article>",
+    ],
+)
+def test_other_paragraphs_of_a_header_are_not_the_standfirst(header: str) -> None:
+    assert _standfirst(header) is None
+
+
+@pytest.mark.parametrize(
     "element",
     [
         f"<figure><figcaption class='intro'>{STANDFIRST}</figcaption></figure>",

@@ -3,7 +3,8 @@
 trafilatura finds the body; the standfirst (teaser, intro, dek) sits between the headline and the
 body, is styled apart from it, and trafilatura either drops it or reads it as the first paragraph.
 The page's own markup says which element it is: a class or itemprop such as "lead", "intro",
-"standfirst" or "dek", or an opening paragraph set wholly in bold.
+"standfirst" or "dek", an opening paragraph set wholly in bold, or a paragraph following the
+headline in the story's <header>.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def find_standfirst(tree: etree._Element, body: Sequence[str], headlines: Sequen
         # Cheap tests first: most elements are far too long or too short, or not marked.
         if not _MIN_MARKED_CHARS <= len(text) <= _MAX_CHARS + _MAX_LABEL_CHARS:
             continue
-        if not _looks_like_standfirst(element, text):
+        if not _looks_like_standfirst(element, text, headlines):
             continue
         text = _text_without_labels(element)
         if (
@@ -124,7 +125,33 @@ def find_standfirst(tree: etree._Element, body: Sequence[str], headlines: Sequen
     return None
 
 
-def _looks_like_standfirst(element: etree._Element, text: str) -> bool:
+def _in_story_header(element: etree._Element, headlines: Sequence[str]) -> bool:
+    """Whether the element follows the headline inside the <header> introducing the story: one
+    inside the page's <article> or <main> (where the headline may be an <h2> under the site's
+    <h1>), or around an <h1> restating the page's title (not the site's masthead)."""
+    header = next(element.iterancestors("header"), None)
+    if header is None:
+        return False
+    in_story = any(True for _ in header.iterancestors("article", "main"))
+    headline = next(header.iter("h1", "h2") if in_story else header.iter("h1"), None)
+    if headline is None or not _precedes(headline, element, header):
+        return False
+    return in_story or any(same_words(_text(headline), title) for title in headlines)
+
+
+def _precedes(first: etree._Element, second: etree._Element, within: etree._Element) -> bool:
+    for node in within.iter():
+        if node is first:
+            return True
+        if node is second:
+            return False
+    return False
+
+
+def _looks_like_standfirst(element: etree._Element, text: str, headlines: Sequence[str]) -> bool:
+    """Whether the markup sets the element apart as a standfirst: by its names, by bold type, or
+    by HTML's own semantics: a paragraph after the headline in the story's <header> introduces the
+    story, however obfuscated its classes ("Ha6", "sc-nmm9yg-6")."""
     if _marked_standfirst(element):
         # An intro box holding one marked standfirst beside a photo's caption: the standfirst
         # inside it is the candidate, next in document order. (A box of several marked parts,
@@ -135,6 +162,13 @@ def _looks_like_standfirst(element: etree._Element, text: str) -> bool:
             if _marked_standfirst(child) and _long_enough(child, _text(child))
         )
         return inner != 1 and not _outside_story(element) and _link_share(element, text) < 0.5
+    if element.tag == "p" and _in_story_header(element, headlines):
+        marks = " ".join(value for name, value in element.items() if name in _MARK_ATTRIBUTES)
+        return (
+            not _ELSEWHERE_MARK.search(marks)
+            and not _outside_story(element)
+            and _link_share(element, text) < 0.5
+        )
     # An opening paragraph set wholly in bold is the standfirst on many news sites.
     if element.tag == "p" and _BOLD_MARK.search(element.get("class", "")):
         return not _outside_story(element) and _link_share(element, text) < 0.5
