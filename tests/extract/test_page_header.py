@@ -36,6 +36,7 @@ def _standfirst(header: str, *, after: str = BODY_HTML, body: list[str] = BODY) 
         f'<div class="wrapper-summary"><p>{STANDFIRST}</p></div></article>',
         f'<p data-manual="teaserText" class="css-1485smx">{STANDFIRST}</p>',
         f'<p id="vorspann">{STANDFIRST}</p>',
+        f'<div class="art_synopsis"><div class="tCKCr">{STANDFIRST}</div></div>',
         # camelCase class names are split into words: "Content Header Dek".
         f'<div class="ContentHeaderDek">{STANDFIRST}</div>',
     ],

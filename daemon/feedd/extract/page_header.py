@@ -21,7 +21,7 @@ _STANDFIRST_MARK = re.compile(
     # not "leading-12" (a line height) or "leaderboard"
     r"lead(?!ing|er)|intro|teaser|standfirst|summary|sub-?title|subline|subhead|excerpt|\bdek\b|deck|preface|"
     r"vorspann|einleitung|preamble|epigraph|strapline|abstract|description|chapeau|chapo|entradilla|"
-    r"sottotitolo|ingress",
+    r"sottotitolo|ingress|synopsis",
     re.I,
 )
 #: Class words that mark boxes of other stories, not this story's standfirst.
