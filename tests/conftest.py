@@ -75,6 +75,8 @@ class LoopbackServer:
             def log_message(self, *args: object) -> None:
                 pass
 
+            #: Whether this handler's current request counts in `active` (reset per request: a
+            #: keep-alive connection serves several through one handler).
             in_flight = False
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming

@@ -285,6 +285,33 @@ def test_captions_bylines_and_other_stories_are_not_the_standfirst() -> None:
         assert article.lead is None, header
 
 
+def test_the_sentence_opening_the_story_header_is_the_lead_when_nothing_is_marked() -> None:
+    html = _page_with_header(f'<div class="Hay"><p class="Ha6">{STANDFIRST}</p></div>', "Read the news.")
+    article = try_extract(_page(html, _entry(title="")))
+    assert not isinstance(article, ExtractionFailure)
+    assert article.lead == STANDFIRST
+    assert [b.text for b in article.blocks] == PARAGRAPHS
+
+
+def test_a_mastheads_motto_or_a_meta_line_in_the_header_is_not_the_lead() -> None:
+    description = "The council approved the budget after a long debate."
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    masthead = (
+        f'<html><head><title>Budget approved | Daily Courier</title><meta name="description" '
+        f'content="{description}"></head><body><header class="site-header"><h1 class="logo">'
+        "<a href='/'>Daily Courier</a></h1><p>The independent voice of the harbour city since 1887.</p>"
+        f'</header><div id="content"><h1>Budget approved</h1>{body}</div></body></html>'
+    )
+    meta_line = _page_with_header(
+        '<div class="entry-meta"><p>Posted on March 3, 2025 by Jane Doe in Politics, Local news.</p></div>',
+        description,
+    )
+    for html in (masthead, meta_line):
+        article = try_extract(_page(html, _entry(title="")))
+        assert not isinstance(article, ExtractionFailure)
+        assert article.lead == description
+
+
 def test_a_paragraph_marked_intro_deep_in_the_body_is_not_the_standfirst() -> None:
     body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     html = (

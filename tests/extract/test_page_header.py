@@ -19,7 +19,7 @@ BODY_HTML = "".join(f"<p>{paragraph}</p>" for paragraph in BODY)
 def _standfirst(header: str, *, after: str = BODY_HTML, body: list[str] = BODY) -> str | None:
     """The standfirst of a page printing `header` (the <h1> and what follows it), then `after`."""
     tree = lxml.html.fromstring(f"<html><body><nav><a href='/'>Home</a></nav>{header}{after}</body></html>")
-    return find_standfirst(tree, body, [HEADLINE])
+    return find_standfirst(tree, body, [HEADLINE], [HEADLINE])
 
 
 @pytest.mark.parametrize(
@@ -81,36 +81,61 @@ def test_an_unmarked_paragraph_is_not_a_standfirst() -> None:
 @pytest.mark.parametrize(
     "header",
     [
-        # Obfuscated classes: HTML's <header> still says which paragraph introduces the story.
+        # Obfuscated classes: the story's <header> still says which sentence opens the story.
         f'<article><header class="Haw"><h1>{HEADLINE}</h1><div><p class="Ha6">{STANDFIRST}</p></div>'
         f"</header>{BODY_HTML}</article>",
-        # A header outside <article> and <main>, around the story's own headline.
-        f'<header class="sc-pc1dr8-0"><h1>{HEADLINE}</h1><p class="sc-nmm9yg-6">{STANDFIRST}</p></header>',
         # The site's name in the <h1>, the story's headline an <h2> in the article's header.
         f"<h1>Daily Courier</h1><main><article><header><h2>{HEADLINE}</h2><div type='lead'>"
         f"<p>{STANDFIRST}</p></div></header>{BODY_HTML}</article></main>",
     ],
 )
-def test_a_paragraph_after_the_headline_in_the_storys_header_is_the_standfirst(header: str) -> None:
+def test_the_sentence_opening_the_storys_header_is_the_standfirst(header: str) -> None:
+    assert _standfirst(header, after="") == STANDFIRST
+
+
+def test_a_marked_standfirst_wins_over_the_headers_opening_sentence() -> None:
+    header = (
+        f"<article><header><h1>{HEADLINE}</h1><p>Our correspondents report from the town hall.</p>"
+        f'</header><p class="standfirst">{STANDFIRST}</p>{BODY_HTML}</article>'
+    )
     assert _standfirst(header, after="") == STANDFIRST
 
 
 @pytest.mark.parametrize(
-    "header",
+    "page",
     [
-        # The site's masthead: its <h1> is the site's name, its paragraph the site's motto.
-        f"<header><h1>Daily Courier</h1><p>{STANDFIRST}</p></header><h1>{HEADLINE}</h1>",
-        # Above the headline: a kicker line, not the standfirst.
-        f"<article><header><p>{STANDFIRST}</p><h1>{HEADLINE}</h1></header></article>",
-        # The header's paragraph is a byline, a caption, or a link to another story.
-        "<article><header><h1>" + HEADLINE + "</h1><p>By Jane Doe and John Roe, Harbour "
-        "Correspondents</p></header></article>",
+        # The site's masthead, outside <article> and <main>: its paragraph is the site's motto.
+        f"<header><h1>{HEADLINE}</h1><p>{STANDFIRST}</p></header>",
+        # A section's header in <main>, or a related story's card: a headline that is not the page's.
+        f"<main><header><h1>Harbour news</h1><p>{STANDFIRST}</p></header></main>",
+        f"<main><h1>{HEADLINE}</h1><article><header><h2>Mayor resigns over the harbour deal</h2>"
+        f"<p>{STANDFIRST}</p></header></article></main>",
+        # Above the headline: a kicker line.
+        f"<h1>Daily Courier</h1><main><article><header><p>{STANDFIRST}</p><h2>{HEADLINE}</h2>"
+        "</header></article></main>",
+        # Not the header's opening paragraph.
+        f"<article><header><h1>{HEADLINE}</h1><p>Four minutes to read, one to share.</p>"
+        f"<p>{STANDFIRST}</p></header></article>",
+        # Not a sentence: a byline, a reading time.
+        f"<article><header><h1>{HEADLINE}</h1>"
+        "<p>Posted by Jane Doe and John Roe on 3 March 2025, 14:00</p></header></article>",
+        f"<article><header><h1>{HEADLINE}</h1>"
+        "<p>Listen to this article · 4 min · Read by an automated voice</p></header></article>",
+        # In a box named for something else.
+        f"<article><header><h1>{HEADLINE}</h1><div class='entry-meta'><p>Posted on March 3, 2025 by "
+        "Jane Doe in Politics, Local news.</p></div></header></article>",
+        f"<article><header><h1>{HEADLINE}</h1><div class='authorCard'><p>Jane Doe has covered the "
+        "harbour and its budgets for twenty years.</p></div></header></article>",
+        f"<article><header><h1>{HEADLINE}</h1><p data-testid='byline'>Jane Doe and John Roe report "
+        "from the council chamber.</p></header></article>",
+        f"<article><header><h1>{HEADLINE}</h1><div class='share'><p>Share this story with the people "
+        "who care about the harbour.</p></div></header></article>",
         f"<article><header><h1>{HEADLINE}</h1><p class='image-caption'>{STANDFIRST}</p></header></article>",
         f"<article><header><h1>{HEADLINE}</h1><p><a href='/other'>{STANDFIRST}</a></p></header></article>",
     ],
 )
-def test_other_paragraphs_of_a_header_are_not_the_standfirst(header: str) -> None:
-    assert _standfirst(header) is None
+def test_other_paragraphs_of_headers_are_not_the_standfirst(page: str) -> None:
+    assert _standfirst(f"<h1>Daily Courier</h1>{page}") is None
 
 
 @pytest.mark.parametrize(

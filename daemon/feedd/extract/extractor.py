@@ -148,7 +148,8 @@ def _from_page(
     ):
         blocks.pop(0)
     body = [b.text for b in blocks if b.kind == "paragraph"]
-    standfirst = ruled.lead or find_standfirst(tree, body, [*headlines, *metadata.titles])
+    declared = [text for text in (title, entry.title, *metadata.titles) if text]
+    standfirst = ruled.lead or find_standfirst(tree, body, [*headlines, *metadata.titles], declared)
     lead: str | None
     if standfirst:
         lead = normalise_space(restore_nbsp(standfirst))

@@ -3,8 +3,8 @@
 trafilatura finds the body; the standfirst (teaser, intro, dek) sits between the headline and the
 body, is styled apart from it, and trafilatura either drops it or reads it as the first paragraph.
 The page's own markup says which element it is: a class or itemprop such as "lead", "intro",
-"standfirst" or "dek", an opening paragraph set wholly in bold, or a paragraph following the
-headline in the story's <header>.
+"standfirst" or "dek", or an opening paragraph set wholly in bold; failing those, the sentence
+opening the story's <header> under its headline.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _STANDFIRST_MARK = re.compile(
 #: Class words that mark boxes of other stories, not this story's standfirst.
 _ELSEWHERE_MARK = re.compile(
     r"related|recommend|teaser-?list|newsletter|promo(?!ted\b)|widget|image|img|photo|media|asset|caption|credit|"
-    r"video|figure|gallery|lightbox|slideshow|byline|author|paywall|subscri|premium|consent|cookie|"
+    r"video|figure|gallery|lightbox|slideshow|byline|author|paywall|subscri|premium|consent|cookie|share|social|"
     # a date and place line ("post-subheader__meta meta"), a kicker or label over the headline
     r"(?:^|[\s_-])meta(?:$|[\s_-])|kicker|label|eyebrow|overline|topline|dachzeile",
     re.I,
@@ -75,6 +75,9 @@ _MAX_MARK_CHARS = 60
 _CAMEL_HUMP = re.compile(r"([a-z])([A-Z])")
 #: How far past the headline to look, in elements, before giving up.
 _SEARCH_SPAN = 400
+#: A sentence's end, closing quotes and brackets allowed: a standfirst is prose, a byline or a
+#: "4 min read" line is not.
+_SENTENCE_END = re.compile(r"""[.!?…]["'»«“”’)]*$""")
 
 
 def displayed_headlines(tree: etree._Element) -> list[str]:
@@ -82,17 +85,25 @@ def displayed_headlines(tree: etree._Element) -> list[str]:
     return [text for h1 in tree.iter("h1") if (text := _text(h1))][:5]
 
 
-def find_standfirst(tree: etree._Element, body: Sequence[str], headlines: Sequence[str]) -> str | None:
+def find_standfirst(
+    tree: etree._Element, body: Sequence[str], headlines: Sequence[str], titles: Sequence[str] = ()
+) -> str | None:
     """The standfirst printed between the page's headline and its body, if the markup marks one.
 
     `body` is the extracted body's paragraph texts: the search ends at any of them but the first
     (which may be the standfirst itself), so a paragraph marked "intro" deep in the story, or a
     paywall's notice after its free part, is never taken for the standfirst. A candidate that
-    restates one of `headlines` (the page's titles) is a headline, not a standfirst.
+    restates one of `headlines` (every title and headline the page has) is a headline, not a
+    standfirst. Failing a marked standfirst, the story header's opening sentence stands in: the
+    first paragraph after a headline restating one of `titles` (those the page declares) in a
+    <header> of the page's <article> or <main>, where many sites set the standfirst under
+    obfuscated class names ("Ha6", "sc-nmm9yg-6").
     """
     past_start = set(body[1:])
     started = False
     seen = 0
+    openings: dict[etree._Element, etree._Element | None] = {}
+    opening: str | None = None
     for element in tree.iter():
         if not isinstance(element.tag, str):
             continue
@@ -101,57 +112,87 @@ def find_standfirst(tree: etree._Element, body: Sequence[str], headlines: Sequen
             continue
         seen += 1
         if seen > _SEARCH_SPAN:
-            return None
+            return opening
         if element.tag not in _STANDFIRST_TAGS:
             continue
         text = _text(element)
         if text in past_start:
-            return None
+            return opening
         # Cheap tests first: most elements are far too long or too short, or not marked.
         if not _MIN_MARKED_CHARS <= len(text) <= _MAX_CHARS + _MAX_LABEL_CHARS:
             continue
-        if not _looks_like_standfirst(element, text, headlines):
-            continue
-        text = _text_without_labels(element)
-        if (
-            _long_enough(element, text)
-            and not _BYLINE.match(text)
-            and not (len(text) <= _MAX_DATED_CHARS and _DATED.search(text))
-            and not any(True for _ in element.iter(*_NOT_TEXT))
-            and not any(same_words(text, headline) for headline in headlines)
-            and not _hidden(element)
+        if _looks_like_standfirst(element, text):
+            text = _text_without_labels(element)
+            if _reads_as_standfirst(element, text, headlines):
+                return text
+        elif (
+            opening is None
+            and _opens_story_header(element, text, titles, openings)
+            and _reads_as_standfirst(element, text, headlines)
         ):
-            return text
-    return None
+            opening = text
+    return opening
 
 
-def _in_story_header(element: etree._Element, headlines: Sequence[str]) -> bool:
-    """Whether the element follows the headline inside the <header> introducing the story: one
-    inside the page's <article> or <main> (where the headline may be an <h2> under the site's
-    <h1>), or around an <h1> restating the page's title (not the site's masthead)."""
+def _reads_as_standfirst(element: etree._Element, text: str, headlines: Sequence[str]) -> bool:
+    """Not a byline, a dateline, a media box, a headline again, or hidden text."""
+    return (
+        _long_enough(element, text)
+        and not _BYLINE.match(text)
+        and not (len(text) <= _MAX_DATED_CHARS and _DATED.search(text))
+        and not any(True for _ in element.iter(*_NOT_TEXT))
+        and not any(same_words(text, headline) for headline in headlines)
+        and not _hidden(element)
+    )
+
+
+def _opens_story_header(
+    element: etree._Element,
+    text: str,
+    titles: Sequence[str],
+    openings: dict[etree._Element, etree._Element | None],
+) -> bool:
+    """Whether the element is its story header's opening paragraph, a sentence in no box named for
+    something else (a byline, the meta line, a share bar). `openings` caches each header's."""
+    if element.tag != "p" or not _SENTENCE_END.search(text) or _link_share(element, text) >= 0.5:
+        return False
     header = next(element.iterancestors("header"), None)
     if header is None:
         return False
-    in_story = any(True for _ in header.iterancestors("article", "main"))
-    headline = next(header.iter("h1", "h2") if in_story else header.iter("h1"), None)
-    if headline is None or not _precedes(headline, element, header):
+    if header not in openings:
+        openings[header] = _opening_paragraph(header, titles)
+    opening = openings[header]
+    if opening is None or opening is not element or _outside_story(element):
         return False
-    return in_story or any(same_words(_text(headline), title) for title in headlines)
-
-
-def _precedes(first: etree._Element, second: etree._Element, within: etree._Element) -> bool:
-    for node in within.iter():
-        if node is first:
-            return True
-        if node is second:
+    for box in (element, *element.iterancestors()):
+        if _ELSEWHERE_MARK.search(_marks(box)):
             return False
-    return False
+        if box is header:
+            return True
+    return True
 
 
-def _looks_like_standfirst(element: etree._Element, text: str, headlines: Sequence[str]) -> bool:
-    """Whether the markup sets the element apart as a standfirst: by its names, by bold type, or
-    by HTML's own semantics: a paragraph after the headline in the story's <header> introduces the
-    story, however obfuscated its classes ("Ha6", "sc-nmm9yg-6")."""
+def _opening_paragraph(header: etree._Element, titles: Sequence[str]) -> etree._Element | None:
+    """The first paragraph after the headline of a <header> inside the page's <article> or <main>
+    (not the site's masthead), where that headline (an <h1>, or an <h2> under the site's <h1>)
+    restates a title the page declares (not a related story's card or a section's header)."""
+    if not any(True for _ in header.iterancestors("article", "main")):
+        return None
+    headline_seen = False
+    for node in header.iter("h1", "h2", "p"):
+        if not headline_seen:
+            if node.tag == "p":
+                continue
+            if not any(same_words(_text(node), title) for title in titles):
+                return None
+            headline_seen = True
+        elif node.tag == "p" and _text(node):
+            return node
+    return None
+
+
+def _looks_like_standfirst(element: etree._Element, text: str) -> bool:
+    """Whether the markup sets the element apart as a standfirst: by its names or by bold type."""
     if _marked_standfirst(element):
         # An intro box holding one marked standfirst beside a photo's caption: the standfirst
         # inside it is the candidate, next in document order. (A box of several marked parts,
@@ -162,13 +203,6 @@ def _looks_like_standfirst(element: etree._Element, text: str, headlines: Sequen
             if _marked_standfirst(child) and _long_enough(child, _text(child))
         )
         return inner != 1 and not _outside_story(element) and _link_share(element, text) < 0.5
-    if element.tag == "p" and _in_story_header(element, headlines):
-        marks = " ".join(value for name, value in element.items() if name in _MARK_ATTRIBUTES)
-        return (
-            not _ELSEWHERE_MARK.search(marks)
-            and not _outside_story(element)
-            and _link_share(element, text) < 0.5
-        )
     # An opening paragraph set wholly in bold is the standfirst on many news sites.
     if element.tag == "p" and _BOLD_MARK.search(element.get("class", "")):
         return not _outside_story(element) and _link_share(element, text) < 0.5
@@ -182,15 +216,20 @@ def _looks_like_standfirst(element: etree._Element, text: str, headlines: Sequen
 
 
 def _marked_standfirst(element: etree._Element) -> bool:
-    """Whether the element's names say standfirst: class, id, itemprop, or a data-* attribute,
-    where front-end frameworks name an element's role (data-testid="article-summary")."""
+    """Whether the element's names say standfirst."""
+    marks = _marks(element)
+    return bool(_STANDFIRST_MARK.search(marks)) and not _ELSEWHERE_MARK.search(marks)
+
+
+def _marks(element: etree._Element) -> str:
+    """The element's names: class, id, itemprop, and data-* attributes, where front-end frameworks
+    name an element's role (data-testid="article-summary"); camelCase split into words."""
     marks = " ".join(
         value
         for name, value in element.items()
         if name in _MARK_ATTRIBUTES or (name.startswith("data-") and len(value) <= _MAX_MARK_CHARS)
     )
-    marks = _CAMEL_HUMP.sub(r"\1 \2", marks)  # "ContentHeaderDek" -> "Content Header Dek"
-    return bool(_STANDFIRST_MARK.search(marks)) and not _ELSEWHERE_MARK.search(marks)
+    return _CAMEL_HUMP.sub(r"\1 \2", marks)  # "ContentHeaderDek" -> "Content Header Dek"
 
 
 def _text_without_labels(element: etree._Element) -> str:
