@@ -3,8 +3,9 @@
 Single-page apps (Next.js, React Query, Nuxt) ship the article as a JSON string inside a <script>
 and render it in the browser: the HTML itself has no text for trafilatura to find. The article's
 body is the longest string in the page's scripts that is HTML holding paragraphs and whose record
-(the nearest enclosing object with a "title" or "headline") is titled with the page's headline: a
-body in a record titled otherwise is a related story's.
+(the nearest enclosing object with a title: a "title", "headline" or "name" key, quoted or not, or
+a title record such as WordPress's {"rendered": ...}) is titled with the page's headline: a body in
+a record titled otherwise, or beyond a list of titled records, is a related story's.
 """
 
 from __future__ import annotations
